@@ -1,0 +1,91 @@
+"""The app factory. Pure: nothing happens at import or in create_app; pools live in the lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from redis.asyncio import Redis
+
+from api.auth import authentication
+from api.deps import DEPENDENCIES
+from api.errors import EXCEPTION_HANDLERS
+from api.routes.audit import audit_trail
+from api.routes.auth import AuthController, me
+from api.routes.health import health
+from api.routes.imports import import_places
+from api.routes.people import OwnerController, StaffController, UserController
+from api.routes.places import BuildingController, PropertyController, UnitController
+from api.state import Services
+from core.clock import Clock, SystemClock
+from core.db import create_pool
+from core.people.auth import AuthConfig
+from core.ratelimit import AttemptLimiter
+from core.settings import Settings, with_secret
+
+ROUTES = [
+    health,
+    AuthController,
+    me,
+    PropertyController,
+    BuildingController,
+    UnitController,
+    UserController,
+    StaffController,
+    OwnerController,
+    import_places,
+    audit_trail,
+]
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
+    if not settings.database_url or not settings.redis_url:
+        raise ValueError("create_app needs database_url and redis_url (the CLI starts embedded ones when unset)")
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        resolved = with_secret(settings)
+        assert resolved.secret_key and resolved.database_url and resolved.redis_url
+        pool = await create_pool(resolved.database_url, size=resolved.db_pool_size)
+        redis = Redis.from_url(resolved.redis_url)
+        app.state.services = Services(
+            settings=resolved,
+            clock=clock or SystemClock(),
+            pool=pool,
+            redis=redis,
+            auth=AuthConfig(secret=resolved.secret_key, access_ttl=resolved.access_token_ttl,
+                            refresh_ttl=resolved.refresh_token_ttl),
+            limiter=AttemptLimiter(redis, namespace=resolved.namespace, attempts=resolved.login_attempts,
+                                   window=resolved.login_window),
+        )
+        try:
+            yield
+        finally:
+            await redis.aclose()
+            await pool.close()
+
+    return Litestar(
+        route_handlers=ROUTES,
+        dependencies=DEPENDENCIES,
+        middleware=[authentication],
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        lifespan=[lifespan],
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="fieldwork",
+            version="0.1.0",
+            description="Backend for property-management field work: places, people, offline sync, rounds, "
+            "rectification and owner surveys. Errors are RFC 9457 problem details.",
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin()],
+            components=Components(
+                security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}
+            ),
+            security=[{"BearerToken": []}],
+        ),
+        debug=False,
+    )

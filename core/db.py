@@ -1,0 +1,84 @@
+"""The asyncpg pool (codecs set once) and the transaction helper."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Awaitable
+from typing import TypeVar
+
+import asyncpg
+import msgspec
+
+from core.errors import Conflict
+
+T = TypeVar("T")
+
+_json_encode = msgspec.json.Encoder().encode
+_json_decode = msgspec.json.Decoder().decode
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    for kind in ("json", "jsonb"):
+        await conn.set_type_codec(
+            kind,
+            schema="pg_catalog",
+            encoder=lambda value: _json_encode(value).decode(),
+            decoder=_json_decode,
+            format="text",
+        )
+
+
+async def create_pool(url: str, *, size: int = 10) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(
+        url,
+        min_size=1,
+        max_size=size,
+        init=_init_connection,
+        server_settings={"timezone": "UTC", "application_name": "fieldwork"},
+    )
+    assert pool is not None
+    return pool
+
+
+async def connect(url: str) -> asyncpg.Connection:
+    conn = await asyncpg.connect(url, server_settings={"timezone": "UTC", "application_name": "fieldwork"})
+    await _init_connection(conn)
+    return conn
+
+
+@contextlib.asynccontextmanager
+async def transaction(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    """A connection inside one transaction: commits on success, rolls back on any exception."""
+    async with pool.acquire() as conn, conn.transaction():
+        yield conn
+
+
+def changes_of(update: object) -> dict[str, object]:
+    """The fields of an Update Struct that were given (not UNSET)."""
+    import msgspec
+
+    return {
+        name: value
+        for name in update.__struct_fields__  # type: ignore[attr-defined]
+        if (value := getattr(update, name)) is not msgspec.UNSET
+    }
+
+
+async def update_row(conn: asyncpg.Connection, table: str, *, org_id: str, row_id: str,
+                     changes: dict[str, object]) -> asyncpg.Record | None:
+    """UPDATE one tenant row by (org_id, id) and return it. Table and column names come from our own
+    Structs and repositories, never from a request."""
+    columns = list(changes)
+    assignments = ", ".join(f"{column} = ${i}" for i, column in enumerate(columns, start=3))
+    return await conn.fetchrow(
+        f"UPDATE {table} SET {assignments}, updated_at = now() WHERE org_id = $1 AND id = $2 RETURNING *",
+        org_id, row_id, *changes.values(),
+    )
+
+
+async def unique_or_conflict(operation: Awaitable[T], message: str, field: str) -> T:
+    """Run an INSERT/UPDATE; a unique-constraint violation becomes a Conflict naming the field."""
+    try:
+        return await operation
+    except asyncpg.UniqueViolationError:
+        raise Conflict(message, field=field) from None

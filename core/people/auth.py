@@ -1,0 +1,154 @@
+"""Sign-in: passwords, owner activation, short-lived access tokens and revocable refresh tokens.
+
+An access token names its session; a request is let in only while that session is live, so logout,
+a password change or a disabled account takes effect at once. The refresh token `<org>.<session>.<secret>`
+rotates on every use; presenting an old one revokes the session (it was copied).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import asyncpg
+import msgspec
+
+from core.access import Caller
+from core.audit.service import record
+from core.db import unique_or_conflict
+from core.errors import FieldError, Invalid, Unauthorized
+from core.ids import new_id
+from core.people import repository as sql
+from core.people.models import Tokens, User
+from core.people.schemas import Activate, Login, PasswordChange
+from core.people.service import user_of
+from core.ratelimit import AttemptLimiter
+from core.security import (
+    digest,
+    hash_password,
+    issue_access_token,
+    new_secret,
+    normalise_invitation_code,
+    read_access_token,
+    same_digest,
+    verify_password,
+)
+
+
+class AuthConfig(msgspec.Struct, frozen=True, kw_only=True):
+    secret: str
+    access_ttl: int
+    refresh_ttl: int
+
+
+async def _open_session(conn: asyncpg.Connection, config: AuthConfig, org_id: str, user: User, now: datetime,
+                        user_agent: str) -> Tokens:
+    session_id, secret = new_id(), new_secret()
+    await sql.insert_session(conn, org_id, session_id, user.id, digest(secret), user_agent,
+                             now + timedelta(seconds=config.refresh_ttl))
+    return Tokens(
+        access_token=issue_access_token(config.secret, org_id=org_id, user_id=user.id, session_id=session_id,
+                                        role=user.role, now=now, ttl=config.access_ttl),
+        refresh_token=f"{org_id}.{session_id}.{secret}",
+        token_type="Bearer",
+        expires_in=config.access_ttl,
+        user=user,
+    )
+
+
+async def login(conn: asyncpg.Connection, config: AuthConfig, limiter: AttemptLimiter, data: Login, *,
+                now: datetime, user_agent: str) -> Tokens:
+    login_key = f"login:{data.login.lower()}"
+    await limiter.check(login_key)
+    row = await sql.find_login(conn, data.login.lower())
+    if not verify_password(row["password_hash"] if row else None, data.password) or row is None:
+        await limiter.fail(login_key)
+        raise Unauthorized("wrong login or password")
+    if not row["active"]:
+        raise Unauthorized("this account is disabled; ask your property office")
+    await limiter.clear(login_key)
+    return await _open_session(conn, config, row["org_id"], user_of(row), now, user_agent)
+
+
+async def refresh(conn: asyncpg.Connection, config: AuthConfig, refresh_token: str, *, now: datetime) -> Tokens:
+    try:
+        org_id, session_id, secret = refresh_token.split(".")
+    except ValueError:
+        raise Unauthorized("the refresh token is not valid") from None
+    session = await sql.get_session_for_update(conn, org_id, session_id)
+    if session is None or session["revoked_at"] is not None or session["expires_at"] <= now or not session["active"]:
+        raise Unauthorized("the session has ended; log in again")
+    if not same_digest(session["refresh_hash"], digest(secret)):
+        # an old token came back: someone holds a copy, so end the session for everyone
+        await sql.revoke_session(conn, org_id, session_id, now)
+        raise Unauthorized("the refresh token was used already; the session is ended, log in again",
+                           revoke=True)
+    user_row = await sql.get_user(conn, org_id, session["user_id"])
+    assert user_row is not None
+    user = user_of(user_row)
+    new = new_secret()
+    await sql.rotate_session(conn, org_id, session_id, digest(new), now)
+    return Tokens(
+        access_token=issue_access_token(config.secret, org_id=org_id, user_id=user.id, session_id=session_id,
+                                        role=user.role, now=now, ttl=config.access_ttl),
+        refresh_token=f"{org_id}.{session_id}.{new}",
+        token_type="Bearer",
+        expires_in=config.access_ttl,
+        user=user,
+    )
+
+
+async def authenticate(conn: asyncpg.Connection, config: AuthConfig, token: str, *, now: datetime) -> Caller:
+    claims = read_access_token(config.secret, token, now=now)
+    row = await sql.live_session_user(conn, claims.org, claims.sid, claims.sub, now)
+    if row is None:
+        raise Unauthorized("the session has ended; log in again")
+    return Caller(org_id=claims.org, user_id=claims.sub, role=row["role"], session_id=claims.sid)
+
+
+async def logout(conn: asyncpg.Connection, caller: Caller, *, now: datetime) -> None:
+    await sql.revoke_session(conn, caller.org_id, caller.session_id, now)
+
+
+async def change_password(conn: asyncpg.Connection, config: AuthConfig, caller: Caller, data: PasswordChange, *,
+                          now: datetime, user_agent: str) -> Tokens:
+    """Set a new password, end every session of the person, and open a new one for this device."""
+    current = await sql.password_hash(conn, caller.org_id, caller.user_id)
+    if not verify_password(current, data.current_password):
+        raise Invalid("the current password is wrong", [])
+    await sql.set_password(conn, caller.org_id, caller.user_id, hash_password(data.new_password))
+    ended = await sql.revoke_user_sessions(conn, caller.org_id, caller.user_id, now)
+    await record(conn, org_id=caller.org_id, actor_id=caller.user_id, action="change_password", entity="user",
+                 entity_id=caller.user_id, after={"sessions_ended": ended})
+    row = await sql.get_user(conn, caller.org_id, caller.user_id)
+    assert row is not None
+    return await _open_session(conn, config, caller.org_id, user_of(row), now, user_agent)
+
+
+async def activate(conn: asyncpg.Connection, config: AuthConfig, limiter: AttemptLimiter, data: Activate, *,
+                   client: str, now: datetime, user_agent: str) -> Tokens:
+    """An owner turns an invitation code into an account with a password (and optionally a login)."""
+    key = f"activate:{client}"
+    await limiter.check(key)
+    invitation = await sql.claim_invitation(conn, digest(normalise_invitation_code(data.code)), now)
+    if invitation is None:
+        await limiter.fail(key)
+        raise Unauthorized("the invitation code is wrong, used or expired; ask your property office for a new one")
+    org_id, user_id = invitation["org_id"], invitation["user_id"]
+    changes: dict[str, object] = {}
+    if data.email:
+        changes["email"] = data.email.lower()
+    if data.phone:
+        changes["phone"] = data.phone
+    if changes:
+        await unique_or_conflict(sql.update_user(conn, org_id, user_id, changes),
+                                 "that e-mail or phone is in use already", "email" if data.email else "phone")
+    row = await sql.get_user(conn, org_id, user_id)
+    assert row is not None
+    if row["email"] is None and row["phone"] is None:
+        raise Invalid("give a phone or an e-mail to log in with", [FieldError(field="phone", message="required when the office did not record one")])
+    await sql.set_password(conn, org_id, user_id, hash_password(data.password))
+    user = user_of(await sql.get_user(conn, org_id, user_id))  # type: ignore[arg-type]
+    await record(conn, org_id=org_id, actor_id=user_id, action="activate", entity="user", entity_id=user_id,
+                 after=user)
+    await limiter.clear(key)
+    return await _open_session(conn, config, org_id, user, now, user_agent)

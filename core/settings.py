@@ -1,0 +1,107 @@
+"""Settings: one frozen msgspec Struct read from the environment.
+
+A bad value stops the program with a message naming the variable and what it expects.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated
+
+import msgspec
+from msgspec import Meta
+
+Port = Annotated[int, Meta(ge=1, le=65535)]
+Seconds = Annotated[int, Meta(ge=1)]
+Bytes = Annotated[int, Meta(ge=1024)]
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    database_url: str | None = None
+    redis_url: str | None = None
+    home: str = "./.fieldwork"
+    host: str = "127.0.0.1"
+    port: Port = 8000
+    secret_key: Annotated[str, Meta(min_length=32)] | None = None
+    access_token_ttl: Seconds = 900
+    refresh_token_ttl: Seconds = 30 * 24 * 3600
+    invitation_ttl: Seconds = 14 * 24 * 3600
+    max_body_bytes: Bytes = 1024 * 1024
+    max_import_bytes: Bytes = 8 * 1024 * 1024
+    login_attempts: Annotated[int, Meta(ge=1)] = 5
+    login_window: Seconds = 900
+    namespace: Annotated[str, Meta(pattern=r"^[a-z0-9_:-]{1,40}$")] = "fieldwork"
+    log_level: Annotated[str, Meta(pattern="^(DEBUG|INFO|WARNING|ERROR)$")] = "INFO"
+    db_pool_size: Annotated[int, Meta(ge=1, le=200)] = 10
+
+    @property
+    def home_path(self) -> Path:
+        return Path(self.home).expanduser().resolve()
+
+
+# Field name -> environment variable, and what a person should put there.
+ENV: dict[str, tuple[str, str]] = {
+    "database_url": ("DATABASE_URL", "a postgresql:// URL; unset = embedded PostgreSQL"),
+    "redis_url": ("REDIS_URL", "a redis:// or unix:// URL; unset = embedded Redis"),
+    "home": ("FIELDWORK_HOME", "the data directory (default ./.fieldwork)"),
+    "host": ("FIELDWORK_HOST", "the address the API listens on (default 127.0.0.1)"),
+    "port": ("FIELDWORK_PORT", "a TCP port 1-65535 (default 8000)"),
+    "secret_key": ("FIELDWORK_SECRET_KEY", "at least 32 characters; unset = generated into the data directory"),
+    "access_token_ttl": ("FIELDWORK_ACCESS_TOKEN_TTL", "access-token lifetime in seconds (default 900)"),
+    "refresh_token_ttl": ("FIELDWORK_REFRESH_TOKEN_TTL", "refresh-token lifetime in seconds (default 30 days)"),
+    "invitation_ttl": ("FIELDWORK_INVITATION_TTL", "owner invitation lifetime in seconds (default 14 days)"),
+    "max_body_bytes": ("FIELDWORK_MAX_BODY_BYTES", "largest JSON request body in bytes, >= 1024 (default 1 MiB)"),
+    "max_import_bytes": ("FIELDWORK_MAX_IMPORT_BYTES", "largest import file in bytes, >= 1024 (default 8 MiB)"),
+    "login_attempts": ("FIELDWORK_LOGIN_ATTEMPTS", "failed logins allowed per window, >= 1 (default 5)"),
+    "login_window": ("FIELDWORK_LOGIN_WINDOW", "the login rate-limit window in seconds (default 900)"),
+    "namespace": ("FIELDWORK_NAMESPACE", "Redis key prefix, [a-z0-9_:-]{1,40} (default fieldwork)"),
+    "log_level": ("FIELDWORK_LOG_LEVEL", "DEBUG, INFO, WARNING or ERROR (default INFO)"),
+    "db_pool_size": ("FIELDWORK_DB_POOL_SIZE", "database connections per process, 1-200 (default 10)"),
+}
+
+
+class SettingsError(Exception):
+    """A configuration value is missing or wrong; the message names the variable."""
+
+
+def from_env(env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    raw = {field: env[var] for field, (var, _) in ENV.items() if env.get(var, "") != ""}
+    try:
+        return msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        # msgspec says "... - at `$.port`": turn the path back into the variable name.
+        message = str(exc)
+        for field, (var, expected) in ENV.items():
+            if message.endswith(f"`$.{field}`"):
+                shown = "(hidden)" if "SECRET" in var else repr(env.get(var))
+                raise SettingsError(
+                    f"{var}={shown} is not valid: expected {expected}"
+                    f" ({message.rsplit(' - ', 1)[0]})"
+                ) from None
+        raise SettingsError(message) from None
+
+
+def with_secret(settings: Settings) -> Settings:
+    """Return settings with a secret key: the configured one, or one kept in the data directory.
+
+    Keeping the generated key on disk lets the API and the worker, and restarts, share it.
+    """
+    if settings.secret_key:
+        return settings
+    path = settings.home_path / "secret.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"secret.key.{os.getpid()}.tmp")
+        tmp.write_text(secrets.token_urlsafe(48))
+        tmp.chmod(0o600)
+        # link() fails if another process won the race: then read theirs
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        tmp.unlink(missing_ok=True)
+    return msgspec.structs.replace(settings, secret_key=path.read_text().strip())

@@ -1,0 +1,45 @@
+"""Base Structs and the shared constrained types (msgspec `Annotated` aliases)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Generic, Literal, TypeVar
+
+import msgspec
+from msgspec import Meta
+
+
+class Struct(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Base of every input and output shape: keyword-only, unknown fields refused."""
+
+
+Id = Annotated[
+    str,
+    Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="1-64 characters of A-Z a-z 0-9 _ -", examples=["p8kZ2qR0aXc4"]),
+]
+Name = Annotated[str, Meta(min_length=1, max_length=200)]
+Text = Annotated[str, Meta(max_length=2000)]
+Email = Annotated[str, Meta(pattern=r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$", max_length=254, examples=["li.wei@example.com"])]
+Phone = Annotated[str, Meta(pattern=r"^\+?[0-9]{6,15}$", description="digits, optional leading +", examples=["13800138000"])]
+Password = Annotated[str, Meta(min_length=8, max_length=200)]
+TimeZone = Annotated[str, Meta(min_length=1, max_length=64, description="IANA time zone", examples=["Asia/Shanghai"])]
+Latitude = Annotated[float, Meta(ge=-90, le=90)]
+Longitude = Annotated[float, Meta(ge=-180, le=180)]
+Radius = Annotated[int, Meta(ge=1, le=100_000, description="metres")]
+Limit = Annotated[int, Meta(ge=1, le=500)]
+Role = Literal["admin", "supervisor", "staff", "owner"]
+
+T = TypeVar("T")
+
+
+class Page(Struct, Generic[T]):
+    """One page of a list. Pass `next_cursor` back as `cursor` for the next page; null means the end."""
+
+    items: list[T]
+    next_cursor: str | None = None
+
+
+def page_of(items: list[T], limit: int) -> Page[T]:
+    """Rows were fetched with limit + 1: the extra one only says there is a next page."""
+    more = len(items) > limit
+    items = items[:limit]
+    return Page(items=items, next_cursor=items[-1].id if more else None)  # type: ignore[attr-defined]

@@ -1,0 +1,122 @@
+"""Test infrastructure: a real PostgreSQL and a real Redis.
+
+TEST_DATABASE_URL / TEST_REDIS_URL name servers to use (CI sets them to the machine's own); without them the
+embedded ones start under .fieldwork-test. Each test gets a fresh database cloned from a migrated template and
+its own Redis key namespace, so tests are isolated and run in parallel (pytest -n).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import pytest
+import uvicorn
+
+from api.app import create_app
+from core.db import connect
+from core.embedded import embedded_services
+from core.migrate import migrate
+from core.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+@pytest.fixture(scope="session")
+def servers() -> Iterator[tuple[str, str]]:
+    db, redis = os.environ.get("TEST_DATABASE_URL"), os.environ.get("TEST_REDIS_URL")
+    with embedded_services(ROOT / ".fieldwork-test", postgres=not db, redis=not redis) as embedded:
+        yield (db or embedded.database_url or "", redis or embedded.redis_url or "")
+
+
+@pytest.fixture(scope="session")
+def template_db(servers: tuple[str, str]) -> Iterator[str]:
+    """A database with every migration applied, cloned for each test."""
+    admin_url = servers[0]
+    name = f"fwt_tpl_{uuid.uuid4().hex[:12]}"
+
+    async def create() -> None:
+        admin = await connect(admin_url)
+        await admin.execute(f"CREATE DATABASE {name}")
+        await admin.close()
+        conn = await connect(with_database(admin_url, name))
+        await migrate(conn)
+        await conn.close()
+
+    async def drop() -> None:
+        admin = await connect(admin_url)
+        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        await admin.close()
+
+    asyncio.run(create())
+    yield name
+    asyncio.run(drop())
+
+
+@pytest.fixture
+async def database_url(servers: tuple[str, str], template_db: str) -> AsyncIterator[str]:
+    name = f"fwt_{uuid.uuid4().hex[:16]}"
+    admin = await connect(servers[0])
+    await admin.execute(f"CREATE DATABASE {name} TEMPLATE {template_db}")
+    try:
+        yield with_database(servers[0], name)
+    finally:
+        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        await admin.close()
+
+
+@pytest.fixture
+def settings(database_url: str, servers: tuple[str, str], tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        redis_url=servers[1],
+        home=str(tmp_path),
+        secret_key="test-secret-key-that-is-long-enough-0123456789",
+        namespace=f"t{uuid.uuid4().hex[:12]}",
+        log_level="WARNING",
+        db_pool_size=4,
+    )
+
+
+@pytest.fixture
+async def db(settings: Settings) -> AsyncIterator:
+    """A plain connection to the test's database (for arranging data and checking what was stored)."""
+    assert settings.database_url
+    conn = await connect(settings.database_url)
+    yield conn
+    await conn.close()
+
+
+@pytest.fixture
+async def api(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client for the real app on a real socket, served by uvicorn in this event loop."""
+    app = create_app(settings)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False)
+    server = uvicorn.Server(config)
+    try:
+        task = asyncio.create_task(server.serve(sockets=[sock]))
+        while not server.started:
+            if task.done():
+                task.result()
+            await asyncio.sleep(0.01)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            yield client
+        server.should_exit = True
+        await task
+    finally:
+        sock.close()
