@@ -28,8 +28,9 @@ log = logging.getLogger("fieldwork")
 @contextlib.contextmanager
 def resolved(settings: Settings, *, redis: bool = True) -> Iterator[Settings]:
     """Settings with real URLs: the configured servers, or embedded ones started (or joined) for this process."""
-    with embedded_services(settings.home_path, postgres=not settings.database_url,
-                           redis=redis and not settings.redis_url) as embedded:
+    with embedded_services(
+        settings.home_path, postgres=not settings.database_url, redis=redis and not settings.redis_url
+    ) as embedded:
         yield msgspec.structs.replace(
             settings,
             database_url=settings.database_url or embedded.database_url,
@@ -87,16 +88,25 @@ def cmd_up(settings: Settings) -> int:
         assert s.database_url and s.redis_url and s.secret_key
         applied = asyncio.run(_migrate(s.database_url))
         log.info("migrations applied: %s", ", ".join(f"{a}" for a in applied) or "none needed")
-        env = {**os.environ, "DATABASE_URL": s.database_url, "REDIS_URL": s.redis_url,
-               "FIELDWORK_SECRET_KEY": s.secret_key, "FIELDWORK_HOME": str(s.home_path)}
+        env = {
+            **os.environ,
+            "DATABASE_URL": s.database_url,
+            "REDIS_URL": s.redis_url,
+            "FIELDWORK_SECRET_KEY": s.secret_key,
+            "FIELDWORK_HOME": str(s.home_path),
+        }
+        # Own sessions: Ctrl-C reaches only this process, which stops the children once, in order.
         children = [
-            subprocess.Popen([sys.executable, "-m", "cli", "serve"], env=env),
-            subprocess.Popen([sys.executable, "-m", "cli", "worker"], env=env),
+            subprocess.Popen([sys.executable, "-m", "cli", "serve"], env=env, start_new_session=True),
+            subprocess.Popen([sys.executable, "-m", "cli", "worker"], env=env, start_new_session=True),
         ]
         base = f"http://{s.host}:{s.port}"
-        print(f"\nfieldwork is starting\n  API      {base}\n  health   {base}/health\n"
-              f"  OpenAPI  {base}/schema (JSON: {base}/schema/openapi.json)\n"
-              f"  data     {s.home_path}\n  Ctrl-C stops everything\n", flush=True)
+        print(
+            f"\nfieldwork is starting\n  API      {base}\n  health   {base}/health\n"
+            f"  OpenAPI  {base}/schema (JSON: {base}/schema/openapi.json)\n"
+            f"  data     {s.home_path}\n  Ctrl-C stops everything\n",
+            flush=True,
+        )
         stop = False
 
         def on_signal(signum: int, frame: object) -> None:
@@ -113,7 +123,7 @@ def cmd_up(settings: Settings) -> int:
             time.sleep(0.3)
         for child in children:
             if child.poll() is None:
-                child.send_signal(signal.SIGINT)
+                child.send_signal(signal.SIGTERM)
         for child in children:
             try:
                 child.wait(timeout=15)
@@ -137,8 +147,10 @@ def cmd_demo(settings: Settings) -> int:
         finally:
             await conn.close()
         print(msgspec.json.format(msgspec.json.encode(summary)).decode())
-        print(f"\nlog in: curl -s -X POST localhost:{settings.port}/auth/login -H 'content-type: application/json' "
-              f"-d '{{\"login\": \"{summary.admin_email}\", \"password\": \"{summary.password}\"}}'")
+        print(
+            f"\nlog in: curl -s -X POST localhost:{settings.port}/auth/login -H 'content-type: application/json' "
+            f'-d \'{{"login": "{summary.admin_email}", "password": "{summary.password}"}}\''
+        )
 
     with resolved(settings, redis=False) as s:
         assert s.database_url
@@ -155,8 +167,9 @@ def cmd_create_org(settings: Settings, name: str, admin_email: str, admin_passwo
         conn = await connect(url)
         try:
             async with conn.transaction():
-                org_id, admin = await create_org(conn, name=name, admin_name="Admin", admin_email=admin_email,
-                                                 admin_password=admin_password)
+                org_id, admin = await create_org(
+                    conn, name=name, admin_name="Admin", admin_email=admin_email, admin_password=admin_password
+                )
         finally:
             await conn.close()
         print(f"org {org_id} created; admin {admin.email} ({admin.id})")
@@ -170,15 +183,16 @@ def cmd_create_org(settings: Settings, name: str, admin_email: str, admin_passwo
 def cmd_jobs(settings: Settings) -> int:
     from redis.asyncio import Redis
 
-    from workers.settings import heartbeat_key, queue_name
+    from core.heartbeat import heartbeat_age
+    from workers.settings import queue_name
 
     async def run(url: str) -> None:
         redis = Redis.from_url(url)
         try:
             queued = await redis.zcard(queue_name(settings))
-            beat = await redis.get(heartbeat_key(settings))
-            age = f"{time.time() - float(beat):.0f}s ago" if beat else "never (no worker running?)"
-            print(f"queue {queue_name(settings)}: {queued} job(s) waiting or scheduled\nworker heartbeat: {age}")
+            age = await heartbeat_age(redis, settings.namespace)
+            beat = f"{age:.0f}s ago" if age is not None else "none recently (is a worker running?)"
+            print(f"queue {queue_name(settings)}: {queued} job(s) waiting or scheduled\nworker heartbeat: {beat}")
         finally:
             await redis.aclose()
 
@@ -215,8 +229,9 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_worker(settings, burst=args.burst)
     if args.command == "create-org":
         return cmd_create_org(settings, args.name, args.admin_email, args.admin_password)
-    return {"up": cmd_up, "serve": cmd_serve, "migrate": cmd_migrate, "demo": cmd_demo, "jobs": cmd_jobs}[
-        args.command](settings)
+    return {"up": cmd_up, "serve": cmd_serve, "migrate": cmd_migrate, "demo": cmd_demo, "jobs": cmd_jobs}[args.command](
+        settings
+    )
 
 
 if __name__ == "__main__":

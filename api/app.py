@@ -57,10 +57,12 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             clock=clock or SystemClock(),
             pool=pool,
             redis=redis,
-            auth=AuthConfig(secret=resolved.secret_key, access_ttl=resolved.access_token_ttl,
-                            refresh_ttl=resolved.refresh_token_ttl),
-            limiter=AttemptLimiter(redis, namespace=resolved.namespace, attempts=resolved.login_attempts,
-                                   window=resolved.login_window),
+            auth=AuthConfig(
+                secret=resolved.secret_key, access_ttl=resolved.access_token_ttl, refresh_ttl=resolved.refresh_token_ttl
+            ),
+            limiter=AttemptLimiter(
+                redis, namespace=resolved.namespace, attempts=resolved.login_attempts, window=resolved.login_window
+            ),
         )
         try:
             yield

@@ -51,11 +51,26 @@ TITLES: dict[int, tuple[str, str]] = {
 _encode = msgspec.json.Encoder().encode
 
 
-def problem(request: Request[Any, Any, Any], status: int, code: str, detail: str, *,
-            headers: dict[str, str] | None = None, **extra: Any) -> Response[bytes]:
+def problem(
+    request: Request[Any, Any, Any],
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response[bytes]:
     title, title_zh = TITLES.get(status, ("Error", "错误"))
-    body = {"type": f"/problems/{code}", "title": title, "title_zh": title_zh, "status": status, "code": code,
-            "detail": detail, "instance": request.url.path, **extra}
+    body = {
+        "type": f"/problems/{code}",
+        "title": title,
+        "title_zh": title_zh,
+        "status": status,
+        "code": code,
+        "detail": detail,
+        "instance": request.url.path,
+        **extra,
+    }
     return Response(_encode(body), status_code=status, media_type="application/problem+json", headers=headers)
 
 
@@ -82,8 +97,14 @@ def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
         status = 422 if any(e["source"] == "body" for e in errors) else 400
         return problem(request, status, "invalid", "the request does not match the schema", errors=errors)
     status = exc.status_code
-    code = {400: "bad_request", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed",
-            413: "too_large", 415: "unsupported_media_type"}.get(status, "http_error")
+    code = {
+        400: "bad_request",
+        401: "unauthorized",
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "too_large",
+        415: "unsupported_media_type",
+    }.get(status, "http_error")
     detail = exc.detail if status < 500 else "internal error"
     if status == 400 and "decode" in detail.lower():
         detail = "the body is not valid JSON"

@@ -37,8 +37,7 @@ async def visible_property_ids(conn: asyncpg.Connection, caller: Caller) -> list
     return await places_sql.assigned_property_ids(conn, caller.org_id, caller.user_id)
 
 
-async def require_property(conn: asyncpg.Connection, caller: Caller, property_id: str, level: Level = "read"
-                           ) -> None:
+async def require_property(conn: asyncpg.Connection, caller: Caller, property_id: str, level: Level = "read") -> None:
     """Raise unless the caller can act on the property at `level`.
 
     read: anyone whose scope holds it; supervise: its supervisors and admins; admin: admins only.

@@ -64,15 +64,18 @@ def changes_of(update: object) -> dict[str, object]:
     }
 
 
-async def update_row(conn: asyncpg.Connection, table: str, *, org_id: str, row_id: str,
-                     changes: dict[str, object]) -> asyncpg.Record | None:
+async def update_row(
+    conn: asyncpg.Connection, table: str, *, org_id: str, row_id: str, changes: dict[str, object]
+) -> asyncpg.Record | None:
     """UPDATE one tenant row by (org_id, id) and return it. Table and column names come from our own
     Structs and repositories, never from a request."""
     columns = list(changes)
     assignments = ", ".join(f"{column} = ${i}" for i, column in enumerate(columns, start=3))
     return await conn.fetchrow(
         f"UPDATE {table} SET {assignments}, updated_at = now() WHERE org_id = $1 AND id = $2 RETURNING *",
-        org_id, row_id, *changes.values(),
+        org_id,
+        row_id,
+        *changes.values(),
     )
 
 

@@ -47,17 +47,39 @@ async def load_demo(conn: asyncpg.Connection, *, seed: int = 7) -> DemoSummary:
                       (SELECT count(*) FROM users WHERE org_id = $1 AND role = 'owner') AS owners""",
             org_id,
         )
-        return DemoSummary(org_id=org_id, property_id=counts["property_id"], admin_email=ADMIN_EMAIL,
-                           password=PASSWORD, staff_emails=staff_emails, units=counts["units"],
-                           owners=counts["owners"], created=False)
+        return DemoSummary(
+            org_id=org_id,
+            property_id=counts["property_id"],
+            admin_email=ADMIN_EMAIL,
+            password=PASSWORD,
+            staff_emails=staff_emails,
+            units=counts["units"],
+            owners=counts["owners"],
+            created=False,
+        )
 
     rng = random.Random(seed)
-    org_id, admin = await people.create_org(conn, name="Demo Property Services 示范物业", admin_name="管理员 Admin",
-                                            admin_email=ADMIN_EMAIL, admin_password=PASSWORD, slug=DEMO_ORG)
+    org_id, admin = await people.create_org(
+        conn,
+        name="Demo Property Services 示范物业",
+        admin_name="管理员 Admin",
+        admin_email=ADMIN_EMAIL,
+        admin_password=PASSWORD,
+        slug=DEMO_ORG,
+    )
     caller = Caller(org_id=org_id, user_id=admin.id, role="admin", session_id="demo")
-    prop = await places.create_property(conn, caller, PropertyCreate(
-        name="翠湖花园 Green Lake Garden", address="上海市浦东新区翠湖路 88 号", timezone="Asia/Shanghai",
-        geo_lat=31.2222, geo_lon=121.5440, geo_radius_m=350))
+    prop = await places.create_property(
+        conn,
+        caller,
+        PropertyCreate(
+            name="翠湖花园 Green Lake Garden",
+            address="上海市浦东新区翠湖路 88 号",
+            timezone="Asia/Shanghai",
+            geo_lat=31.2222,
+            geo_lon=121.5440,
+            geo_radius_m=350,
+        ),
+    )
     units = 0
     owners = 0
     unit_ids: list[str] = []
@@ -65,22 +87,49 @@ async def load_demo(conn: asyncpg.Connection, *, seed: int = 7) -> DemoSummary:
         building = await places.create_building(conn, caller, prop.id, BuildingCreate(name=f"{b}号楼"))
         for floor in range(1, 26):
             for door in (1, 2):
-                unit = await places.create_unit(conn, caller, prop.id, UnitCreate(
-                    building_id=building.id, number=f"{floor}{door:02d}", floor=floor,
-                    area_m2=rng.choice([78.5, 89.0, 96.2, 118.0, 135.6])))
+                unit = await places.create_unit(
+                    conn,
+                    caller,
+                    prop.id,
+                    UnitCreate(
+                        building_id=building.id,
+                        number=f"{floor}{door:02d}",
+                        floor=floor,
+                        area_m2=rng.choice([78.5, 89.0, 96.2, 118.0, 135.6]),
+                    ),
+                )
                 unit_ids.append(unit.id)
                 units += 1
     for i, email in enumerate(staff_emails):
         role = "supervisor" if email.startswith("supervisor") else "staff"
-        person = await people.create_user(conn, caller, UserCreate(
-            name=f"{SURNAMES[i]}{GIVEN[i]}", role=role, email=email, phone=f"1390000{i:04d}", password=PASSWORD))
+        person = await people.create_user(
+            conn,
+            caller,
+            UserCreate(
+                name=f"{SURNAMES[i]}{GIVEN[i]}", role=role, email=email, phone=f"1390000{i:04d}", password=PASSWORD
+            ),
+        )
         await people.assign_staff(conn, caller, prop.id, person.id)
     for n, unit_id in enumerate(unit_ids):
         if rng.random() < 0.8:  # some flats are empty or not yet registered
-            owner = await people.create_user(conn, caller, UserCreate(
-                name=rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN), role="owner",
-                phone=f"1380000{n:04d}"))
+            owner = await people.create_user(
+                conn,
+                caller,
+                UserCreate(
+                    name=rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN),
+                    role="owner",
+                    phone=f"1380000{n:04d}",
+                ),
+            )
             await people.link_owner(conn, caller, unit_id, owner.id)
             owners += 1
-    return DemoSummary(org_id=org_id, property_id=prop.id, admin_email=ADMIN_EMAIL, password=PASSWORD,
-                       staff_emails=staff_emails, units=units, owners=owners, created=True)
+    return DemoSummary(
+        org_id=org_id,
+        property_id=prop.id,
+        admin_email=ADMIN_EMAIL,
+        password=PASSWORD,
+        staff_emails=staff_emails,
+        units=units,
+        owners=owners,
+        created=True,
+    )

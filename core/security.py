@@ -39,11 +39,16 @@ class AccessClaims(msgspec.Struct, kw_only=True):
     iat: int
 
 
-def issue_access_token(secret: str, *, org_id: str, user_id: str, session_id: str, role: str,
-                       now: datetime, ttl: int) -> str:
+def issue_access_token(
+    secret: str, *, org_id: str, user_id: str, session_id: str, role: str, now: datetime, ttl: int
+) -> str:
     claims = AccessClaims(
-        sub=user_id, org=org_id, sid=session_id, role=role,
-        iat=int(now.timestamp()), exp=int((now + timedelta(seconds=ttl)).timestamp()),
+        sub=user_id,
+        org=org_id,
+        sid=session_id,
+        role=role,
+        iat=int(now.timestamp()),
+        exp=int((now + timedelta(seconds=ttl)).timestamp()),
     )
     return jwt.encode(msgspec.to_builtins(claims), secret, algorithm="HS256")
 

@@ -79,8 +79,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
             if message.endswith(f"`$.{field}`"):
                 shown = "(hidden)" if "SECRET" in var else repr(env.get(var))
                 raise SettingsError(
-                    f"{var}={shown} is not valid: expected {expected}"
-                    f" ({message.rsplit(' - ', 1)[0]})"
+                    f"{var}={shown} is not valid: expected {expected} ({message.rsplit(' - ', 1)[0]})"
                 ) from None
         raise SettingsError(message) from None
 

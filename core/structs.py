@@ -18,8 +18,12 @@ Id = Annotated[
 ]
 Name = Annotated[str, Meta(min_length=1, max_length=200)]
 Text = Annotated[str, Meta(max_length=2000)]
-Email = Annotated[str, Meta(pattern=r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$", max_length=254, examples=["li.wei@example.com"])]
-Phone = Annotated[str, Meta(pattern=r"^\+?[0-9]{6,15}$", description="digits, optional leading +", examples=["13800138000"])]
+Email = Annotated[
+    str, Meta(pattern=r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$", max_length=254, examples=["li.wei@example.com"])
+]
+Phone = Annotated[
+    str, Meta(pattern=r"^\+?[0-9]{6,15}$", description="digits, optional leading +", examples=["13800138000"])
+]
 Password = Annotated[str, Meta(min_length=8, max_length=200)]
 TimeZone = Annotated[str, Meta(min_length=1, max_length=64, description="IANA time zone", examples=["Asia/Shanghai"])]
 Latitude = Annotated[float, Meta(ge=-90, le=90)]

@@ -1,48 +1,47 @@
 """The arq worker: job functions, cron jobs, msgspec (not pickle) for payloads.
 
-`fieldwork worker` runs it. The issues on schedules, deadlines, photos and notifications add their jobs to
+`fieldwork worker` runs it. Later issues (schedules, deadlines, photos, notifications) add their jobs to
 FUNCTIONS and CRON_JOBS here; each job decodes its payload and calls a service.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 import msgspec
-from arq import cron
+from arq import ArqRedis, create_pool, cron
 from arq.connections import RedisSettings
 from arq.worker import Worker
 
+from core.clock import SystemClock
+from core import db
+from core.heartbeat import HEARTBEAT, heartbeat_key
 from core.settings import Settings
+from workers.jobs.housekeeping import purge_sessions
 
 log = logging.getLogger("fieldwork.worker")
-
-HEARTBEAT_TTL = 120
 
 
 def queue_name(settings: Settings) -> str:
     return f"{settings.namespace}:queue"
 
 
-def heartbeat_key(settings: Settings) -> str:
-    return f"{settings.namespace}:worker:heartbeat"
-
-
-async def heartbeat(ctx: dict[str, Any]) -> None:
-    """Tell /health the worker is alive."""
-    settings: Settings = ctx["settings"]
-    await ctx["redis"].set(heartbeat_key(settings), str(time.time()), ex=HEARTBEAT_TTL)
-
-
 async def on_startup(ctx: dict[str, Any]) -> None:
-    await heartbeat(ctx)
-    log.info("worker started on queue %s", queue_name(ctx["settings"]))
+    settings: Settings = ctx["settings"]
+    assert settings.database_url
+    ctx["pool"] = await db.create_pool(settings.database_url, size=min(settings.db_pool_size, 5))
+    ctx.setdefault("clock", SystemClock())
+    log.info("worker started on queue %s", queue_name(settings))
 
 
-FUNCTIONS: list[Any] = []
-CRON_JOBS = [cron(heartbeat, second={0, 15, 30, 45}, run_at_startup=False, unique=False)]
+async def on_shutdown(ctx: dict[str, Any]) -> None:
+    if pool := ctx.get("pool"):
+        await pool.close()
+
+
+FUNCTIONS: list[Any] = [purge_sessions]
+CRON_JOBS = [cron(purge_sessions, minute={17}, second={0}, run_at_startup=False)]
 
 
 def redis_settings(settings: Settings) -> RedisSettings:
@@ -57,10 +56,22 @@ def create_worker(settings: Settings, *, burst: bool = False, handle_signals: bo
         redis_settings=redis_settings(settings),
         queue_name=queue_name(settings),
         on_startup=on_startup,
+        on_shutdown=on_shutdown,
         ctx={"settings": settings},
         burst=burst,
         handle_signals=handle_signals,
         job_serializer=msgspec.msgpack.encode,
         job_deserializer=msgspec.msgpack.decode,
-        health_check_key=f"{settings.namespace}:worker:health",
+        health_check_key=heartbeat_key(settings.namespace),
+        health_check_interval=HEARTBEAT,
+    )
+
+
+async def connect_queue(settings: Settings) -> ArqRedis:
+    """A client for enqueueing jobs with the worker's serializer and queue; close it with aclose()."""
+    return await create_pool(
+        redis_settings(settings),
+        default_queue_name=queue_name(settings),
+        job_serializer=msgspec.msgpack.encode,
+        job_deserializer=msgspec.msgpack.decode,
     )

@@ -13,9 +13,15 @@ from core.structs import Limit, Page
 
 
 @get("/audit", tags=["system"], summary="Who changed what, newest first (admin)")
-async def audit_trail(caller: CurrentCaller, conn: Conn, entity: FromQuery[str | None] = None,
-                      entity_id: FromQuery[str | None] = None, cursor: Cursor = None, limit: FromQuery[Limit] = 100
-                      ) -> Page[AuditEntry]:
+async def audit_trail(
+    caller: CurrentCaller,
+    conn: Conn,
+    entity: FromQuery[str | None] = None,
+    entity_id: FromQuery[str | None] = None,
+    cursor: Cursor = None,
+    limit: FromQuery[Limit] = 100,
+) -> Page[AuditEntry]:
     require_role(caller, "admin")
-    return await list_entries(conn, org_id=caller.org_id, entity=entity, entity_id=entity_id, cursor=cursor,
-                              limit=limit)
+    return await list_entries(
+        conn, org_id=caller.org_id, entity=entity, entity_id=entity_id, cursor=cursor, limit=limit
+    )

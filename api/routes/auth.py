@@ -22,36 +22,63 @@ class AuthController(Controller):
     path = "/auth"
     tags = ["auth"]
 
-    @post("/login", opt=PUBLIC, security=[], status_code=200,
-          summary="Log in with an e-mail or phone and a password")
-    async def login(self, request: Request[Any, Any, Any], data: JSONBody[Login], services: AppServices,
-                    conn: Conn) -> Tokens:
-        return await auth.login(conn, services.auth, services.limiter, data, now=services.clock.now(),
-                                user_agent=_agent(request))
+    @post("/login", opt=PUBLIC, security=[], status_code=200, summary="Log in with an e-mail or phone and a password")
+    async def login(
+        self, request: Request[Any, Any, Any], data: JSONBody[Login], services: AppServices, conn: Conn
+    ) -> Tokens:
+        return await auth.login(
+            conn, services.auth, services.limiter, data, now=services.clock.now(), user_agent=_agent(request)
+        )
 
-    @post("/refresh", opt=PUBLIC, security=[], status_code=200,
-          summary="Trade a refresh token for new tokens (the old refresh token stops working)")
+    @post(
+        "/refresh",
+        opt=PUBLIC,
+        security=[],
+        status_code=200,
+        summary="Trade a refresh token for new tokens (the old refresh token stops working)",
+    )
     async def refresh(self, data: JSONBody[Refresh], services: AppServices, conn: Conn) -> Tokens:
         return await auth.refresh(conn, services.auth, data.refresh_token, now=services.clock.now())
 
-    @post("/activate", opt=PUBLIC, security=[], status_code=200,
-          summary="Owners: activate the account with the invitation code from the property office")
-    async def activate(self, request: Request[Any, Any, Any], data: JSONBody[Activate], services: AppServices,
-                       conn: Conn) -> Tokens:
+    @post(
+        "/activate",
+        opt=PUBLIC,
+        security=[],
+        status_code=200,
+        summary="Owners: activate the account with the invitation code from the property office",
+    )
+    async def activate(
+        self, request: Request[Any, Any, Any], data: JSONBody[Activate], services: AppServices, conn: Conn
+    ) -> Tokens:
         client = request.client.host if request.client else "unknown"
-        return await auth.activate(conn, services.auth, services.limiter, data, client=client,
-                                   now=services.clock.now(), user_agent=_agent(request))
+        return await auth.activate(
+            conn,
+            services.auth,
+            services.limiter,
+            data,
+            client=client,
+            now=services.clock.now(),
+            user_agent=_agent(request),
+        )
 
     @post("/logout", status_code=204, summary="End this session")
     async def logout(self, caller: CurrentCaller, services: AppServices, conn: Conn) -> None:
         await auth.logout(conn, caller, now=services.clock.now())
 
-    @post("/password", status_code=200,
-          summary="Change the password; every session ends and this device gets new tokens")
-    async def change_password(self, request: Request[Any, Any, Any], data: JSONBody[PasswordChange], caller: CurrentCaller,
-                              services: AppServices, conn: Conn) -> Tokens:
-        return await auth.change_password(conn, services.auth, caller, data, now=services.clock.now(),
-                                          user_agent=_agent(request))
+    @post(
+        "/password", status_code=200, summary="Change the password; every session ends and this device gets new tokens"
+    )
+    async def change_password(
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[PasswordChange],
+        caller: CurrentCaller,
+        services: AppServices,
+        conn: Conn,
+    ) -> Tokens:
+        return await auth.change_password(
+            conn, services.auth, caller, data, now=services.clock.now(), user_agent=_agent(request)
+        )
 
 
 @get("/me", tags=["auth"], summary="The signed-in person, their properties and units")

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 from litestar import Response, get
 
 from api.auth import PUBLIC
 from api.deps import AppServices
+from core.heartbeat import heartbeat_age
 from core.structs import Struct
 
 
@@ -38,8 +38,8 @@ async def health(services: AppServices) -> Response[Health]:
         try:
             async with asyncio.timeout(2):
                 await services.redis.ping()
-                beat = await services.redis.get(f"{services.settings.namespace}:worker:heartbeat")
-            return Check(ok=True), (round(time.time() - float(beat), 1) if beat else None)
+                age = await heartbeat_age(services.redis, services.settings.namespace)
+            return Check(ok=True), age
         except Exception as exc:
             return Check(ok=False, detail=type(exc).__name__), None
 

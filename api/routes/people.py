@@ -18,8 +18,14 @@ class UserController(Controller):
     tags = ["people"]
 
     @get("/", summary="People (admins: everyone; supervisors: the people of their properties)")
-    async def list_users(self, caller: CurrentCaller, conn: Conn, role: FromQuery[Role | None] = None,
-                         cursor: Cursor = None, limit: FromQuery[Limit] = 100) -> Page[User]:
+    async def list_users(
+        self,
+        caller: CurrentCaller,
+        conn: Conn,
+        role: FromQuery[Role | None] = None,
+        cursor: Cursor = None,
+        limit: FromQuery[Limit] = 100,
+    ) -> Page[User]:
         return await service.list_users(conn, caller, role, cursor, limit)
 
     @post("/", summary="Create a person (admin)")
@@ -31,15 +37,27 @@ class UserController(Controller):
         return await service.get_user(conn, caller, user_id)
 
     @patch("/{user_id:str}", summary="Change a person; a role change or deactivation ends their sessions (admin)")
-    async def update_user(self, user_id: FromPath[str], data: JSONBody[UserUpdate], caller: CurrentCaller, services: AppServices,
-                          conn: Conn) -> User:
+    async def update_user(
+        self,
+        user_id: FromPath[str],
+        data: JSONBody[UserUpdate],
+        caller: CurrentCaller,
+        services: AppServices,
+        conn: Conn,
+    ) -> User:
         return await service.update_user(conn, caller, user_id, data, services.clock.now())
 
-    @post("/{user_id:str}/invitation", status_code=201,
-          summary="Issue an owner's activation code; earlier codes stop working (admin or supervisor)")
-    async def invite(self, user_id: FromPath[str], caller: CurrentCaller, services: AppServices, conn: Conn) -> Invitation:
-        return await service.issue_invitation(conn, caller, user_id, now=services.clock.now(),
-                                              ttl=services.settings.invitation_ttl)
+    @post(
+        "/{user_id:str}/invitation",
+        status_code=201,
+        summary="Issue an owner's activation code; earlier codes stop working (admin or supervisor)",
+    )
+    async def invite(
+        self, user_id: FromPath[str], caller: CurrentCaller, services: AppServices, conn: Conn
+    ) -> Invitation:
+        return await service.issue_invitation(
+            conn, caller, user_id, now=services.clock.now(), ttl=services.settings.invitation_ttl
+        )
 
 
 class StaffController(Controller):
@@ -51,11 +69,15 @@ class StaffController(Controller):
         return await service.property_staff(conn, caller, property_id)
 
     @put("/{user_id:str}", summary="Assign a staff member or supervisor to the property (admin); idempotent")
-    async def assign(self, property_id: FromPath[str], user_id: FromPath[str], caller: CurrentCaller, conn: Conn) -> User:
+    async def assign(
+        self, property_id: FromPath[str], user_id: FromPath[str], caller: CurrentCaller, conn: Conn
+    ) -> User:
         return await service.assign_staff(conn, caller, property_id, user_id)
 
     @delete("/{user_id:str}", summary="Unassign (admin)")
-    async def unassign(self, property_id: FromPath[str], user_id: FromPath[str], caller: CurrentCaller, conn: Conn) -> None:
+    async def unassign(
+        self, property_id: FromPath[str], user_id: FromPath[str], caller: CurrentCaller, conn: Conn
+    ) -> None:
         await service.unassign_staff(conn, caller, property_id, user_id)
 
 

@@ -28,8 +28,9 @@ class PropertyController(Controller):
     tags = ["places"]
 
     @get("/", summary="Properties the caller can see")
-    async def list_properties(self, caller: CurrentCaller, conn: Conn, cursor: Cursor = None,
-                              limit: FromQuery[Limit] = 100) -> Page[Property]:
+    async def list_properties(
+        self, caller: CurrentCaller, conn: Conn, cursor: Cursor = None, limit: FromQuery[Limit] = 100
+    ) -> Page[Property]:
         return await service.list_properties(conn, caller, cursor, limit)
 
     @post("/", summary="Create a property (admin)")
@@ -41,8 +42,9 @@ class PropertyController(Controller):
         return await service.get_property(conn, caller, property_id)
 
     @patch("/{property_id:str}", summary="Change a property (admin)")
-    async def update_property(self, property_id: FromPath[str], data: JSONBody[PropertyUpdate], caller: CurrentCaller,
-                              conn: Conn) -> Property:
+    async def update_property(
+        self, property_id: FromPath[str], data: JSONBody[PropertyUpdate], caller: CurrentCaller, conn: Conn
+    ) -> Property:
         return await service.update_property(conn, caller, property_id, data)
 
     @delete("/{property_id:str}", summary="Delete an empty property (admin)")
@@ -50,24 +52,38 @@ class PropertyController(Controller):
         await service.delete_property(conn, caller, property_id)
 
     @get("/{property_id:str}/buildings")
-    async def list_buildings(self, property_id: FromPath[str], caller: CurrentCaller, conn: Conn,
-                             cursor: Cursor = None, limit: FromQuery[Limit] = 100) -> Page[Building]:
+    async def list_buildings(
+        self,
+        property_id: FromPath[str],
+        caller: CurrentCaller,
+        conn: Conn,
+        cursor: Cursor = None,
+        limit: FromQuery[Limit] = 100,
+    ) -> Page[Building]:
         return await service.list_buildings(conn, caller, property_id, cursor, limit)
 
     @post("/{property_id:str}/buildings", summary="Add a building (admin)")
-    async def create_building(self, property_id: FromPath[str], data: JSONBody[BuildingCreate], caller: CurrentCaller,
-                              conn: Conn) -> Building:
+    async def create_building(
+        self, property_id: FromPath[str], data: JSONBody[BuildingCreate], caller: CurrentCaller, conn: Conn
+    ) -> Building:
         return await service.create_building(conn, caller, property_id, data)
 
     @get("/{property_id:str}/units", summary="Units of a property (staff, supervisors, admins)")
-    async def list_units(self, property_id: FromPath[str], caller: CurrentCaller, conn: Conn,
-                         building_id: FromQuery[str | None] = None, cursor: Cursor = None,
-                         limit: FromQuery[Limit] = 100) -> Page[Unit]:
+    async def list_units(
+        self,
+        property_id: FromPath[str],
+        caller: CurrentCaller,
+        conn: Conn,
+        building_id: FromQuery[str | None] = None,
+        cursor: Cursor = None,
+        limit: FromQuery[Limit] = 100,
+    ) -> Page[Unit]:
         return await service.list_units(conn, caller, property_id, building_id, cursor, limit)
 
     @post("/{property_id:str}/units", summary="Add a unit (admin)")
-    async def create_unit(self, property_id: FromPath[str], data: JSONBody[UnitCreate], caller: CurrentCaller,
-                          conn: Conn) -> Unit:
+    async def create_unit(
+        self, property_id: FromPath[str], data: JSONBody[UnitCreate], caller: CurrentCaller, conn: Conn
+    ) -> Unit:
         return await service.create_unit(conn, caller, property_id, data)
 
 
@@ -80,8 +96,9 @@ class BuildingController(Controller):
         return await service.get_building(conn, caller, building_id)
 
     @patch("/")
-    async def update_building(self, building_id: FromPath[str], data: JSONBody[BuildingUpdate], caller: CurrentCaller,
-                              conn: Conn) -> Building:
+    async def update_building(
+        self, building_id: FromPath[str], data: JSONBody[BuildingUpdate], caller: CurrentCaller, conn: Conn
+    ) -> Building:
         return await service.update_building(conn, caller, building_id, data)
 
     @delete("/")
@@ -98,7 +115,9 @@ class UnitController(Controller):
         return await service.get_unit(conn, caller, unit_id)
 
     @patch("/")
-    async def update_unit(self, unit_id: FromPath[str], data: JSONBody[UnitUpdate], caller: CurrentCaller, conn: Conn) -> Unit:
+    async def update_unit(
+        self, unit_id: FromPath[str], data: JSONBody[UnitUpdate], caller: CurrentCaller, conn: Conn
+    ) -> Unit:
         return await service.update_unit(conn, caller, unit_id, data)
 
     @delete("/")

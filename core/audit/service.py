@@ -27,17 +27,36 @@ def _plain(value: Any) -> Any:
     return None if value is None else msgspec.to_builtins(value)
 
 
-async def record(conn: asyncpg.Connection, *, org_id: str, actor_id: str | None, action: str, entity: str,
-                 entity_id: str, before: Any = None, after: Any = None) -> None:
+async def record(
+    conn: asyncpg.Connection,
+    *,
+    org_id: str,
+    actor_id: str | None,
+    action: str,
+    entity: str,
+    entity_id: str,
+    before: Any = None,
+    after: Any = None,
+) -> None:
     """Append one entry; `before`/`after` are Structs or plain values (secrets must not be in them)."""
-    await repository.insert(conn, org_id=org_id, actor_id=actor_id, action=action, entity=entity,
-                            entity_id=entity_id, before=_plain(before), after=_plain(after))
+    await repository.insert(
+        conn,
+        org_id=org_id,
+        actor_id=actor_id,
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        before=_plain(before),
+        after=_plain(after),
+    )
 
 
-async def list_entries(conn: asyncpg.Connection, *, org_id: str, entity: str | None, entity_id: str | None,
-                       cursor: str | None, limit: int) -> Page[AuditEntry]:
+async def list_entries(
+    conn: asyncpg.Connection, *, org_id: str, entity: str | None, entity_id: str | None, cursor: str | None, limit: int
+) -> Page[AuditEntry]:
     before_id = int(cursor) if cursor and cursor.isdigit() else None
-    rows = await repository.select(conn, org_id=org_id, entity=entity, entity_id=entity_id,
-                                   before_id=before_id, limit=limit + 1)
+    rows = await repository.select(
+        conn, org_id=org_id, entity=entity, entity_id=entity_id, before_id=before_id, limit=limit + 1
+    )
     items = [msgspec.convert(dict(r), AuditEntry) for r in rows[:limit]]
     return Page(items=items, next_cursor=str(items[-1].id) if len(rows) > limit else None)

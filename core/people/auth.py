@@ -40,14 +40,23 @@ class AuthConfig(msgspec.Struct, frozen=True, kw_only=True):
     refresh_ttl: int
 
 
-async def _open_session(conn: asyncpg.Connection, config: AuthConfig, org_id: str, user: User, now: datetime,
-                        user_agent: str) -> Tokens:
+async def _open_session(
+    conn: asyncpg.Connection, config: AuthConfig, org_id: str, user: User, now: datetime, user_agent: str
+) -> Tokens:
     session_id, secret = new_id(), new_secret()
-    await sql.insert_session(conn, org_id, session_id, user.id, digest(secret), user_agent,
-                             now + timedelta(seconds=config.refresh_ttl))
+    await sql.insert_session(
+        conn, org_id, session_id, user.id, digest(secret), user_agent, now + timedelta(seconds=config.refresh_ttl)
+    )
     return Tokens(
-        access_token=issue_access_token(config.secret, org_id=org_id, user_id=user.id, session_id=session_id,
-                                        role=user.role, now=now, ttl=config.access_ttl),
+        access_token=issue_access_token(
+            config.secret,
+            org_id=org_id,
+            user_id=user.id,
+            session_id=session_id,
+            role=user.role,
+            now=now,
+            ttl=config.access_ttl,
+        ),
         refresh_token=f"{org_id}.{session_id}.{secret}",
         token_type="Bearer",
         expires_in=config.access_ttl,
@@ -55,8 +64,15 @@ async def _open_session(conn: asyncpg.Connection, config: AuthConfig, org_id: st
     )
 
 
-async def login(conn: asyncpg.Connection, config: AuthConfig, limiter: AttemptLimiter, data: Login, *,
-                now: datetime, user_agent: str) -> Tokens:
+async def login(
+    conn: asyncpg.Connection,
+    config: AuthConfig,
+    limiter: AttemptLimiter,
+    data: Login,
+    *,
+    now: datetime,
+    user_agent: str,
+) -> Tokens:
     login_key = f"login:{data.login.lower()}"
     await limiter.check(login_key)
     row = await sql.find_login(conn, data.login.lower())
@@ -80,16 +96,22 @@ async def refresh(conn: asyncpg.Connection, config: AuthConfig, refresh_token: s
     if not same_digest(session["refresh_hash"], digest(secret)):
         # an old token came back: someone holds a copy, so end the session for everyone
         await sql.revoke_session(conn, org_id, session_id, now)
-        raise Unauthorized("the refresh token was used already; the session is ended, log in again",
-                           revoke=True)
+        raise Unauthorized("the refresh token was used already; the session is ended, log in again", revoke=True)
     user_row = await sql.get_user(conn, org_id, session["user_id"])
     assert user_row is not None
     user = user_of(user_row)
     new = new_secret()
     await sql.rotate_session(conn, org_id, session_id, digest(new), now)
     return Tokens(
-        access_token=issue_access_token(config.secret, org_id=org_id, user_id=user.id, session_id=session_id,
-                                        role=user.role, now=now, ttl=config.access_ttl),
+        access_token=issue_access_token(
+            config.secret,
+            org_id=org_id,
+            user_id=user.id,
+            session_id=session_id,
+            role=user.role,
+            now=now,
+            ttl=config.access_ttl,
+        ),
         refresh_token=f"{org_id}.{session_id}.{new}",
         token_type="Bearer",
         expires_in=config.access_ttl,
@@ -109,23 +131,45 @@ async def logout(conn: asyncpg.Connection, caller: Caller, *, now: datetime) -> 
     await sql.revoke_session(conn, caller.org_id, caller.session_id, now)
 
 
-async def change_password(conn: asyncpg.Connection, config: AuthConfig, caller: Caller, data: PasswordChange, *,
-                          now: datetime, user_agent: str) -> Tokens:
+async def change_password(
+    conn: asyncpg.Connection,
+    config: AuthConfig,
+    caller: Caller,
+    data: PasswordChange,
+    *,
+    now: datetime,
+    user_agent: str,
+) -> Tokens:
     """Set a new password, end every session of the person, and open a new one for this device."""
     current = await sql.password_hash(conn, caller.org_id, caller.user_id)
     if not verify_password(current, data.current_password):
         raise Invalid("the current password is wrong", [])
     await sql.set_password(conn, caller.org_id, caller.user_id, hash_password(data.new_password))
     ended = await sql.revoke_user_sessions(conn, caller.org_id, caller.user_id, now)
-    await record(conn, org_id=caller.org_id, actor_id=caller.user_id, action="change_password", entity="user",
-                 entity_id=caller.user_id, after={"sessions_ended": ended})
+    await record(
+        conn,
+        org_id=caller.org_id,
+        actor_id=caller.user_id,
+        action="change_password",
+        entity="user",
+        entity_id=caller.user_id,
+        after={"sessions_ended": ended},
+    )
     row = await sql.get_user(conn, caller.org_id, caller.user_id)
     assert row is not None
     return await _open_session(conn, config, caller.org_id, user_of(row), now, user_agent)
 
 
-async def activate(conn: asyncpg.Connection, config: AuthConfig, limiter: AttemptLimiter, data: Activate, *,
-                   client: str, now: datetime, user_agent: str) -> Tokens:
+async def activate(
+    conn: asyncpg.Connection,
+    config: AuthConfig,
+    limiter: AttemptLimiter,
+    data: Activate,
+    *,
+    client: str,
+    now: datetime,
+    user_agent: str,
+) -> Tokens:
     """An owner turns an invitation code into an account with a password (and optionally a login)."""
     key = f"activate:{client}"
     await limiter.check(key)
@@ -140,15 +184,28 @@ async def activate(conn: asyncpg.Connection, config: AuthConfig, limiter: Attemp
     if data.phone:
         changes["phone"] = data.phone
     if changes:
-        await unique_or_conflict(sql.update_user(conn, org_id, user_id, changes),
-                                 "that e-mail or phone is in use already", "email" if data.email else "phone")
+        await unique_or_conflict(
+            sql.update_user(conn, org_id, user_id, changes),
+            "that e-mail or phone is in use already",
+            "email" if data.email else "phone",
+        )
     row = await sql.get_user(conn, org_id, user_id)
     assert row is not None
     if row["email"] is None and row["phone"] is None:
-        raise Invalid("give a phone or an e-mail to log in with", [FieldError(field="phone", message="required when the office did not record one")])
+        raise Invalid(
+            "give a phone or an e-mail to log in with",
+            [FieldError(field="phone", message="required when the office did not record one")],
+        )
     await sql.set_password(conn, org_id, user_id, hash_password(data.password))
     user = user_of(await sql.get_user(conn, org_id, user_id))  # type: ignore[arg-type]
-    await record(conn, org_id=org_id, actor_id=user_id, action="activate", entity="user", entity_id=user_id,
-                 after=user)
+    await record(conn, org_id=org_id, actor_id=user_id, action="activate", entity="user", entity_id=user_id, after=user)
     await limiter.clear(key)
     return await _open_session(conn, config, org_id, user, now, user_agent)
+
+
+SESSION_KEEP_DAYS = 30
+
+
+async def purge_dead_sessions(conn: asyncpg.Connection, *, now: datetime) -> int:
+    """Delete sessions and invitations ended more than SESSION_KEEP_DAYS ago (kept that long for support)."""
+    return await sql.delete_dead_sessions(conn, now - timedelta(days=SESSION_KEEP_DAYS))

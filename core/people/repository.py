@@ -15,13 +15,27 @@ async def insert_org(conn: asyncpg.Connection, org_id: str, name: str, slug: str
     await conn.execute("INSERT INTO orgs (org_id, name, slug) VALUES ($1, $2, $3)", org_id, name, slug)
 
 
-async def insert_user(conn: asyncpg.Connection, org_id: str, id: str, name: str, role: str, email: str | None,
-                      phone: str | None, password_hash: str | None) -> asyncpg.Record:
+async def insert_user(
+    conn: asyncpg.Connection,
+    org_id: str,
+    id: str,
+    name: str,
+    role: str,
+    email: str | None,
+    phone: str | None,
+    password_hash: str | None,
+) -> asyncpg.Record:
     return await conn.fetchrow(
         f"""INSERT INTO users (org_id, id, name, role, email, phone, password_hash, activated_at)
             VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $7::text IS NULL THEN NULL ELSE now() END)
             RETURNING {USER_COLUMNS}""",
-        org_id, id, name, role, email, phone, password_hash,
+        org_id,
+        id,
+        name,
+        role,
+        email,
+        phone,
+        password_hash,
     )
 
 
@@ -44,18 +58,25 @@ async def set_password(conn: asyncpg.Connection, org_id: str, id: str, password_
     await conn.execute(
         """UPDATE users SET password_hash = $3, activated_at = coalesce(activated_at, now()), updated_at = now()
            WHERE org_id = $1 AND id = $2""",
-        org_id, id, password_hash,
+        org_id,
+        id,
+        password_hash,
     )
 
 
-async def list_users(conn: asyncpg.Connection, org_id: str, *, ids: list[str] | None, role: str | None,
-                     after: str | None, limit: int) -> list[asyncpg.Record]:
+async def list_users(
+    conn: asyncpg.Connection, org_id: str, *, ids: list[str] | None, role: str | None, after: str | None, limit: int
+) -> list[asyncpg.Record]:
     return await conn.fetch(
         f"""SELECT {USER_COLUMNS} FROM users
             WHERE org_id = $1 AND ($2::text[] IS NULL OR id = ANY($2)) AND ($3::text IS NULL OR role = $3)
               AND ($4::text IS NULL OR id > $4)
             ORDER BY id LIMIT $5""",
-        org_id, ids, role, after, limit,
+        org_id,
+        ids,
+        role,
+        after,
+        limit,
     )
 
 
@@ -66,13 +87,15 @@ async def users_of_properties(conn: asyncpg.Connection, org_id: str, property_id
            UNION
            SELECT o.user_id FROM unit_owners o JOIN units u ON u.org_id = o.org_id AND u.id = o.unit_id
            WHERE o.org_id = $1 AND u.property_id = ANY($2)""",
-        org_id, property_ids,
+        org_id,
+        property_ids,
     )
     return [r["user_id"] for r in rows]
 
 
-async def update_user(conn: asyncpg.Connection, org_id: str, id: str, changes: dict[str, object]
-                      ) -> asyncpg.Record | None:
+async def update_user(
+    conn: asyncpg.Connection, org_id: str, id: str, changes: dict[str, object]
+) -> asyncpg.Record | None:
     row = await update_row(conn, "users", org_id=org_id, row_id=id, changes=changes)
     return None if row is None else await get_user(conn, org_id, id)
 
@@ -81,7 +104,9 @@ async def assign_staff(conn: asyncpg.Connection, org_id: str, property_id: str, 
     status = await conn.execute(
         """INSERT INTO property_staff (org_id, property_id, user_id) VALUES ($1, $2, $3)
            ON CONFLICT DO NOTHING""",
-        org_id, property_id, user_id,
+        org_id,
+        property_id,
+        user_id,
     )
     return status.endswith(" 1")
 
@@ -89,7 +114,9 @@ async def assign_staff(conn: asyncpg.Connection, org_id: str, property_id: str, 
 async def unassign_staff(conn: asyncpg.Connection, org_id: str, property_id: str, user_id: str) -> bool:
     status = await conn.execute(
         "DELETE FROM property_staff WHERE org_id = $1 AND property_id = $2 AND user_id = $3",
-        org_id, property_id, user_id,
+        org_id,
+        property_id,
+        user_id,
     )
     return status != "DELETE 0"
 
@@ -98,14 +125,17 @@ async def staff_of_property(conn: asyncpg.Connection, org_id: str, property_id: 
     return await conn.fetch(
         f"""SELECT {USER_COLUMNS} FROM users WHERE org_id = $1 AND id IN
             (SELECT user_id FROM property_staff WHERE org_id = $1 AND property_id = $2) ORDER BY name, id""",
-        org_id, property_id,
+        org_id,
+        property_id,
     )
 
 
 async def link_owner(conn: asyncpg.Connection, org_id: str, unit_id: str, user_id: str) -> bool:
     status = await conn.execute(
         "INSERT INTO unit_owners (org_id, unit_id, user_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-        org_id, unit_id, user_id,
+        org_id,
+        unit_id,
+        user_id,
     )
     return status.endswith(" 1")
 
@@ -121,19 +151,27 @@ async def owners_of_unit(conn: asyncpg.Connection, org_id: str, unit_id: str) ->
     return await conn.fetch(
         f"""SELECT {USER_COLUMNS} FROM users WHERE org_id = $1 AND id IN
             (SELECT user_id FROM unit_owners WHERE org_id = $1 AND unit_id = $2) ORDER BY name, id""",
-        org_id, unit_id,
+        org_id,
+        unit_id,
     )
 
 
-async def replace_invitation(conn: asyncpg.Connection, org_id: str, id: str, user_id: str, code_hash: str,
-                             expires_at: datetime, created_by: str) -> None:
+async def replace_invitation(
+    conn: asyncpg.Connection, org_id: str, id: str, user_id: str, code_hash: str, expires_at: datetime, created_by: str
+) -> None:
     """Issue a new code; codes issued earlier for the same person stop working."""
-    await conn.execute("DELETE FROM invitations WHERE org_id = $1 AND user_id = $2 AND used_at IS NULL",
-                       org_id, user_id)
+    await conn.execute(
+        "DELETE FROM invitations WHERE org_id = $1 AND user_id = $2 AND used_at IS NULL", org_id, user_id
+    )
     await conn.execute(
         """INSERT INTO invitations (org_id, id, user_id, code_hash, expires_at, created_by)
            VALUES ($1, $2, $3, $4, $5, $6)""",
-        org_id, id, user_id, code_hash, expires_at, created_by,
+        org_id,
+        id,
+        user_id,
+        code_hash,
+        expires_at,
+        created_by,
     )
 
 
@@ -143,27 +181,44 @@ async def claim_invitation(conn: asyncpg.Connection, code_hash: str, now: dateti
         """UPDATE invitations SET used_at = $2
            WHERE code_hash = $1 AND used_at IS NULL AND expires_at > $2
            RETURNING org_id, user_id""",
-        code_hash, now,
+        code_hash,
+        now,
     )
 
 
-async def insert_session(conn: asyncpg.Connection, org_id: str, id: str, user_id: str, refresh_hash: str,
-                         user_agent: str, expires_at: datetime) -> None:
+async def insert_session(
+    conn: asyncpg.Connection,
+    org_id: str,
+    id: str,
+    user_id: str,
+    refresh_hash: str,
+    user_agent: str,
+    expires_at: datetime,
+) -> None:
     await conn.execute(
         """INSERT INTO sessions (org_id, id, user_id, refresh_hash, user_agent, expires_at)
            VALUES ($1, $2, $3, $4, $5, $6)""",
-        org_id, id, user_id, refresh_hash, user_agent[:300], expires_at,
+        org_id,
+        id,
+        user_id,
+        refresh_hash,
+        user_agent[:300],
+        expires_at,
     )
 
 
-async def live_session_user(conn: asyncpg.Connection, org_id: str, session_id: str, user_id: str,
-                            now: datetime) -> asyncpg.Record | None:
+async def live_session_user(
+    conn: asyncpg.Connection, org_id: str, session_id: str, user_id: str, now: datetime
+) -> asyncpg.Record | None:
     """The user behind a session that is neither revoked nor expired, if the user is still active."""
     return await conn.fetchrow(
         """SELECT u.role FROM sessions s JOIN users u ON u.org_id = s.org_id AND u.id = s.user_id
            WHERE s.org_id = $1 AND s.id = $2 AND s.user_id = $3 AND s.revoked_at IS NULL AND s.expires_at > $4
              AND u.active""",
-        org_id, session_id, user_id, now,
+        org_id,
+        session_id,
+        user_id,
+        now,
     )
 
 
@@ -172,28 +227,47 @@ async def get_session_for_update(conn: asyncpg.Connection, org_id: str, session_
         """SELECT s.user_id, s.refresh_hash, s.expires_at, s.revoked_at, u.active
            FROM sessions s JOIN users u ON u.org_id = s.org_id AND u.id = s.user_id
            WHERE s.org_id = $1 AND s.id = $2 FOR UPDATE OF s""",
-        org_id, session_id,
+        org_id,
+        session_id,
     )
 
 
-async def rotate_session(conn: asyncpg.Connection, org_id: str, session_id: str, refresh_hash: str,
-                         now: datetime) -> None:
+async def rotate_session(
+    conn: asyncpg.Connection, org_id: str, session_id: str, refresh_hash: str, now: datetime
+) -> None:
     await conn.execute(
         "UPDATE sessions SET refresh_hash = $3, last_used_at = $4 WHERE org_id = $1 AND id = $2",
-        org_id, session_id, refresh_hash, now,
+        org_id,
+        session_id,
+        refresh_hash,
+        now,
     )
 
 
 async def revoke_session(conn: asyncpg.Connection, org_id: str, session_id: str, now: datetime) -> None:
     await conn.execute(
         "UPDATE sessions SET revoked_at = $3 WHERE org_id = $1 AND id = $2 AND revoked_at IS NULL",
-        org_id, session_id, now,
+        org_id,
+        session_id,
+        now,
     )
 
 
 async def revoke_user_sessions(conn: asyncpg.Connection, org_id: str, user_id: str, now: datetime) -> int:
     status = await conn.execute(
         "UPDATE sessions SET revoked_at = $3 WHERE org_id = $1 AND user_id = $2 AND revoked_at IS NULL",
-        org_id, user_id, now,
+        org_id,
+        user_id,
+        now,
     )
     return int(status.split()[-1])
+
+
+async def delete_dead_sessions(conn: asyncpg.Connection, before: datetime) -> int:
+    sessions = await conn.execute(
+        "DELETE FROM sessions WHERE coalesce(revoked_at, expires_at) < $1 OR expires_at < $1", before
+    )
+    invitations = await conn.execute(
+        "DELETE FROM invitations WHERE coalesce(used_at, expires_at) < $1 OR expires_at < $1", before
+    )
+    return int(sessions.split()[-1]) + int(invitations.split()[-1])

@@ -20,14 +20,15 @@ class UserCreate(Struct):
 class UserUpdate(Struct):
     name: Name | UnsetType = UNSET
     role: Role | UnsetType = UNSET
-    email: Email | None | UnsetType = UNSET
-    phone: Phone | None | UnsetType = UNSET
+    email: Email | UnsetType | None = UNSET
+    phone: Phone | UnsetType | None = UNSET
     active: bool | UnsetType = UNSET
 
 
 class Login(Struct):
-    login: Annotated[str, Meta(min_length=3, max_length=254, description="e-mail or phone",
-                               examples=["admin@demo.fieldwork.local"])]
+    login: Annotated[
+        str, Meta(min_length=3, max_length=254, description="e-mail or phone", examples=["admin@demo.fieldwork.local"])
+    ]
     password: Password
 
 

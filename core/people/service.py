@@ -31,8 +31,10 @@ def user_of(row: asyncpg.Record) -> User:
 def _check_contact(role: str, email: str | None, phone: str | None, password: str | None) -> None:
     if role == "owner":
         if password is not None:
-            raise Invalid("owners set their own password when they activate their account",
-                          [FieldError(field="password", message="leave it out for owners; issue an invitation")])
+            raise Invalid(
+                "owners set their own password when they activate their account",
+                [FieldError(field="password", message="leave it out for owners; issue an invitation")],
+            )
         return
     errors = []
     if email is None and phone is None:
@@ -43,8 +45,15 @@ def _check_contact(role: str, email: str | None, phone: str | None, password: st
         raise Invalid("missing login details", errors)
 
 
-async def create_org(conn: asyncpg.Connection, *, name: str, admin_name: str, admin_email: str,
-                     admin_password: str, slug: str | None = None) -> tuple[str, User]:
+async def create_org(
+    conn: asyncpg.Connection,
+    *,
+    name: str,
+    admin_name: str,
+    admin_email: str,
+    admin_password: str,
+    slug: str | None = None,
+) -> tuple[str, User]:
     """A new tenant and its first admin (from the CLI or the demo)."""
     org_id = new_id()
     if slug is None:
@@ -52,13 +61,22 @@ async def create_org(conn: asyncpg.Connection, *, name: str, admin_name: str, ad
         slug = f"{slug[:40]}-{org_id[:6].lower()}"
     await sql.insert_org(conn, org_id, name, slug)
     row = await unique_or_conflict(
-        sql.insert_user(conn, org_id, new_id(), admin_name, "admin", admin_email.lower(), None,
-                        hash_password(admin_password)),
-        "that e-mail is in use already", "email",
+        sql.insert_user(
+            conn, org_id, new_id(), admin_name, "admin", admin_email.lower(), None, hash_password(admin_password)
+        ),
+        "that e-mail is in use already",
+        "email",
     )
     admin = user_of(row)
-    await record(conn, org_id=org_id, actor_id=None, action="create", entity="org", entity_id=org_id,
-                 after={"name": name, "slug": slug})
+    await record(
+        conn,
+        org_id=org_id,
+        actor_id=None,
+        action="create",
+        entity="org",
+        entity_id=org_id,
+        after={"name": name, "slug": slug},
+    )
     await record(conn, org_id=org_id, actor_id=None, action="create", entity="user", entity_id=admin.id, after=admin)
     return org_id, admin
 
@@ -67,14 +85,29 @@ async def create_user(conn: asyncpg.Connection, caller: Caller, data: UserCreate
     require_role(caller, "admin")
     _check_contact(data.role, data.email, data.phone, data.password)
     row = await unique_or_conflict(
-        sql.insert_user(conn, caller.org_id, new_id(), data.name, data.role,
-                        data.email.lower() if data.email else None, data.phone,
-                        hash_password(data.password) if data.password else None),
-        "that e-mail or phone is in use already", "email" if data.email else "phone",
+        sql.insert_user(
+            conn,
+            caller.org_id,
+            new_id(),
+            data.name,
+            data.role,
+            data.email.lower() if data.email else None,
+            data.phone,
+            hash_password(data.password) if data.password else None,
+        ),
+        "that e-mail or phone is in use already",
+        "email" if data.email else "phone",
     )
     user = user_of(row)
-    await record(conn, org_id=caller.org_id, actor_id=caller.user_id, action="create", entity="user",
-                 entity_id=user.id, after=user)
+    await record(
+        conn,
+        org_id=caller.org_id,
+        actor_id=caller.user_id,
+        action="create",
+        entity="user",
+        entity_id=user.id,
+        after=user,
+    )
     return user
 
 
@@ -96,16 +129,16 @@ async def get_user(conn: asyncpg.Connection, caller: Caller, user_id: str) -> Us
     return user_of(row)
 
 
-async def list_users(conn: asyncpg.Connection, caller: Caller, role: str | None, cursor: str | None, limit: int
-                     ) -> Page[User]:
+async def list_users(
+    conn: asyncpg.Connection, caller: Caller, role: str | None, cursor: str | None, limit: int
+) -> Page[User]:
     require_role(caller, "admin", "supervisor")
     visible = await _visible_user_ids(conn, caller)
     rows = await sql.list_users(conn, caller.org_id, ids=visible, role=role, after=cursor, limit=limit + 1)
     return page_of([user_of(r) for r in rows], limit)
 
 
-async def update_user(conn: asyncpg.Connection, caller: Caller, user_id: str, data: UserUpdate,
-                      now: datetime) -> User:
+async def update_user(conn: asyncpg.Connection, caller: Caller, user_id: str, data: UserUpdate, now: datetime) -> User:
     before = await get_user(conn, caller, user_id)
     require_role(caller, "admin")
     changes = changes_of(data)
@@ -115,14 +148,23 @@ async def update_user(conn: asyncpg.Connection, caller: Caller, user_id: str, da
         raise Conflict("you cannot demote or deactivate yourself; ask another admin")
     if not changes:
         return before
-    row = await unique_or_conflict(sql.update_user(conn, caller.org_id, user_id, changes),
-                                   "that e-mail or phone is in use already", "email")
+    row = await unique_or_conflict(
+        sql.update_user(conn, caller.org_id, user_id, changes), "that e-mail or phone is in use already", "email"
+    )
     after = user_of(row)
     if changes.get("active") is False or "role" in changes:
         # a disabled person, or one whose rights changed, signs in again
         await sql.revoke_user_sessions(conn, caller.org_id, user_id, now)
-    await record(conn, org_id=caller.org_id, actor_id=caller.user_id, action="update", entity="user",
-                 entity_id=user_id, before=before, after=after)
+    await record(
+        conn,
+        org_id=caller.org_id,
+        actor_id=caller.user_id,
+        action="update",
+        entity="user",
+        entity_id=user_id,
+        before=before,
+        after=after,
+    )
     return after
 
 
@@ -142,8 +184,10 @@ async def _user_with_role(conn: asyncpg.Connection, caller: Caller, user_id: str
         raise NotFound(f"user {user_id} not found", entity="user", id=user_id)
     user = user_of(row)
     if user.role not in roles:
-        raise Invalid(f"user {user_id} is {user.role}; this needs {' or '.join(roles)}",
-                      [FieldError(field="user_id", message=f"must be {' or '.join(roles)}")])
+        raise Invalid(
+            f"user {user_id} is {user.role}; this needs {' or '.join(roles)}",
+            [FieldError(field="user_id", message=f"must be {' or '.join(roles)}")],
+        )
     return user
 
 
@@ -151,8 +195,15 @@ async def assign_staff(conn: asyncpg.Connection, caller: Caller, property_id: st
     await require_property(conn, caller, property_id, "admin")
     user = await _user_with_role(conn, caller, user_id, STAFF_ROLES)
     if await sql.assign_staff(conn, caller.org_id, property_id, user_id):
-        await record(conn, org_id=caller.org_id, actor_id=caller.user_id, action="assign", entity="property_staff",
-                     entity_id=f"{property_id}:{user_id}", after={"property_id": property_id, "user_id": user_id})
+        await record(
+            conn,
+            org_id=caller.org_id,
+            actor_id=caller.user_id,
+            action="assign",
+            entity="property_staff",
+            entity_id=f"{property_id}:{user_id}",
+            after={"property_id": property_id, "user_id": user_id},
+        )
     return user
 
 
@@ -160,8 +211,15 @@ async def unassign_staff(conn: asyncpg.Connection, caller: Caller, property_id: 
     await require_property(conn, caller, property_id, "admin")
     if not await sql.unassign_staff(conn, caller.org_id, property_id, user_id):
         raise NotFound(f"user {user_id} is not assigned to property {property_id}", entity="property_staff")
-    await record(conn, org_id=caller.org_id, actor_id=caller.user_id, action="unassign", entity="property_staff",
-                 entity_id=f"{property_id}:{user_id}", before={"property_id": property_id, "user_id": user_id})
+    await record(
+        conn,
+        org_id=caller.org_id,
+        actor_id=caller.user_id,
+        action="unassign",
+        entity="property_staff",
+        entity_id=f"{property_id}:{user_id}",
+        before={"property_id": property_id, "user_id": user_id},
+    )
 
 
 async def property_staff(conn: asyncpg.Connection, caller: Caller, property_id: str) -> list[User]:
@@ -174,8 +232,15 @@ async def link_owner(conn: asyncpg.Connection, caller: Caller, unit_id: str, use
     await require_property(conn, caller, unit.property_id, "supervise")
     user = await _user_with_role(conn, caller, user_id, ("owner",))
     if await sql.link_owner(conn, caller.org_id, unit_id, user_id):
-        await record(conn, org_id=caller.org_id, actor_id=caller.user_id, action="link", entity="unit_owner",
-                     entity_id=f"{unit_id}:{user_id}", after={"unit_id": unit_id, "user_id": user_id})
+        await record(
+            conn,
+            org_id=caller.org_id,
+            actor_id=caller.user_id,
+            action="link",
+            entity="unit_owner",
+            entity_id=f"{unit_id}:{user_id}",
+            after={"unit_id": unit_id, "user_id": user_id},
+        )
     return user
 
 
@@ -184,8 +249,15 @@ async def unlink_owner(conn: asyncpg.Connection, caller: Caller, unit_id: str, u
     await require_property(conn, caller, unit.property_id, "supervise")
     if not await sql.unlink_owner(conn, caller.org_id, unit_id, user_id):
         raise NotFound(f"user {user_id} is not an owner of unit {unit_id}", entity="unit_owner")
-    await record(conn, org_id=caller.org_id, actor_id=caller.user_id, action="unlink", entity="unit_owner",
-                 entity_id=f"{unit_id}:{user_id}", before={"unit_id": unit_id, "user_id": user_id})
+    await record(
+        conn,
+        org_id=caller.org_id,
+        actor_id=caller.user_id,
+        action="unlink",
+        entity="unit_owner",
+        entity_id=f"{unit_id}:{user_id}",
+        before={"unit_id": unit_id, "user_id": user_id},
+    )
 
 
 async def unit_owners(conn: asyncpg.Connection, caller: Caller, unit_id: str) -> list[User]:
@@ -196,19 +268,29 @@ async def unit_owners(conn: asyncpg.Connection, caller: Caller, unit_id: str) ->
     return [user_of(r) for r in await sql.owners_of_unit(conn, caller.org_id, unit_id)]
 
 
-async def issue_invitation(conn: asyncpg.Connection, caller: Caller, user_id: str, *, now: datetime,
-                           ttl: int) -> Invitation:
+async def issue_invitation(
+    conn: asyncpg.Connection, caller: Caller, user_id: str, *, now: datetime, ttl: int
+) -> Invitation:
     """A new activation code for an owner: admins, or supervisors of a property where the owner has a unit."""
     require_role(caller, "admin", "supervisor")
     owner = await get_user(conn, caller, user_id)
     if owner.role != "owner":
-        raise Invalid("invitations are for owners; staff get a password from an admin",
-                      [FieldError(field="user_id", message=f"user is {owner.role}")])
+        raise Invalid(
+            "invitations are for owners; staff get a password from an admin",
+            [FieldError(field="user_id", message=f"user is {owner.role}")],
+        )
     if owner.activated:
         raise Conflict("this owner has activated the account already; they can log in")
     code = new_invitation_code()
     expires_at = now + timedelta(seconds=ttl)
     await sql.replace_invitation(conn, caller.org_id, new_id(), user_id, digest(code), expires_at, caller.user_id)
-    await record(conn, org_id=caller.org_id, actor_id=caller.user_id, action="invite", entity="user",
-                 entity_id=user_id, after={"expires_at": expires_at.isoformat()})
+    await record(
+        conn,
+        org_id=caller.org_id,
+        actor_id=caller.user_id,
+        action="invite",
+        entity="user",
+        entity_id=user_id,
+        after={"expires_at": expires_at.isoformat()},
+    )
     return Invitation(user_id=user_id, code=code, expires_at=expires_at)

@@ -94,14 +94,20 @@ def _cell_text(value: object) -> str:
 
 def parse_rows(cells: list[list[str]]) -> tuple[list[ImportRow], list[FieldError]]:
     if not cells or not any(c.strip() for c in cells[0]):
-        raise Invalid("the sheet is empty; the first row must name the columns",
-                      [FieldError(field="header", message="expected building/楼栋 and unit/房号 columns", row=1)])
+        raise Invalid(
+            "the sheet is empty; the first row must name the columns",
+            [FieldError(field="header", message="expected building/楼栋 and unit/房号 columns", row=1)],
+        )
     columns = [_LOOKUP.get(h.strip().lower()) for h in cells[0]]
     missing = [c for c in ("building", "unit") if c not in columns]
     if missing:
-        raise Invalid("required columns are missing",
-                      [FieldError(field=c, message=f"add a column headed {' or '.join(HEADINGS[c][:2])}", row=1)
-                       for c in missing])
+        raise Invalid(
+            "required columns are missing",
+            [
+                FieldError(field=c, message=f"add a column headed {' or '.join(HEADINGS[c][:2])}", row=1)
+                for c in missing
+            ],
+        )
     if len(cells) - 1 > MAX_ROWS:
         raise Invalid(f"at most {MAX_ROWS} rows per import; split the file")
     rows: list[ImportRow] = []
@@ -157,8 +163,16 @@ def _parse_row(number: int, v: dict[str, str]) -> tuple[ImportRow | None, list[F
         bad("owner_phone", "give the owner's phone (or e-mail) so they can be invited")
     if errors:
         return None, errors
-    return ImportRow(row=number, building=v["building"], unit=v["unit"], floor=floor, area_m2=area,
-                     owner_name=v.get("owner_name"), owner_phone=phone, owner_email=email), []
+    return ImportRow(
+        row=number,
+        building=v["building"],
+        unit=v["unit"],
+        floor=floor,
+        area_m2=area,
+        owner_name=v.get("owner_name"),
+        owner_phone=phone,
+        owner_email=email,
+    ), []
 
 
 def _check_within_file(rows: list[ImportRow]) -> list[FieldError]:
@@ -170,20 +184,28 @@ def _check_within_file(rows: list[ImportRow]) -> list[FieldError]:
         if key in seen_units and rows[0] is not r:
             # the same unit may appear on several rows only to list several owners
             if r.owner_name is None:
-                errors.append(FieldError(row=r.row, field="unit",
-                                         message=f"{r.building} {r.unit} is also on row {seen_units[key]}"))
+                errors.append(
+                    FieldError(
+                        row=r.row, field="unit", message=f"{r.building} {r.unit} is also on row {seen_units[key]}"
+                    )
+                )
         seen_units.setdefault(key, r.row)
         for login in filter(None, (r.owner_phone, r.owner_email)):
             if login in owner_names and owner_names[login][0] != r.owner_name:
-                errors.append(FieldError(
-                    row=r.row, field="owner_phone" if login == r.owner_phone else "owner_email",
-                    message=f"{login} belongs to {owner_names[login][0]} on row {owner_names[login][1]}"))
+                errors.append(
+                    FieldError(
+                        row=r.row,
+                        field="owner_phone" if login == r.owner_phone else "owner_email",
+                        message=f"{login} belongs to {owner_names[login][0]} on row {owner_names[login][1]}",
+                    )
+                )
             owner_names.setdefault(login, (r.owner_name or "", r.row))
     return errors
 
 
-async def import_places(conn: asyncpg.Connection, caller: Caller, property_id: str, content: bytes, *,
-                        dry_run: bool) -> ImportReport:
+async def import_places(
+    conn: asyncpg.Connection, caller: Caller, property_id: str, content: bytes, *, dry_run: bool
+) -> ImportReport:
     """Check every row, then write them all (unless dry_run); raise Invalid listing every bad row."""
     await require_property(conn, caller, property_id, "admin")
     rows, errors = parse_rows(read_sheet(content))
@@ -201,14 +223,18 @@ async def import_places(conn: asyncpg.Connection, caller: Caller, property_id: s
     owner_ids = {login: user_id for login, user_id in owners.items() if user_id}
     for r in rows:
         if r.building not in buildings:
-            buildings[r.building] = (await sql.insert_building(conn, caller.org_id, new_id(), property_id,
-                                                               r.building))["id"]
+            buildings[r.building] = (await sql.insert_building(conn, caller.org_id, new_id(), property_id, r.building))[
+                "id"
+            ]
             report.buildings_created += 1
         building_id = buildings[r.building]
         unit_id = units.get((building_id, r.unit))
         if unit_id is None:
-            unit_id = (await sql.insert_unit(conn, caller.org_id, new_id(), property_id, building_id, r.unit,
-                                             r.floor, r.area_m2))["id"]
+            unit_id = (
+                await sql.insert_unit(
+                    conn, caller.org_id, new_id(), property_id, building_id, r.unit, r.floor, r.area_m2
+                )
+            )["id"]
             units[(building_id, r.unit)] = unit_id
             report.units_created += 1
         else:
@@ -221,19 +247,30 @@ async def import_places(conn: asyncpg.Connection, caller: Caller, property_id: s
         logins = [login for login in (r.owner_phone, r.owner_email) if login]
         owner_id = next((owner_ids[login] for login in logins if login in owner_ids), None)
         if owner_id is None:
-            owner_id = (await people_sql.insert_user(conn, caller.org_id, new_id(), r.owner_name, "owner",
-                                                     r.owner_email, r.owner_phone, None))["id"]
+            owner_id = (
+                await people_sql.insert_user(
+                    conn, caller.org_id, new_id(), r.owner_name, "owner", r.owner_email, r.owner_phone, None
+                )
+            )["id"]
             report.owners_created += 1
         owner_ids.update(dict.fromkeys(logins, owner_id))
         if await people_sql.link_owner(conn, caller.org_id, unit_id, owner_id):
             report.owners_linked += 1
-    await record(conn, org_id=caller.org_id, actor_id=caller.user_id, action="import", entity="property",
-                 entity_id=property_id, after=msgspec.to_builtins(report))
+    await record(
+        conn,
+        org_id=caller.org_id,
+        actor_id=caller.user_id,
+        action="import",
+        entity="property",
+        entity_id=property_id,
+        after=msgspec.to_builtins(report),
+    )
     return report
 
 
-async def _resolve_owners(conn: asyncpg.Connection, org_id: str, rows: list[ImportRow], errors: list[FieldError]
-                          ) -> dict[str, str | None]:
+async def _resolve_owners(
+    conn: asyncpg.Connection, org_id: str, rows: list[ImportRow], errors: list[FieldError]
+) -> dict[str, str | None]:
     """Login (phone or e-mail) -> existing owner id in this org, or None for a new owner. A login that belongs to
     staff, or to someone in another org, is a row error."""
     found: dict[str, str | None] = {}

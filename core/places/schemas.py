@@ -26,9 +26,9 @@ class PropertyUpdate(Struct):
     name: Name | UnsetType = UNSET
     timezone: TimeZone | UnsetType = UNSET
     address: Text | UnsetType = UNSET
-    geo_lat: Latitude | None | UnsetType = UNSET
-    geo_lon: Longitude | None | UnsetType = UNSET
-    geo_radius_m: Radius | None | UnsetType = UNSET
+    geo_lat: Latitude | UnsetType | None = UNSET
+    geo_lon: Longitude | UnsetType | None = UNSET
+    geo_radius_m: Radius | UnsetType | None = UNSET
 
 
 class BuildingCreate(Struct):
@@ -48,5 +48,5 @@ class UnitCreate(Struct):
 
 class UnitUpdate(Struct):
     number: UnitNumber | UnsetType = UNSET
-    floor: Floor | None | UnsetType = UNSET
-    area_m2: Area | None | UnsetType = UNSET
+    floor: Floor | UnsetType | None = UNSET
+    area_m2: Area | UnsetType | None = UNSET

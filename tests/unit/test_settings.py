@@ -1,0 +1,37 @@
+import pytest
+
+from core.settings import SettingsError, from_env
+
+
+def test_defaults_need_no_environment():
+    settings = from_env({})
+    assert settings.database_url is None and settings.redis_url is None
+    assert (settings.host, settings.port, settings.home) == ("127.0.0.1", 8000, "./.fieldwork")
+
+
+def test_values_are_read_and_converted():
+    settings = from_env({"FIELDWORK_PORT": "9001", "DATABASE_URL": "postgresql://db/x", "FIELDWORK_LOG_LEVEL": "DEBUG"})
+    assert settings.port == 9001 and settings.database_url == "postgresql://db/x" and settings.log_level == "DEBUG"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("FIELDWORK_PORT", "eighty", "TCP port"),
+        ("FIELDWORK_PORT", "70000", "TCP port"),
+        ("FIELDWORK_ACCESS_TOKEN_TTL", "0", "seconds"),
+        ("FIELDWORK_LOG_LEVEL", "LOUD", "DEBUG, INFO"),
+        ("FIELDWORK_MAX_BODY_BYTES", "12", ">= 1024"),
+        ("FIELDWORK_NAMESPACE", "Has Spaces", "Redis key prefix"),
+    ],
+)
+def test_a_bad_value_names_the_variable_and_what_it_expects(variable, value, expected):
+    with pytest.raises(SettingsError) as caught:
+        from_env({variable: value})
+    assert variable in str(caught.value) and expected in str(caught.value)
+
+
+def test_a_short_secret_is_refused_without_echoing_it():
+    with pytest.raises(SettingsError) as caught:
+        from_env({"FIELDWORK_SECRET_KEY": "hunter2"})
+    assert "FIELDWORK_SECRET_KEY" in str(caught.value) and "hunter2" not in str(caught.value)
