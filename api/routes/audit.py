@@ -6,13 +6,14 @@ from litestar import get
 from litestar.params import FromQuery
 
 from api.deps import Conn, CurrentCaller
+from api.guards import ADMIN
 from api.routes.places import Cursor
 from core.access import require_role
 from core.audit.service import AuditEntry, list_entries
 from core.structs import Limit, Page
 
 
-@get("/audit", tags=["system"], summary="Who changed what, newest first (admin)")
+@get("/audit", guards=[ADMIN], tags=["system"], summary="Who changed what, newest first (admin)")
 async def audit_trail(
     caller: CurrentCaller,
     conn: Conn,

@@ -7,6 +7,7 @@ from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery, MultipartBody
 
 from api.deps import AppServices, Conn, CurrentCaller
+from api.guards import ADMIN, in_property_scope
 from core.errors import TooLarge
 from core.places.imports import ImportReport
 from core.places.imports import import_places as run_import
@@ -20,6 +21,7 @@ class ImportForm(Struct):
 @post(
     "/properties/{property_id:str}/imports",
     tags=["places"],
+    guards=[in_property_scope, ADMIN],  # scope first: another org's property is 404
     status_code=200,
     request_max_body_size=None,  # checked below against FIELDWORK_MAX_IMPORT_BYTES
     summary="Import buildings, units and owners from a CSV or XLSX file (admin); all or nothing",

@@ -6,6 +6,7 @@ from litestar import Controller, delete, get, patch, post, put
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from api.deps import AppServices, Conn, CurrentCaller
+from api.guards import ADMIN, SUPERVISOR, in_property_scope
 from api.routes.places import Cursor
 from core.people import service
 from core.people.models import Invitation, User
@@ -17,7 +18,7 @@ class UserController(Controller):
     path = "/users"
     tags = ["people"]
 
-    @get("/", summary="People (admins: everyone; supervisors: the people of their properties)")
+    @get("/", guards=[SUPERVISOR], summary="People (admins: everyone; supervisors: the people of their properties)")
     async def list_users(
         self,
         caller: CurrentCaller,
@@ -28,7 +29,7 @@ class UserController(Controller):
     ) -> Page[User]:
         return await service.list_users(conn, caller, role, cursor, limit)
 
-    @post("/", summary="Create a person (admin)")
+    @post("/", guards=[ADMIN], summary="Create a person (admin)")
     async def create_user(self, data: JSONBody[UserCreate], caller: CurrentCaller, conn: Conn) -> User:
         return await service.create_user(conn, caller, data)
 
@@ -36,7 +37,10 @@ class UserController(Controller):
     async def get_user(self, user_id: FromPath[str], caller: CurrentCaller, conn: Conn) -> User:
         return await service.get_user(conn, caller, user_id)
 
-    @patch("/{user_id:str}", summary="Change a person; a role change or deactivation ends their sessions (admin)")
+    @patch(
+        "/{user_id:str}",
+        summary="Change a person; a role change or deactivation ends their sessions (admin)",
+    )
     async def update_user(
         self,
         user_id: FromPath[str],
@@ -63,12 +67,17 @@ class UserController(Controller):
 class StaffController(Controller):
     path = "/properties/{property_id:str}/staff"
     tags = ["people"]
+    guards = [in_property_scope]
 
     @get("/", summary="Staff and supervisors assigned to a property")
     async def list_staff(self, property_id: FromPath[str], caller: CurrentCaller, conn: Conn) -> list[User]:
         return await service.property_staff(conn, caller, property_id)
 
-    @put("/{user_id:str}", summary="Assign a staff member or supervisor to the property (admin); idempotent")
+    @put(
+        "/{user_id:str}",
+        guards=[ADMIN],
+        summary="Assign a staff member or supervisor to the property (admin); idempotent",
+    )
     async def assign(
         self, property_id: FromPath[str], user_id: FromPath[str], caller: CurrentCaller, conn: Conn
     ) -> User:

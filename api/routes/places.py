@@ -8,6 +8,7 @@ from litestar import Controller, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from api.deps import Conn, CurrentCaller
+from api.guards import ADMIN, STAFF, in_property_scope
 from core.places import service
 from core.places.models import Building, Property, Unit
 from core.places.schemas import (
@@ -26,6 +27,7 @@ Cursor = Annotated[str | None, QueryParameter(description="next_cursor of the pr
 class PropertyController(Controller):
     path = "/properties"
     tags = ["places"]
+    guards = [in_property_scope]
 
     @get("/", summary="Properties the caller can see")
     async def list_properties(
@@ -33,7 +35,7 @@ class PropertyController(Controller):
     ) -> Page[Property]:
         return await service.list_properties(conn, caller, cursor, limit)
 
-    @post("/", summary="Create a property (admin)")
+    @post("/", guards=[ADMIN], summary="Create a property (admin)")
     async def create_property(self, data: JSONBody[PropertyCreate], caller: CurrentCaller, conn: Conn) -> Property:
         return await service.create_property(conn, caller, data)
 
@@ -41,13 +43,13 @@ class PropertyController(Controller):
     async def get_property(self, property_id: FromPath[str], caller: CurrentCaller, conn: Conn) -> Property:
         return await service.get_property(conn, caller, property_id)
 
-    @patch("/{property_id:str}", summary="Change a property (admin)")
+    @patch("/{property_id:str}", guards=[ADMIN], summary="Change a property (admin)")
     async def update_property(
         self, property_id: FromPath[str], data: JSONBody[PropertyUpdate], caller: CurrentCaller, conn: Conn
     ) -> Property:
         return await service.update_property(conn, caller, property_id, data)
 
-    @delete("/{property_id:str}", summary="Delete an empty property (admin)")
+    @delete("/{property_id:str}", guards=[ADMIN], summary="Delete an empty property (admin)")
     async def delete_property(self, property_id: FromPath[str], caller: CurrentCaller, conn: Conn) -> None:
         await service.delete_property(conn, caller, property_id)
 
@@ -62,13 +64,13 @@ class PropertyController(Controller):
     ) -> Page[Building]:
         return await service.list_buildings(conn, caller, property_id, cursor, limit)
 
-    @post("/{property_id:str}/buildings", summary="Add a building (admin)")
+    @post("/{property_id:str}/buildings", guards=[ADMIN], summary="Add a building (admin)")
     async def create_building(
         self, property_id: FromPath[str], data: JSONBody[BuildingCreate], caller: CurrentCaller, conn: Conn
     ) -> Building:
         return await service.create_building(conn, caller, property_id, data)
 
-    @get("/{property_id:str}/units", summary="Units of a property (staff, supervisors, admins)")
+    @get("/{property_id:str}/units", guards=[STAFF], summary="Units of a property (staff, supervisors, admins)")
     async def list_units(
         self,
         property_id: FromPath[str],
@@ -80,7 +82,7 @@ class PropertyController(Controller):
     ) -> Page[Unit]:
         return await service.list_units(conn, caller, property_id, building_id, cursor, limit)
 
-    @post("/{property_id:str}/units", summary="Add a unit (admin)")
+    @post("/{property_id:str}/units", guards=[ADMIN], summary="Add a unit (admin)")
     async def create_unit(
         self, property_id: FromPath[str], data: JSONBody[UnitCreate], caller: CurrentCaller, conn: Conn
     ) -> Unit:

@@ -272,8 +272,8 @@ async def issue_invitation(
     conn: asyncpg.Connection, caller: Caller, user_id: str, *, now: datetime, ttl: int
 ) -> Invitation:
     """A new activation code for an owner: admins, or supervisors of a property where the owner has a unit."""
+    owner = await get_user(conn, caller, user_id)  # first: someone out of sight is 404, not 403
     require_role(caller, "admin", "supervisor")
-    owner = await get_user(conn, caller, user_id)
     if owner.role != "owner":
         raise Invalid(
             "invitations are for owners; staff get a password from an admin",
