@@ -14,8 +14,8 @@ from arq import ArqRedis, create_pool, cron
 from arq.connections import RedisSettings
 from arq.worker import Worker
 
-from core.clock import SystemClock
 from core import db
+from core.clock import SystemClock
 from core.heartbeat import HEARTBEAT, heartbeat_key
 from core.settings import Settings
 from workers.jobs.housekeeping import purge_sessions
