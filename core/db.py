@@ -65,14 +65,20 @@ def changes_of(update: object) -> dict[str, object]:
 
 
 async def update_row(
-    conn: asyncpg.Connection, table: str, *, org_id: str, row_id: str, changes: dict[str, object]
+    conn: asyncpg.Connection,
+    table: str,
+    *,
+    org_id: str,
+    row_id: str,
+    changes: dict[str, object],
+    returning: str,
 ) -> asyncpg.Record | None:
-    """UPDATE one tenant row by (org_id, id) and return it. Table and column names come from our own
-    Structs and repositories, never from a request."""
+    """UPDATE one tenant row by (org_id, id) and return `returning` of it, or None if there is no such row.
+    Table and column names come from our own Structs and repositories, never from a request."""
     columns = list(changes)
     assignments = ", ".join(f"{column} = ${i}" for i, column in enumerate(columns, start=3))
     return await conn.fetchrow(
-        f"UPDATE {table} SET {assignments}, updated_at = now() WHERE org_id = $1 AND id = $2 RETURNING *",
+        f"UPDATE {table} SET {assignments}, updated_at = now() WHERE org_id = $1 AND id = $2 RETURNING {returning}",
         org_id,
         row_id,
         *changes.values(),

@@ -96,8 +96,7 @@ async def users_of_properties(conn: asyncpg.Connection, org_id: str, property_id
 async def update_user(
     conn: asyncpg.Connection, org_id: str, id: str, changes: dict[str, object]
 ) -> asyncpg.Record | None:
-    row = await update_row(conn, "users", org_id=org_id, row_id=id, changes=changes)
-    return None if row is None else await get_user(conn, org_id, id)
+    return await update_row(conn, "users", org_id=org_id, row_id=id, changes=changes, returning=USER_COLUMNS)
 
 
 async def assign_staff(conn: asyncpg.Connection, org_id: str, property_id: str, user_id: str) -> bool:

@@ -57,8 +57,7 @@ async def list_properties(
 async def update_property(
     conn: asyncpg.Connection, org_id: str, id: str, changes: dict[str, object]
 ) -> asyncpg.Record | None:
-    row = await update_row(conn, "properties", org_id=org_id, row_id=id, changes=changes)
-    return None if row is None else await get_property(conn, org_id, id)
+    return await update_row(conn, "properties", org_id=org_id, row_id=id, changes=changes, returning=PROPERTY_COLUMNS)
 
 
 async def delete_property(conn: asyncpg.Connection, org_id: str, id: str) -> None:
@@ -106,8 +105,7 @@ async def buildings_by_name(conn: asyncpg.Connection, org_id: str, property_id: 
 async def update_building(
     conn: asyncpg.Connection, org_id: str, id: str, changes: dict[str, object]
 ) -> asyncpg.Record | None:
-    row = await update_row(conn, "buildings", org_id=org_id, row_id=id, changes=changes)
-    return None if row is None else await get_building(conn, org_id, id)
+    return await update_row(conn, "buildings", org_id=org_id, row_id=id, changes=changes, returning=BUILDING_COLUMNS)
 
 
 async def delete_building(conn: asyncpg.Connection, org_id: str, id: str) -> None:
@@ -174,8 +172,7 @@ async def units_by_key(conn: asyncpg.Connection, org_id: str, property_id: str) 
 async def update_unit(
     conn: asyncpg.Connection, org_id: str, id: str, changes: dict[str, object]
 ) -> asyncpg.Record | None:
-    row = await update_row(conn, "units", org_id=org_id, row_id=id, changes=changes)
-    return None if row is None else await get_unit(conn, org_id, id)
+    return await update_row(conn, "units", org_id=org_id, row_id=id, changes=changes, returning=UNIT_COLUMNS)
 
 
 async def delete_unit(conn: asyncpg.Connection, org_id: str, id: str) -> None:

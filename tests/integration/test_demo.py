@@ -1,0 +1,23 @@
+"""The demo org the README tour and the benchmarks use."""
+
+from core.demo import ADMIN_EMAIL, PASSWORD, load_demo
+
+
+async def test_demo_loads_once_and_its_people_can_work(api, db):
+    async with db.transaction():
+        first = await load_demo(db)
+    async with db.transaction():
+        again = await load_demo(db)
+    assert first.created and not again.created
+    assert (again.org_id, again.property_id, again.units, again.owners) == (
+        first.org_id, first.property_id, 200, first.owners)
+    assert 100 < first.owners < 200
+    assert await db.fetchval("SELECT count(*) FROM units") == 200
+
+    for login in (ADMIN_EMAIL, first.staff_emails[-1]):
+        response = await api.post("/auth/login", json={"login": login, "password": PASSWORD})
+        assert response.status_code == 200, response.text
+        headers = {"Authorization": f"Bearer {response.json()['access_token']}"}
+        properties = (await api.get("/properties", headers=headers)).json()["items"]
+        assert [p["id"] for p in properties] == [first.property_id]
+        assert properties[0]["timezone"] == "Asia/Shanghai"
