@@ -24,6 +24,7 @@ test: $(STAMP) lint
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 demo: $(STAMP)
 	$(VENV)/bin/fieldwork demo

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Awaitable
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 import asyncpg
 import msgspec
 
-from core.errors import Conflict
+from core.errors import Conflict, NotFound
 
 T = TypeVar("T")
 
@@ -50,7 +50,7 @@ async def connect(url: str) -> asyncpg.Connection:
 async def transaction(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
     """A connection inside one transaction: commits on success, rolls back on any exception."""
     async with pool.acquire() as conn, conn.transaction():
-        yield conn
+        yield cast(asyncpg.Connection, conn)  # a pool's connection proxy behaves as the connection
 
 
 def changes_of(update: object) -> dict[str, object]:
@@ -72,17 +72,27 @@ async def update_row(
     row_id: str,
     changes: dict[str, object],
     returning: str,
-) -> asyncpg.Record | None:
-    """UPDATE one tenant row by (org_id, id) and return `returning` of it, or None if there is no such row.
+) -> asyncpg.Record:
+    """UPDATE one tenant row by (org_id, id) and return `returning` of it; NotFound if the row is gone.
     Table and column names come from our own Structs and repositories, never from a request."""
     columns = list(changes)
     assignments = ", ".join(f"{column} = ${i}" for i, column in enumerate(columns, start=3))
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         f"UPDATE {table} SET {assignments}, updated_at = now() WHERE org_id = $1 AND id = $2 RETURNING {returning}",
         org_id,
         row_id,
         *changes.values(),
     )
+    if row is None:
+        raise NotFound(f"{row_id} was not found; it may have just been deleted", entity=table, id=row_id)
+    return row
+
+
+async def insert_returning(conn: asyncpg.Connection, query: str, *args: Any) -> asyncpg.Record:
+    """Run an INSERT … RETURNING that always yields its row."""
+    row = await conn.fetchrow(query, *args)
+    assert row is not None, "INSERT … RETURNING gave no row"
+    return row
 
 
 async def unique_or_conflict(operation: Awaitable[T], message: str, field: str) -> T:

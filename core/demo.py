@@ -15,6 +15,7 @@ from core.people import service as people
 from core.people.schemas import UserCreate
 from core.places import service as places
 from core.places.schemas import BuildingCreate, PropertyCreate, UnitCreate
+from core.structs import Role
 
 DEMO_ORG = "demo-property-services"
 ADMIN_EMAIL = "admin@demo.fieldwork.local"
@@ -47,6 +48,7 @@ async def load_demo(conn: asyncpg.Connection, *, seed: int = 7) -> DemoSummary:
                       (SELECT count(*) FROM users WHERE org_id = $1 AND role = 'owner') AS owners""",
             org_id,
         )
+        assert counts is not None
         return DemoSummary(
             org_id=org_id,
             property_id=counts["property_id"],
@@ -101,7 +103,7 @@ async def load_demo(conn: asyncpg.Connection, *, seed: int = 7) -> DemoSummary:
                 unit_ids.append(unit.id)
                 units += 1
     for i, email in enumerate(staff_emails):
-        role = "supervisor" if email.startswith("supervisor") else "staff"
+        role: Role = "supervisor" if email.startswith("supervisor") else "staff"
         person = await people.create_user(
             conn,
             caller,

@@ -41,7 +41,7 @@ def start_postgres(home: Path, embedded: Embedded) -> str:
         warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR on servers
         import pgserver
 
-        server = pgserver.get_server(home / "pg", cleanup_mode="stop")
+        server = pgserver.get_server(home / "pg", cleanup_mode="stop")  # type: ignore[attr-defined]
     embedded._handles.append(server)
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}';")
     if "(0 rows)" in exists:

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import asyncpg
 
-from core.db import update_row
+from core.db import insert_returning, update_row
 
 USER_COLUMNS = "id, name, role, email, phone, active, activated_at IS NOT NULL AS activated, created_at, updated_at"
 
@@ -25,7 +25,8 @@ async def insert_user(
     phone: str | None,
     password_hash: str | None,
 ) -> asyncpg.Record:
-    return await conn.fetchrow(
+    return await insert_returning(
+        conn,
         f"""INSERT INTO users (org_id, id, name, role, email, phone, password_hash, activated_at)
             VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $7::text IS NULL THEN NULL ELSE now() END)
             RETURNING {USER_COLUMNS}""",
@@ -51,7 +52,8 @@ async def find_login(conn: asyncpg.Connection, login: str) -> asyncpg.Record | N
 
 
 async def password_hash(conn: asyncpg.Connection, org_id: str, id: str) -> str | None:
-    return await conn.fetchval("SELECT password_hash FROM users WHERE org_id = $1 AND id = $2", org_id, id)
+    value: str | None = await conn.fetchval("SELECT password_hash FROM users WHERE org_id = $1 AND id = $2", org_id, id)
+    return value
 
 
 async def set_password(conn: asyncpg.Connection, org_id: str, id: str, password_hash: str) -> None:
@@ -93,9 +95,7 @@ async def users_of_properties(conn: asyncpg.Connection, org_id: str, property_id
     return [r["user_id"] for r in rows]
 
 
-async def update_user(
-    conn: asyncpg.Connection, org_id: str, id: str, changes: dict[str, object]
-) -> asyncpg.Record | None:
+async def update_user(conn: asyncpg.Connection, org_id: str, id: str, changes: dict[str, object]) -> asyncpg.Record:
     return await update_row(conn, "users", org_id=org_id, row_id=id, changes=changes, returning=USER_COLUMNS)
 
 

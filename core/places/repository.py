@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from core.db import update_row
+from core.db import insert_returning, update_row
 
 PROPERTY_COLUMNS = "id, name, address, timezone, geo_lat, geo_lon, geo_radius_m, created_at, updated_at"
 BUILDING_COLUMNS = "id, property_id, name, created_at, updated_at"
@@ -22,7 +22,8 @@ async def insert_property(
     geo_lon: float | None,
     geo_radius_m: int | None,
 ) -> asyncpg.Record:
-    return await conn.fetchrow(
+    return await insert_returning(
+        conn,
         f"""INSERT INTO properties (org_id, id, name, address, timezone, geo_lat, geo_lon, geo_radius_m)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {PROPERTY_COLUMNS}""",
         org_id,
@@ -54,9 +55,7 @@ async def list_properties(
     )
 
 
-async def update_property(
-    conn: asyncpg.Connection, org_id: str, id: str, changes: dict[str, object]
-) -> asyncpg.Record | None:
+async def update_property(conn: asyncpg.Connection, org_id: str, id: str, changes: dict[str, object]) -> asyncpg.Record:
     return await update_row(conn, "properties", org_id=org_id, row_id=id, changes=changes, returning=PROPERTY_COLUMNS)
 
 
@@ -68,7 +67,8 @@ async def delete_property(conn: asyncpg.Connection, org_id: str, id: str) -> Non
 async def insert_building(
     conn: asyncpg.Connection, org_id: str, id: str, property_id: str, name: str
 ) -> asyncpg.Record:
-    return await conn.fetchrow(
+    return await insert_returning(
+        conn,
         f"""INSERT INTO buildings (org_id, id, property_id, name) VALUES ($1, $2, $3, $4)
             RETURNING {BUILDING_COLUMNS}""",
         org_id,
@@ -102,9 +102,7 @@ async def buildings_by_name(conn: asyncpg.Connection, org_id: str, property_id: 
     return {r["name"]: r["id"] for r in rows}
 
 
-async def update_building(
-    conn: asyncpg.Connection, org_id: str, id: str, changes: dict[str, object]
-) -> asyncpg.Record | None:
+async def update_building(conn: asyncpg.Connection, org_id: str, id: str, changes: dict[str, object]) -> asyncpg.Record:
     return await update_row(conn, "buildings", org_id=org_id, row_id=id, changes=changes, returning=BUILDING_COLUMNS)
 
 
@@ -122,7 +120,8 @@ async def insert_unit(
     floor: int | None,
     area_m2: float | None,
 ) -> asyncpg.Record:
-    return await conn.fetchrow(
+    return await insert_returning(
+        conn,
         f"""INSERT INTO units (org_id, id, property_id, building_id, number, floor, area_m2)
             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {UNIT_COLUMNS}""",
         org_id,
@@ -162,16 +161,22 @@ async def list_units(
     )
 
 
-async def units_by_key(conn: asyncpg.Connection, org_id: str, property_id: str) -> dict[tuple[str, str], str]:
+async def units_by_key(
+    conn: asyncpg.Connection, org_id: str, property_id: str
+) -> dict[tuple[str, str], dict[str, object]]:
+    """(building id, unit number) -> the unit's id, floor and area_m2."""
     rows = await conn.fetch(
-        "SELECT building_id, number, id FROM units WHERE org_id = $1 AND property_id = $2", org_id, property_id
+        """SELECT building_id, number, id, floor, area_m2::float8 AS area_m2 FROM units
+           WHERE org_id = $1 AND property_id = $2""",
+        org_id,
+        property_id,
     )
-    return {(r["building_id"], r["number"]): r["id"] for r in rows}
+    return {
+        (r["building_id"], r["number"]): {"id": r["id"], "floor": r["floor"], "area_m2": r["area_m2"]} for r in rows
+    }
 
 
-async def update_unit(
-    conn: asyncpg.Connection, org_id: str, id: str, changes: dict[str, object]
-) -> asyncpg.Record | None:
+async def update_unit(conn: asyncpg.Connection, org_id: str, id: str, changes: dict[str, object]) -> asyncpg.Record:
     return await update_row(conn, "units", org_id=org_id, row_id=id, changes=changes, returning=UNIT_COLUMNS)
 
 
