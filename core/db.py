@@ -9,7 +9,7 @@ from typing import Any, TypeVar, cast
 import asyncpg
 import msgspec
 
-from core.errors import Conflict, NotFound
+from core.errors import Conflict, DomainError, NotFound
 
 T = TypeVar("T")
 
@@ -48,9 +48,20 @@ async def connect(url: str) -> asyncpg.Connection:
 
 @contextlib.asynccontextmanager
 async def transaction(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
-    """A connection inside one transaction: commits on success, rolls back on any exception."""
-    async with pool.acquire() as conn, conn.transaction():
-        yield cast(asyncpg.Connection, conn)  # a pool's connection proxy behaves as the connection
+    """A connection inside one transaction: commits on success, rolls back on any exception except a
+    DomainError raised with keep_changes=True."""
+    async with pool.acquire() as conn:
+        tx = conn.transaction()
+        await tx.start()
+        try:
+            yield cast(asyncpg.Connection, conn)  # a pool's connection proxy behaves as the connection
+        except DomainError as exc:
+            await (tx.commit() if exc.keep_changes else tx.rollback())
+            raise
+        except BaseException:
+            await tx.rollback()
+            raise
+        await tx.commit()
 
 
 def changes_of(update: object) -> dict[str, object]:

@@ -14,12 +14,16 @@ class FieldError(msgspec.Struct, kw_only=True):
 
 
 class DomainError(Exception):
+    """A refusal. Its transaction rolls back, unless `keep_changes`: a refusal that must itself be recorded
+    (a stolen refresh token ends its session even though the request fails)."""
+
     code = "error"
     title = "Error"
 
-    def __init__(self, detail: str, **extra: Any) -> None:
+    def __init__(self, detail: str, *, keep_changes: bool = False, **extra: Any) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.keep_changes = keep_changes
         self.extra = extra
 
 

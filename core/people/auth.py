@@ -96,7 +96,7 @@ async def refresh(conn: asyncpg.Connection, config: AuthConfig, refresh_token: s
     if not same_digest(session["refresh_hash"], digest(secret)):
         # an old token came back: someone holds a copy, so end the session for everyone
         await sql.revoke_session(conn, org_id, session_id, now)
-        raise Unauthorized("the refresh token was used already; the session is ended, log in again", revoke=True)
+        raise Unauthorized("the refresh token was used already; the session is ended, log in again", keep_changes=True)
     user_row = await sql.get_user(conn, org_id, session["user_id"])
     assert user_row is not None
     user = user_of(user_row)
@@ -143,7 +143,7 @@ async def change_password(
     """Set a new password, end every session of the person, and open a new one for this device."""
     current = await sql.password_hash(conn, caller.org_id, caller.user_id)
     if not verify_password(current, data.current_password):
-        raise Invalid("the current password is wrong", [])
+        raise Invalid("the current password is wrong", [FieldError(field="current_password", message="does not match")])
     await sql.set_password(conn, caller.org_id, caller.user_id, hash_password(data.new_password))
     ended = await sql.revoke_user_sessions(conn, caller.org_id, caller.user_id, now)
     await record(
