@@ -34,8 +34,9 @@ class Org:
 
 async def build_org(conn: asyncpg.Connection, tag: str) -> Org:
     org = Org(tag=tag)
-    org.org_id, admin = await people.create_org(conn, name=f"Org {tag}", admin_name="Admin",
-                                                admin_email=org.email("admin"), admin_password=PASSWORD)
+    org.org_id, admin = await people.create_org(
+        conn, name=f"Org {tag}", admin_name="Admin", admin_email=org.email("admin"), admin_password=PASSWORD
+    )
     org.ids["admin"] = admin.id
     caller = Caller(org_id=org.org_id, user_id=admin.id, role="admin", session_id="test")
     prop = await places.create_property(conn, caller, PropertyCreate(name=f"Garden {tag}", timezone="Asia/Shanghai"))
@@ -47,18 +48,24 @@ async def build_org(conn: asyncpg.Connection, tag: str) -> Org:
     neighbour = await places.create_unit(conn, caller, prop.id, UnitCreate(building_id=building.id, number="102"))
     org.unit_id, org.other_unit_id = unit.id, neighbour.id
     for role in ("supervisor", "staff"):
-        person = await people.create_user(conn, caller, UserCreate(name=role.title(), role=role,
-                                                                     email=org.email(role), password=PASSWORD))
+        person = await people.create_user(
+            conn, caller, UserCreate(name=role.title(), role=role, email=org.email(role), password=PASSWORD)
+        )
         await people.assign_staff(conn, caller, prop.id, person.id)
         org.ids[role] = person.id
-    loner = await people.create_user(conn, caller, UserCreate(name="Elsewhere", role="staff",
-                                                              email=org.email("elsewhere"), password=PASSWORD))
+    loner = await people.create_user(
+        conn, caller, UserCreate(name="Elsewhere", role="staff", email=org.email("elsewhere"), password=PASSWORD)
+    )
     await people.assign_staff(conn, caller, other.id, loner.id)
     org.ids["elsewhere"] = loner.id
     owner = await people.create_user(conn, caller, UserCreate(name="Owner", role="owner", email=org.email("owner")))
     await people.link_owner(conn, caller, unit.id, owner.id)
-    await conn.execute("UPDATE users SET password_hash = (SELECT password_hash FROM users WHERE id = $1), "
-                       "activated_at = now() WHERE id = $2", admin.id, owner.id)
+    await conn.execute(
+        "UPDATE users SET password_hash = (SELECT password_hash FROM users WHERE id = $1), "
+        "activated_at = now() WHERE id = $2",
+        admin.id,
+        owner.id,
+    )
     org.ids["owner"] = owner.id
     return org
 

@@ -63,18 +63,29 @@ def test_up_serves_health_and_openapi_then_stops_cleanly(home, ctrl_c):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "FIELDWORK_SECRET_KEY")}
     env.update(FIELDWORK_HOME=str(home), FIELDWORK_PORT=str(port))
-    proc = subprocess.Popen([sys.executable, "-m", "cli", "up"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cli", "up"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
-        health = poll(lambda: (r := httpx.get(f"{base}/health", timeout=2)).status_code == 200 and r.json(),
-                      90, "/health")
+        health = poll(
+            lambda: (r := httpx.get(f"{base}/health", timeout=2)).status_code == 200 and r.json(), 90, "/health"
+        )
         assert health["database"]["ok"] and health["redis"]["ok"]
         openapi = httpx.get(f"{base}/schema/openapi.json", timeout=5)
         assert openapi.status_code == 200 and "/auth/login" in openapi.json()["paths"]
         # the worker runs beside the API and beats
-        poll(lambda: httpx.get(f"{base}/health", timeout=2).json()["worker_heartbeat_age_s"] is not None, 30,
-             "the worker heartbeat")
+        poll(
+            lambda: httpx.get(f"{base}/health", timeout=2).json()["worker_heartbeat_age_s"] is not None,
+            30,
+            "the worker heartbeat",
+        )
         assert servers_under(home), "the embedded servers should be running under FIELDWORK_HOME"
     finally:
         if ctrl_c == "terminal":
@@ -89,7 +100,8 @@ def test_up_serves_health_and_openapi_then_stops_cleanly(home, ctrl_c):
 
 def test_a_bad_setting_stops_the_program_naming_the_variable(tmp_path):
     env = {**os.environ, "FIELDWORK_HOME": str(tmp_path), "FIELDWORK_PORT": "not-a-port"}
-    result = subprocess.run([sys.executable, "-m", "cli", "serve"], cwd=ROOT, env=env, capture_output=True,
-                            text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "cli", "serve"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode != 0
     assert "FIELDWORK_PORT" in result.stderr and "TCP port" in result.stderr

@@ -10,7 +10,11 @@ async def test_demo_loads_once_and_its_people_can_work(api, db):
         again = await load_demo(db)
     assert first.created and not again.created
     assert (again.org_id, again.property_id, again.units, again.owners) == (
-        first.org_id, first.property_id, 200, first.owners)
+        first.org_id,
+        first.property_id,
+        200,
+        first.owners,
+    )
     assert 100 < first.owners < 200
     assert await db.fetchval("SELECT count(*) FROM units") == 200
 

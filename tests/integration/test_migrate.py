@@ -50,8 +50,14 @@ def test_two_fieldwork_migrate_processes_started_together(empty_database, tmp_pa
     env = {**os.environ, "DATABASE_URL": empty_database, "FIELDWORK_HOME": str(tmp_path)}
     env.pop("REDIS_URL", None)
     procs = [
-        subprocess.Popen([sys.executable, "-m", "cli", "migrate"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-m", "cli", "migrate"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for _ in range(2)
     ]
     outputs = [p.communicate(timeout=60) for p in procs]

@@ -6,9 +6,18 @@ from tests.world import build_org, login
 async def test_property_lifecycle_with_audit_trail(api, db):
     org = await build_org(db, "pl")
     admin = await login(api, org, "admin")
-    created = await api.post("/properties", headers=admin, json={
-        "name": "滨江苑 Riverside", "timezone": "America/New_York", "address": "1 River Rd",
-        "geo_lat": 40.7, "geo_lon": -74.0, "geo_radius_m": 200})
+    created = await api.post(
+        "/properties",
+        headers=admin,
+        json={
+            "name": "滨江苑 Riverside",
+            "timezone": "America/New_York",
+            "address": "1 River Rd",
+            "geo_lat": 40.7,
+            "geo_lon": -74.0,
+            "geo_radius_m": 200,
+        },
+    )
     assert created.status_code == 201, created.text
     prop = created.json()
     changed = await api.patch(f"/properties/{prop['id']}", headers=admin, json={"name": "Riverside 滨江苑"})
@@ -40,8 +49,11 @@ async def test_units_page_by_cursor_without_gaps_or_repeats(api, db):
     org = await build_org(db, "pg")
     admin = await login(api, org, "admin")
     for n in range(3, 26):
-        response = await api.post(f"/properties/{org.property_id}/units", headers=admin,
-                                  json={"building_id": org.building_id, "number": f"{n:03d}", "floor": 1})
+        response = await api.post(
+            f"/properties/{org.property_id}/units",
+            headers=admin,
+            json={"building_id": org.building_id, "number": f"{n:03d}", "floor": 1},
+        )
         assert response.status_code == 201, response.text
     seen, cursor = [], None
     while True:
@@ -68,6 +80,9 @@ async def test_building_and_unit_changes_and_guarded_deletes(api, db):
     # the refused property delete had removed the staff assignments first; the request rolled that back
     assert await db.fetchval("SELECT count(*) FROM property_staff WHERE property_id = $1", org.property_id) == 2
     assert (await api.delete(f"/units/{org.other_unit_id}", headers=admin)).status_code == 204
-    wrong_building = await api.post(f"/properties/{org.other_property_id}/units", headers=admin,
-                                    json={"building_id": org.building_id, "number": "9"})
+    wrong_building = await api.post(
+        f"/properties/{org.other_property_id}/units",
+        headers=admin,
+        json={"building_id": org.building_id, "number": "9"},
+    )
     assert wrong_building.status_code == 422 and wrong_building.json()["errors"][0]["field"] == "building_id"

@@ -1,9 +1,16 @@
 """Sign-in: passwords, rate limits, rotating refresh tokens, revocation, owner activation."""
 
+from datetime import UTC, datetime
+
 import msgspec
 import pytest
+from redis.asyncio import Redis
 
 from core.clock import FixedClock
+from core.errors import Unauthorized
+from core.people import auth
+from core.people.schemas import Login
+from core.ratelimit import AttemptLimiter
 from tests.world import PASSWORD, build_org, login
 
 
@@ -67,11 +74,15 @@ async def test_logout_ends_the_access_token_at_once(api, db):
 async def test_password_change_ends_every_session(api, db):
     org = await build_org(db, "pw")
     phone, laptop = [(await sign_in(api, org.email("staff"))).json() for _ in range(2)]
-    wrong = await api.post("/auth/password", headers=bearer(phone),
-                           json={"current_password": "not-it-at-all", "new_password": "brand-new-secret"})
+    wrong = await api.post(
+        "/auth/password",
+        headers=bearer(phone),
+        json={"current_password": "not-it-at-all", "new_password": "brand-new-secret"},
+    )
     assert wrong.status_code == 422
-    changed = await api.post("/auth/password", headers=bearer(phone),
-                             json={"current_password": PASSWORD, "new_password": "brand-new-secret"})
+    changed = await api.post(
+        "/auth/password", headers=bearer(phone), json={"current_password": PASSWORD, "new_password": "brand-new-secret"}
+    )
     assert changed.status_code == 200
     assert (await api.get("/me", headers=bearer(changed.json()))).status_code == 200
     for old in (phone, laptop):
@@ -91,12 +102,15 @@ async def test_owner_activates_with_an_invitation_code(api, db):
     code = (await api.post(f"/users/{owner_id}/invitation", headers=admin)).json()["code"]  # replaces the first
     stale = await api.post("/auth/activate", json={"code": first["code"], "password": "owner-password"})
     assert stale.status_code == 401
-    taken = await api.post("/auth/activate", json={"code": code, "password": "owner-password",
-                                                   "email": org.email("staff")})
+    taken = await api.post(
+        "/auth/activate", json={"code": code, "password": "owner-password", "email": org.email("staff")}
+    )
     assert taken.status_code == 409  # that e-mail is someone else's ...
     # ... and the refused activation left the code usable: the request's transaction rolled back
-    activated = await api.post("/auth/activate", json={"code": code.lower().replace("-", ""),
-                                                       "password": "owner-password", "phone": "13700001111"})
+    activated = await api.post(
+        "/auth/activate",
+        json={"code": code.lower().replace("-", ""), "password": "owner-password", "phone": "13700001111"},
+    )
     assert activated.status_code == 200, activated.text
     me = (await api.get("/me", headers=bearer(activated.json()))).json()
     assert me["user"]["role"] == "owner" and me["unit_ids"] == [org.other_unit_id]
@@ -120,31 +134,30 @@ async def test_a_disabled_person_loses_access_at_once(api, db):
 
 @pytest.fixture
 def clock():
-    from datetime import UTC, datetime
-
     return FixedClock(datetime(2026, 11, 23, 9, tzinfo=UTC))
 
 
 async def test_an_access_token_expires_after_its_ttl(settings, db, clock):
     """In-process check of the service with a moved clock: no sleeping."""
-    from core.people import auth
-    from core.people.schemas import Login
-    from core.ratelimit import AttemptLimiter
-    from redis.asyncio import Redis
-
     org = await build_org(db, "ex")
     config = auth.AuthConfig(secret=settings.secret_key, access_ttl=60, refresh_ttl=3600)
     redis = Redis.from_url(settings.redis_url)
     try:
         limiter = AttemptLimiter(redis, namespace=settings.namespace, attempts=5, window=60)
-        tokens = await auth.login(db, config, limiter, msgspec.convert(
-            {"login": org.email("staff"), "password": PASSWORD}, Login), now=clock.now(), user_agent="test")
+        tokens = await auth.login(
+            db,
+            config,
+            limiter,
+            msgspec.convert({"login": org.email("staff"), "password": PASSWORD}, Login),
+            now=clock.now(),
+            user_agent="test",
+        )
     finally:
         await redis.aclose()
     caller = await auth.authenticate(db, config, tokens.access_token, now=clock.now())
     assert caller.user_id == org.ids["staff"]
     clock.advance(seconds=61)
-    with pytest.raises(Exception, match="expired"):
+    with pytest.raises(Unauthorized, match="expired"):
         await auth.authenticate(db, config, tokens.access_token, now=clock.now())
     refreshed = await auth.refresh(db, config, tokens.refresh_token, now=clock.now())
     assert (await auth.authenticate(db, config, refreshed.access_token, now=clock.now())).user_id == caller.user_id

@@ -20,7 +20,11 @@ async def test_housekeeping_purges_only_long_dead_sessions(settings, db):
         await db.execute(
             "INSERT INTO sessions (org_id, id, user_id, refresh_hash, expires_at, revoked_at) "
             "VALUES ($1, $2, $3, 'x', $4, $5)",
-            org.org_id, sid, admin, expires, revoked,
+            org.org_id,
+            sid,
+            admin,
+            expires,
+            revoked,
         )
     queue = await connect_queue(settings)
     try:
