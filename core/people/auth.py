@@ -40,6 +40,25 @@ class AuthConfig(msgspec.Struct, frozen=True, kw_only=True):
     refresh_ttl: int
 
 
+def _tokens(config: AuthConfig, org_id: str, session_id: str, secret: str, user: User, now: datetime) -> Tokens:
+    access = issue_access_token(
+        config.secret,
+        org_id=org_id,
+        user_id=user.id,
+        session_id=session_id,
+        role=user.role,
+        now=now,
+        ttl=config.access_ttl,
+    )
+    return Tokens(
+        access_token=access,
+        refresh_token=f"{org_id}.{session_id}.{secret}",
+        token_type="Bearer",
+        expires_in=config.access_ttl,
+        user=user,
+    )
+
+
 async def _open_session(
     conn: asyncpg.Connection, config: AuthConfig, org_id: str, user: User, now: datetime, user_agent: str
 ) -> Tokens:
@@ -47,21 +66,7 @@ async def _open_session(
     await sql.insert_session(
         conn, org_id, session_id, user.id, digest(secret), user_agent, now + timedelta(seconds=config.refresh_ttl)
     )
-    return Tokens(
-        access_token=issue_access_token(
-            config.secret,
-            org_id=org_id,
-            user_id=user.id,
-            session_id=session_id,
-            role=user.role,
-            now=now,
-            ttl=config.access_ttl,
-        ),
-        refresh_token=f"{org_id}.{session_id}.{secret}",
-        token_type="Bearer",
-        expires_in=config.access_ttl,
-        user=user,
-    )
+    return _tokens(config, org_id, session_id, secret, user, now)
 
 
 async def login(
@@ -102,21 +107,7 @@ async def refresh(conn: asyncpg.Connection, config: AuthConfig, refresh_token: s
     user = user_of(user_row)
     new = new_secret()
     await sql.rotate_session(conn, org_id, session_id, digest(new), now)
-    return Tokens(
-        access_token=issue_access_token(
-            config.secret,
-            org_id=org_id,
-            user_id=user.id,
-            session_id=session_id,
-            role=user.role,
-            now=now,
-            ttl=config.access_ttl,
-        ),
-        refresh_token=f"{org_id}.{session_id}.{new}",
-        token_type="Bearer",
-        expires_in=config.access_ttl,
-        user=user,
-    )
+    return _tokens(config, org_id, session_id, new, user, now)
 
 
 async def authenticate(conn: asyncpg.Connection, config: AuthConfig, token: str, *, now: datetime) -> Caller:
