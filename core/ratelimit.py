@@ -1,4 +1,4 @@
-"""Failed-attempt limits kept in Redis, shared by every API process."""
+"""Attempt limits kept in Redis, shared by every API process."""
 
 from __future__ import annotations
 
@@ -8,7 +8,11 @@ from core.errors import RateLimited
 
 
 class AttemptLimiter:
-    """Allow `attempts` failures per key within `window` seconds; success clears the key."""
+    """Allow `attempts` tries per key within `window` seconds; a success clears the key.
+
+    A try is counted before it is judged, in one atomic step: tries sent at once cannot all pass a check
+    that none of them has been counted in yet.
+    """
 
     def __init__(self, redis: Redis, *, namespace: str, attempts: int, window: int) -> None:
         self.redis = redis
@@ -16,17 +20,15 @@ class AttemptLimiter:
         self.attempts = attempts
         self.window = window
 
-    async def check(self, key: str) -> None:
-        failures = await self.redis.get(self.prefix + key)
-        if failures is not None and int(failures) >= self.attempts:
-            ttl = await self.redis.ttl(self.prefix + key)
-            raise RateLimited("too many failed attempts; wait and try again", retry_after=max(int(ttl), 1))
-
-    async def fail(self, key: str) -> None:
+    async def attempt(self, key: str) -> None:
+        """Count one try; RateLimited when the key has used up its tries."""
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.incr(self.prefix + key)
             pipe.expire(self.prefix + key, self.window, nx=True)
-            await pipe.execute()
+            pipe.ttl(self.prefix + key)
+            tries, _, ttl = await pipe.execute()
+        if int(tries) > self.attempts:
+            raise RateLimited("too many failed attempts; wait and try again", retry_after=max(int(ttl), 1))
 
     async def clear(self, key: str) -> None:
         await self.redis.delete(self.prefix + key)

@@ -79,14 +79,13 @@ async def login(
     user_agent: str,
 ) -> Tokens:
     login_key = f"login:{data.login.lower()}"
-    await limiter.check(login_key)
+    await limiter.attempt(login_key)
     row = await sql.find_login(conn, data.login.lower())
     if not verify_password(row["password_hash"] if row else None, data.password) or row is None:
-        await limiter.fail(login_key)
         raise Unauthorized("wrong login or password")
+    await limiter.clear(login_key)
     if not row["active"]:
         raise Unauthorized("this account is disabled; ask your property office")
-    await limiter.clear(login_key)
     return await _open_session(conn, config, row["org_id"], user_of(row), now, user_agent)
 
 
@@ -163,12 +162,15 @@ async def activate(
 ) -> Tokens:
     """An owner turns an invitation code into an account with a password (and optionally a login)."""
     key = f"activate:{client}"
-    await limiter.check(key)
+    await limiter.attempt(key)
     invitation = await sql.claim_invitation(conn, digest(normalise_invitation_code(data.code)), now)
     if invitation is None:
-        await limiter.fail(key)
         raise Unauthorized("the invitation code is wrong, used or expired; ask your property office for a new one")
     org_id, user_id = invitation["org_id"], invitation["user_id"]
+    invited = await sql.get_user(conn, org_id, user_id)
+    if invited is None or not invited["active"]:
+        # the refusal rolls the claim back: switched on again, the owner can use the same code
+        raise Unauthorized("this account is disabled; ask your property office")
     changes: dict[str, object] = {}
     if data.email:
         changes["email"] = data.email.lower()
@@ -190,6 +192,7 @@ async def activate(
     await sql.set_password(conn, org_id, user_id, hash_password(data.password))
     user = user_of(await sql.get_user(conn, org_id, user_id))  # type: ignore[arg-type]
     await record(conn, org_id=org_id, actor_id=user_id, action="activate", entity="user", entity_id=user_id, after=user)
+    # only now: a right code whose activation is refused (and rolled back) must not wipe the count of guesses
     await limiter.clear(key)
     return await _open_session(conn, config, org_id, user, now, user_agent)
 
