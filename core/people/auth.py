@@ -81,7 +81,7 @@ async def login(
     login_key = f"login:{data.login.lower()}"
     await limiter.attempt(login_key)
     row = await sql.find_login(conn, data.login.lower())
-    if not verify_password(row["password_hash"] if row else None, data.password) or row is None:
+    if not await verify_password(row["password_hash"] if row else None, data.password) or row is None:
         raise Unauthorized("wrong login or password")
     await limiter.clear(login_key)
     if not row["active"]:
@@ -132,9 +132,9 @@ async def change_password(
 ) -> Tokens:
     """Set a new password, end every session of the person, and open a new one for this device."""
     current = await sql.password_hash(conn, caller.org_id, caller.user_id)
-    if not verify_password(current, data.current_password):
+    if not await verify_password(current, data.current_password):
         raise Invalid("the current password is wrong", [FieldError(field="current_password", message="does not match")])
-    await sql.set_password(conn, caller.org_id, caller.user_id, hash_password(data.new_password))
+    await sql.set_password(conn, caller.org_id, caller.user_id, await hash_password(data.new_password))
     ended = await sql.revoke_user_sessions(conn, caller.org_id, caller.user_id, now)
     await record(
         conn,
@@ -189,7 +189,7 @@ async def activate(
             "give a phone or an e-mail to log in with",
             [FieldError(field="phone", message="required when the office did not record one")],
         )
-    await sql.set_password(conn, org_id, user_id, hash_password(data.password))
+    await sql.set_password(conn, org_id, user_id, await hash_password(data.password))
     user = user_of(await sql.get_user(conn, org_id, user_id))  # type: ignore[arg-type]
     await record(conn, org_id=org_id, actor_id=user_id, action="activate", entity="user", entity_id=user_id, after=user)
     # only now: a right code whose activation is refused (and rolled back) must not wipe the count of guesses

@@ -62,7 +62,7 @@ async def create_org(
     await sql.insert_org(conn, org_id, name, slug)
     row = await unique_or_conflict(
         sql.insert_user(
-            conn, org_id, new_id(), admin_name, "admin", admin_email.lower(), None, hash_password(admin_password)
+            conn, org_id, new_id(), admin_name, "admin", admin_email.lower(), None, await hash_password(admin_password)
         ),
         "that e-mail is in use already",
         "email",
@@ -93,7 +93,7 @@ async def create_user(conn: asyncpg.Connection, caller: Caller, data: UserCreate
             data.role,
             data.email.lower() if data.email else None,
             data.phone,
-            hash_password(data.password) if data.password else None,
+            await hash_password(data.password) if data.password else None,
         ),
         "that e-mail or phone is in use already",
         "email" if data.email else "phone",

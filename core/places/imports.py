@@ -10,7 +10,9 @@ from __future__ import annotations
 import csv
 import io
 import re
-from decimal import Decimal, InvalidOperation
+import zipfile
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from itertools import islice
 
 import asyncpg
 import msgspec
@@ -37,6 +39,10 @@ _LOOKUP = {alias.lower(): column for column, aliases in HEADINGS.items() for ali
 _PHONE = re.compile(r"^\+?[0-9]{6,15}$")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 MAX_ROWS = 20_000
+# A sheet may declare (and openpyxl then yields) 16384 columns and a million rows from a few kilobytes:
+# read no more than the row limit can accept and no more columns than any real sheet has.
+MAX_COLUMNS = 256
+MAX_UNPACKED_BYTES = 128 * 1024 * 1024  # an XLSX is a zip; refuse one that unpacks into a bomb
 
 
 class ImportRow(Struct):
@@ -61,18 +67,12 @@ class ImportReport(Struct):
 
 
 def read_sheet(content: bytes) -> list[list[str]]:
-    """Rows of cells as text, from XLSX (by its zip signature) or CSV (UTF-8, else GB18030 as Excel in China saves)."""
-    if content.startswith(b"PK\x03\x04"):
-        from openpyxl import load_workbook
+    """Rows of cells as text, from XLSX (by its zip signature) or CSV (UTF-8, else GB18030 as Excel in China saves).
 
-        try:
-            book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many kinds for a damaged file
-            raise Invalid(f"the XLSX file cannot be read ({type(exc).__name__})") from None
-        sheet = book.worksheets[0]
-        rows = [["" if cell is None else _cell_text(cell) for cell in row] for row in sheet.iter_rows(values_only=True)]
-        book.close()
-        return rows
+    At most MAX_ROWS + 2 rows (the header and one row too many, for parse_rows to refuse) and MAX_COLUMNS columns.
+    """
+    if content.startswith(b"PK\x03\x04"):
+        return _read_xlsx(content)
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = content.decode(encoding)
@@ -83,7 +83,35 @@ def read_sheet(content: bytes) -> list[list[str]]:
         raise Invalid("the file is neither XLSX nor CSV text (UTF-8 or GB18030)")
     if "\x00" in text:
         raise Invalid("the file is neither XLSX nor CSV text (UTF-8 or GB18030)")
-    return [row for row in csv.reader(io.StringIO(text))]
+    reader = csv.reader(io.StringIO(text))
+    try:
+        return [row[:MAX_COLUMNS] for row in islice(reader, MAX_ROWS + 2)]
+    except csv.Error as exc:  # e.g. a cell over the csv module's field size limit
+        raise Invalid(
+            "the CSV file cannot be read", [FieldError(field="file", message=str(exc), row=reader.line_num)]
+        ) from None
+
+
+def _read_xlsx(content: bytes) -> list[list[str]]:
+    from openpyxl import load_workbook
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            unpacked = sum(item.file_size for item in archive.infolist())
+        if unpacked > MAX_UNPACKED_BYTES:
+            raise Invalid(f"the XLSX file unpacks to more than {MAX_UNPACKED_BYTES // 2**20} MiB")
+        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        try:
+            sheet = book.worksheets[0]
+            sheet.reset_dimensions()  # the declared size may be stale (only the header read) or hostile
+            rows = islice(sheet.iter_rows(values_only=True), MAX_ROWS + 2)
+            return [["" if cell is None else _cell_text(cell) for cell in row[:MAX_COLUMNS]] for row in rows]
+        finally:
+            book.close()
+    except Invalid:
+        raise
+    except Exception as exc:  # openpyxl and zipfile raise many kinds for a damaged file
+        raise Invalid(f"the XLSX file cannot be read ({type(exc).__name__})") from None
 
 
 def _cell_text(value: object) -> str:
@@ -138,19 +166,21 @@ def _parse_row(number: int, v: dict[str, str]) -> tuple[ImportRow | None, list[F
         bad("unit", "required")
     floor = area = None
     if "floor" in v:
-        try:
-            floor = int(Decimal(v["floor"]))
-            if not -10 <= floor <= 300:
-                bad("floor", "between -10 and 300")
-        except InvalidOperation:
+        amount = _finite(v["floor"])
+        if amount is None or amount != amount.to_integral_value():
             bad("floor", f"{v['floor']!r} is not a whole number")
+        elif not -10 <= amount <= 300:
+            bad("floor", "between -10 and 300")
+        else:
+            floor = int(amount)
     if "area_m2" in v:
-        try:
-            area = float(Decimal(v["area_m2"]))
-            if not 0 < area <= 100_000:
-                bad("area_m2", "must be above 0 and at most 100000")
-        except InvalidOperation:
+        amount = _finite(v["area_m2"])
+        if amount is None:
             bad("area_m2", f"{v['area_m2']!r} is not a number")
+        elif not 0 < amount <= 100_000 or not (cents := amount.quantize(_CENTS, ROUND_HALF_UP)):
+            bad("area_m2", "must be above 0 and at most 100000")
+        else:
+            area = float(cents)
     phone = re.sub(r"[\s\-()]", "", v["owner_phone"]) if "owner_phone" in v else None
     if phone is not None and not _PHONE.match(phone):
         bad("owner_phone", f"{v['owner_phone']!r} is not a phone number")
@@ -173,6 +203,19 @@ def _parse_row(number: int, v: dict[str, str]) -> tuple[ImportRow | None, list[F
         owner_phone=phone,
         owner_email=email,
     ), []
+
+
+_CENTS = Decimal("0.01")  # units.area_m2 is numeric(10, 2): compare and store what the column keeps
+
+
+def _finite(text: str) -> Decimal | None:
+    """The number in a cell, or None. Decimal reads "NaN", "sNaN" and "Infinity", which int() and float() refuse;
+    the range is checked on the Decimal, as int(Decimal("1e999999999")) would build a billion-digit int."""
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
 
 
 def _check_within_file(rows: list[ImportRow]) -> list[FieldError]:
@@ -228,19 +271,24 @@ async def import_places(
             ]
             report.buildings_created += 1
         building_id = buildings[r.building]
-        unit_id = units.get((building_id, r.unit))
-        if unit_id is None:
+        unit = units.get((building_id, r.unit))
+        if unit is None:
             unit_id = (
                 await sql.insert_unit(
                     conn, caller.org_id, new_id(), property_id, building_id, r.unit, r.floor, r.area_m2
                 )
             )["id"]
-            units[(building_id, r.unit)] = unit_id
+            units[(building_id, r.unit)] = {"id": unit_id, "floor": r.floor, "area_m2": r.area_m2}
             report.units_created += 1
         else:
-            changes = {k: getattr(r, k) for k in ("floor", "area_m2") if getattr(r, k) is not None}
+            unit_id = str(unit["id"])
+            # only what differs: a re-import (or a unit listed again for a second owner) changes nothing
+            changes = {
+                k: value for k in ("floor", "area_m2") if (value := getattr(r, k)) is not None and value != unit[k]
+            }
             if changes:
                 await sql.update_unit(conn, caller.org_id, unit_id, changes)
+                unit.update(changes)
                 report.units_updated += 1
         if r.owner_name is None:
             continue
