@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import asyncpg
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
@@ -111,6 +112,11 @@ def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
     return problem(request, status, code, detail, headers=exc.headers)
 
 
+def on_unstorable_text(request: Request[Any, Any, Any], exc: asyncpg.PostgresError) -> Response[bytes]:
+    # a NUL in a path or query parameter reaches SQL (api/requests.py refuses one in a JSON body first)
+    return problem(request, 400, "bad_request", "the request holds a NUL character, which cannot be stored")
+
+
 def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return problem(request, HTTP_500_INTERNAL_SERVER_ERROR, "internal", "internal error; it has been logged")
@@ -119,5 +125,7 @@ def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[b
 EXCEPTION_HANDLERS = {
     DomainError: on_domain_error,
     HTTPException: on_http_error,
+    asyncpg.CharacterNotInRepertoireError: on_unstorable_text,
+    asyncpg.UntranslatableCharacterError: on_unstorable_text,
     Exception: on_unexpected,
 }

@@ -7,10 +7,10 @@ from litestar.params import FromQuery
 
 from api.deps import Conn, CurrentCaller
 from api.guards import ADMIN
-from api.routes.places import Cursor
+from api.routes.places import Cursor, PageLimit
 from core.access import require_role
 from core.audit.service import AuditEntry, list_entries
-from core.structs import Limit, Page
+from core.structs import Page
 
 
 @get("/audit", guards=[ADMIN], tags=["system"], summary="Who changed what, newest first (admin)")
@@ -20,7 +20,7 @@ async def audit_trail(
     entity: FromQuery[str | None] = None,
     entity_id: FromQuery[str | None] = None,
     cursor: Cursor = None,
-    limit: FromQuery[Limit] = 100,
+    limit: PageLimit = 100,
 ) -> Page[AuditEntry]:
     require_role(caller, "admin")
     return await list_entries(

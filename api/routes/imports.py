@@ -23,7 +23,6 @@ class ImportForm(Struct):
     tags=["places"],
     guards=[in_property_scope, ADMIN],  # scope first: another org's property is 404
     status_code=200,
-    request_max_body_size=None,  # checked below against FIELDWORK_MAX_IMPORT_BYTES
     summary="Import buildings, units and owners from a CSV or XLSX file (admin); all or nothing",
     description="Columns (English or Chinese headings): building/楼栋, unit/房号, floor/楼层, area_m2/面积, "
     "owner_name/业主姓名, owner_phone/联系电话, owner_email/邮箱. One bad row means nothing is imported and the "
@@ -37,6 +36,7 @@ async def import_places(
     conn: Conn,
     dry_run: FromQuery[bool] = False,
 ) -> ImportReport:
+    # the app bounds this route's body at the limit plus multipart framing; the file itself is checked here
     limit = services.settings.max_import_bytes
     content = await data.file.read(limit + 1)
     if len(content) > limit:

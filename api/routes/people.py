@@ -7,11 +7,11 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from api.deps import AppServices, Conn, CurrentCaller
 from api.guards import ADMIN, SUPERVISOR, in_property_scope
-from api.routes.places import Cursor
+from api.routes.places import Cursor, PageLimit
 from core.people import service
 from core.people.models import Invitation, User
 from core.people.schemas import UserCreate, UserUpdate
-from core.structs import Limit, Page, Role
+from core.structs import Page, Role
 
 
 class UserController(Controller):
@@ -25,7 +25,7 @@ class UserController(Controller):
         conn: Conn,
         role: FromQuery[Role | None] = None,
         cursor: Cursor = None,
-        limit: FromQuery[Limit] = 100,
+        limit: PageLimit = 100,
     ) -> Page[User]:
         return await service.list_users(conn, caller, role, cursor, limit)
 

@@ -19,9 +19,12 @@ from core.places.schemas import (
     UnitCreate,
     UnitUpdate,
 )
-from core.structs import Limit, Page
+from core.structs import Page
 
 Cursor = Annotated[str | None, QueryParameter(description="next_cursor of the previous page")]
+# Litestar drops msgspec Meta from a parameter's annotation, so core.structs.Limit's bounds are not checked on
+# a query; a QueryParameter's are (limit=100000 would otherwise fetch as many rows, limit=-5 fail in SQL)
+PageLimit = Annotated[int, QueryParameter(ge=1, le=500, description="items per page, 1-500")]
 
 
 class PropertyController(Controller):
@@ -31,7 +34,7 @@ class PropertyController(Controller):
 
     @get("/", summary="Properties the caller can see")
     async def list_properties(
-        self, caller: CurrentCaller, conn: Conn, cursor: Cursor = None, limit: FromQuery[Limit] = 100
+        self, caller: CurrentCaller, conn: Conn, cursor: Cursor = None, limit: PageLimit = 100
     ) -> Page[Property]:
         return await service.list_properties(conn, caller, cursor, limit)
 
@@ -60,7 +63,7 @@ class PropertyController(Controller):
         caller: CurrentCaller,
         conn: Conn,
         cursor: Cursor = None,
-        limit: FromQuery[Limit] = 100,
+        limit: PageLimit = 100,
     ) -> Page[Building]:
         return await service.list_buildings(conn, caller, property_id, cursor, limit)
 
@@ -78,7 +81,7 @@ class PropertyController(Controller):
         conn: Conn,
         building_id: FromQuery[str | None] = None,
         cursor: Cursor = None,
-        limit: FromQuery[Limit] = 100,
+        limit: PageLimit = 100,
     ) -> Page[Unit]:
         return await service.list_units(conn, caller, property_id, building_id, cursor, limit)
 

@@ -1,0 +1,288 @@
+"""Malformed and hostile requests: each refusal is problem+json, never a 500 or a traceback, and writes nothing."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from tests.world import Org, build_org, login
+
+TABLES = ("properties", "buildings", "units", "users", "unit_owners", "sessions", "audit_log")
+
+# The JSON endpoints under attack: how to reach them, a body they accept, and the fields to poison.
+ENDPOINTS: dict[str, tuple[str, str]] = {
+    "login": ("POST", "/auth/login"),
+    "property": ("POST", "/properties"),
+    "unit": ("PATCH", "/units/{unit_id}"),
+    "user": ("POST", "/users"),
+}
+VALID: dict[str, dict[str, Any]] = {
+    "login": {"login": "nobody@nowhere.test", "password": "a-long-password"},
+    "property": {"name": "New Garden", "address": "1 Lake Rd"},
+    "unit": {"number": "101A", "floor": 7},
+    "user": {"name": "New Person", "role": "staff", "email": "new@person.test", "password": "a-long-password"},
+}
+
+
+async def arrange(api: httpx.AsyncClient, db: asyncpg.Connection) -> tuple[Org, dict[str, str]]:
+    org = await build_org(db, "hx")
+    return org, await login(api, org, "admin")
+
+
+async def snapshot(db: asyncpg.Connection, org: Org) -> dict[str, Any]:
+    state: dict[str, Any] = {t: await db.fetchval(f"SELECT count(*) FROM {t}") for t in TABLES}
+    state["unit"] = tuple(
+        await db.fetchrow("SELECT number, floor, area_m2, updated_at FROM units WHERE id = $1", org.unit_id)
+    )
+    return state
+
+
+def url(endpoint: str, org: Org) -> tuple[str, str]:
+    method, path = ENDPOINTS[endpoint]
+    return method, path.format(unit_id=org.unit_id, property_id=org.property_id)
+
+
+def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.status_code < 500
+    assert response.headers["content-type"].startswith("application/problem+json"), response.headers
+    body: dict[str, Any] = response.json()
+    assert {"type", "title", "status", "detail"} <= body.keys(), body
+    assert body["status"] == status
+    assert "Traceback" not in response.text and 'File "' not in response.text
+    return body
+
+
+def names(errors: list[dict[str, str]], field: str) -> bool:
+    """Whether the errors point at `field`, as its key or (for a missing or unknown one) in the message."""
+    return any(e["field"] == field or f"`{field}`" in e["message"] for e in errors)
+
+
+async def send(
+    api: httpx.AsyncClient, org: Org, admin: dict[str, str], endpoint: str, body: bytes, content_type: str | None
+) -> httpx.Response:
+    method, path = url(endpoint, org)
+    headers = {**admin, **({"content-type": content_type} if content_type else {})}
+    return await api.request(method, path, headers=headers, content=body)
+
+
+def deep(opening: bytes, inner: bytes, closing: bytes, depth: int) -> bytes:
+    return opening * depth + inner + closing * depth
+
+
+TEN_MB = 10 * 1024 * 1024
+# (body, status) by case; sent as application/json to every endpoint
+RAW_BODIES: dict[str, tuple[bytes, int]] = {
+    "truncated": (b'{"name": ', 400),
+    "not-json": (b"name=x&role=admin", 400),
+    "single-quotes": (b"{'name': 'x'}", 400),
+    "trailing-garbage": (b"{} {}", 400),
+    "nan": (b'{"floor": NaN}', 400),
+    "invalid-utf8": (b'{"name": "\xff\xfe\xfd"}', 400),
+    "cut-utf8": (b'{"name": "caf\xc3"}', 400),
+    "deep-arrays": (b'{"name": ' + deep(b"[", b"", b"]", 100_000) + b"}", 400),
+    "deep-objects": (deep(b'{"a":', b"1", b"}", 100_000), 400),
+    "nested-but-decodable": (b'{"name": ' + deep(b"[", b"", b"]", 200) + b"}", 422),
+    "empty": (b"", 422),
+    "array": (b"[]", 422),
+    "array-of-object": (b'[{"name": "x"}]', 422),
+    "null": (b"null", 422),
+    "number": (b"42", 422),
+    "string": (b'"x"', 422),
+    "10MB": (b'{"name": "' + b"x" * TEN_MB + b'"}', 413),
+}
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+async def test_malformed_json_bodies_are_refused(api, db, endpoint):
+    org, admin = await arrange(api, db)
+    before = await snapshot(db, org)
+    failures = []
+    for case, (body, status) in RAW_BODIES.items():
+        try:
+            assert_problem(await send(api, org, admin, endpoint, body, "application/json"), status)
+            assert await snapshot(db, org) == before
+        except AssertionError as exc:
+            failures.append(f"{case}: {exc}")
+    assert not failures, "\n".join(failures)
+
+
+# (endpoint, field, poisoned value): the body is otherwise VALID[endpoint]
+WRONG_TYPES = [
+    ("login", "login", 5),
+    ("property", "name", 123),
+    ("unit", "floor", [3]),
+    ("user", "role", 7),
+    ("property", "geo_lat", "north"),
+    ("unit", "area_m2", {"m2": 3}),
+    ("user", "email", False),
+]
+HUGE_STRINGS = [
+    ("login", "login"),
+    ("login", "password"),
+    ("property", "name"),
+    ("property", "address"),
+    ("unit", "number"),
+    ("user", "name"),
+]
+NUL_STRINGS = [
+    ("login", "login"),
+    ("property", "name"),
+    ("property", "address"),
+    ("property", "timezone"),
+    ("unit", "number"),
+    ("user", "name"),
+    ("user", "email"),
+]
+MISSING = [("login", "password"), ("login", "login"), ("property", "name"), ("user", "role"), ("user", "name")]
+
+
+def poisoned(endpoint: str, field: str, value: Any) -> bytes:
+    return json.dumps({**VALID[endpoint], field: value}).encode()
+
+
+def without(endpoint: str, field: str) -> bytes:
+    return json.dumps({k: v for k, v in VALID[endpoint].items() if k != field}).encode()
+
+
+FIELD_CASES: list[tuple[str, str, bytes, str]] = [  # (case, endpoint, body, the field the errors name)
+    *((f"wrong-type-{f}", e, poisoned(e, f, v), f) for e, f, v in WRONG_TYPES),
+    *((f"huge-string-{f}", e, poisoned(e, f, "x" * 900_000), f) for e, f in HUGE_STRINGS),
+    *((f"nul-{f}", e, poisoned(e, f, "a\x00b"), f) for e, f in NUL_STRINGS),
+    *(("unknown-field", e, poisoned(e, "is_admin", True), "is_admin") for e in ENDPOINTS),
+    *(("nul-in-key", e, poisoned(e, "x\x00", 1), "x\x00") for e in ENDPOINTS),
+    *((f"missing-{f}", e, without(e, f), f) for e, f in MISSING),
+]
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+async def test_bodies_that_do_not_fit_the_schema_are_422_naming_the_field(api, db, endpoint):
+    org, admin = await arrange(api, db)
+    before = await snapshot(db, org)
+    cases = [(case, body, field) for case, e, body, field in FIELD_CASES if e == endpoint]
+    assert len(cases) >= 5
+    failures = []
+    for case, body, field in cases:
+        assert len(body) < 1024 * 1024  # under the body limit: refused for its content, not its size
+        try:
+            problem = assert_problem(await send(api, org, admin, endpoint, body, "application/json"), 422)
+            assert problem.get("errors") and names(problem["errors"], field), problem
+            assert {e["source"] for e in problem["errors"]} == {"body"}, problem
+            assert await snapshot(db, org) == before
+        except AssertionError as exc:
+            failures.append(f"{case}: {exc}")
+    assert not failures, "\n".join(failures)
+
+
+NOT_JSON_MEDIA_TYPES = [
+    "text/plain",
+    "application/x-www-form-urlencoded",
+    "application/xml",
+    "multipart/form-data; boundary=x",
+    "text/html; charset=utf-8",
+]
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+async def test_a_json_body_sent_as_another_media_type_is_415(api, db, endpoint):
+    org, admin = await arrange(api, db)
+    before = await snapshot(db, org)
+    body = json.dumps(VALID[endpoint]).encode()
+    for content_type in NOT_JSON_MEDIA_TYPES:
+        response = await send(api, org, admin, endpoint, body, content_type)
+        assert response.status_code == 415, (content_type, response.text)
+        assert_problem(response, 415)
+        assert await snapshot(db, org) == before
+
+
+@pytest.mark.parametrize("content_type", ["application/json; charset=utf-8", "application/merge-patch+json", None])
+async def test_json_media_types_and_a_missing_content_type_are_accepted(api, db, content_type):
+    org, admin = await arrange(api, db)
+    body = json.dumps({"floor": 9}).encode()
+    response = await send(api, org, admin, "unit", body, content_type)
+    assert response.status_code == 200, response.text
+    assert await db.fetchval("SELECT floor FROM units WHERE id = $1", org.unit_id) == 9
+
+
+UNKNOWN_ROUTES = [
+    ("GET", "/nope"),
+    ("GET", "/units"),
+    ("POST", "/properties/{property_id}/nope"),
+    ("GET", "/auth/loginx"),
+    ("DELETE", "/"),
+    ("GET", "/../../etc/passwd"),
+]
+WRONG_METHODS = [
+    ("PUT", "/auth/login"),
+    ("GET", "/auth/logout"),
+    ("DELETE", "/properties"),
+    ("PATCH", "/users"),
+    ("POST", "/units/{unit_id}"),
+    ("GET", "/properties/{property_id}/imports"),
+]
+BAD_QUERIES = [  # (path, query parameters, the parameter the errors name)
+    ("/properties", {"limit": "abc"}, "limit"),
+    ("/properties", {"limit": "100000"}, "limit"),
+    ("/properties", {"limit": "0"}, "limit"),
+    ("/properties", {"limit": "-5"}, "limit"),
+    ("/properties", {"limit": "2.5"}, "limit"),
+    ("/properties/{property_id}/buildings", {"limit": "501"}, "limit"),
+    ("/properties/{property_id}/units", {"limit": "abc"}, "limit"),
+    ("/users", {"limit": "1e3"}, "limit"),
+    ("/users", {"role": "boss"}, "role"),
+    ("/audit", {"limit": "99999999999999999999999"}, "limit"),
+]
+NUL_IN_URL = [
+    ("GET", "/units/%00"),
+    ("PATCH", "/units/%00"),
+    ("GET", "/users/a%00b"),
+    ("GET", "/properties/%00/units"),
+    ("GET", "/properties?cursor=%00"),
+    ("GET", "/audit?entity=%00"),
+]
+
+
+async def test_unknown_routes_are_404(api, db):
+    org, admin = await arrange(api, db)
+    for method, path in UNKNOWN_ROUTES:
+        for headers in (admin, {}):
+            response = await api.request(method, path.format(property_id=org.property_id), headers=headers)
+            assert response.status_code == 404, (method, path, response.text)
+            assert_problem(response, 404)
+
+
+async def test_a_wrong_method_is_405_with_allow(api, db):
+    org, admin = await arrange(api, db)
+    before = await snapshot(db, org)
+    for method, path in WRONG_METHODS:
+        response = await api.request(
+            method, path.format(unit_id=org.unit_id, property_id=org.property_id), headers=admin, json={}
+        )
+        assert response.status_code == 405, (method, path, response.text)
+        assert_problem(response, 405)
+        assert "POST" in response.headers["allow"] or "GET" in response.headers["allow"]
+        assert method not in response.headers["allow"].split(", ")
+        assert await snapshot(db, org) == before
+
+
+async def test_a_bad_query_parameter_is_400_naming_it(api, db):
+    org, admin = await arrange(api, db)
+    for path, params, field in BAD_QUERIES:
+        response = await api.get(path.format(property_id=org.property_id), headers=admin, params=params)
+        assert response.status_code == 400, (path, params, response.text)
+        problem = assert_problem(response, 400)
+        assert [(e["field"], e["source"]) for e in problem["errors"]] == [(field, "query")], (path, params)
+
+
+async def test_a_nul_in_the_path_or_query_is_400_not_500(api, db):
+    org, admin = await arrange(api, db)
+    before = await snapshot(db, org)
+    for method, path in NUL_IN_URL:
+        response = await api.request(method, path, headers=admin, json={"floor": 3} if method == "PATCH" else None)
+        assert response.status_code == 400, (method, path, response.text)
+        assert_problem(response, 400)
+        assert await snapshot(db, org) == before
