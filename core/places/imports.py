@@ -43,6 +43,7 @@ MAX_ROWS = 20_000
 # read no more than the row limit can accept and no more columns than any real sheet has.
 MAX_COLUMNS = 256
 MAX_UNPACKED_BYTES = 128 * 1024 * 1024  # an XLSX is a zip; refuse one that unpacks into a bomb
+_CENTS = Decimal("0.01")  # units.area_m2 is numeric(10, 2): compare and store what the column keeps
 
 
 class ImportRow(Struct):
@@ -205,9 +206,6 @@ def _parse_row(number: int, v: dict[str, str]) -> tuple[ImportRow | None, list[F
     ), []
 
 
-_CENTS = Decimal("0.01")  # units.area_m2 is numeric(10, 2): compare and store what the column keeps
-
-
 def _finite(text: str) -> Decimal | None:
     """The number in a cell, or None. Decimal reads "NaN", "sNaN" and "Infinity", which int() and float() refuse;
     the range is checked on the Decimal, as int(Decimal("1e999999999")) would build a billion-digit int."""
@@ -224,14 +222,11 @@ def _check_within_file(rows: list[ImportRow]) -> list[FieldError]:
     owner_names: dict[str, tuple[str, int]] = {}
     for r in rows:
         key = (r.building, r.unit)
-        if key in seen_units and rows[0] is not r:
+        if key in seen_units and r.owner_name is None:
             # the same unit may appear on several rows only to list several owners
-            if r.owner_name is None:
-                errors.append(
-                    FieldError(
-                        row=r.row, field="unit", message=f"{r.building} {r.unit} is also on row {seen_units[key]}"
-                    )
-                )
+            errors.append(
+                FieldError(row=r.row, field="unit", message=f"{r.building} {r.unit} is also on row {seen_units[key]}")
+            )
         seen_units.setdefault(key, r.row)
         for login in filter(None, (r.owner_phone, r.owner_email)):
             if login in owner_names and owner_names[login][0] != r.owner_name:
@@ -260,7 +255,28 @@ async def import_places(
     report = ImportReport(dry_run=dry_run, rows=len(rows))
     if dry_run:
         return report
+    await _write_rows(conn, caller, property_id, rows, owners, report)
+    await record(
+        conn,
+        org_id=caller.org_id,
+        actor_id=caller.user_id,
+        action="import",
+        entity="property",
+        entity_id=property_id,
+        after=msgspec.to_builtins(report),
+    )
+    return report
 
+
+async def _write_rows(
+    conn: asyncpg.Connection,
+    caller: Caller,
+    property_id: str,
+    rows: list[ImportRow],
+    owners: dict[str, str | None],
+    report: ImportReport,
+) -> None:
+    """Create what is missing, change what differs, link owners; count each in the report."""
     buildings = await sql.buildings_by_name(conn, caller.org_id, property_id)
     units = await sql.units_by_key(conn, caller.org_id, property_id)
     owner_ids = {login: user_id for login, user_id in owners.items() if user_id}
@@ -304,16 +320,6 @@ async def import_places(
         owner_ids.update(dict.fromkeys(logins, owner_id))
         if await people_sql.link_owner(conn, caller.org_id, unit_id, owner_id):
             report.owners_linked += 1
-    await record(
-        conn,
-        org_id=caller.org_id,
-        actor_id=caller.user_id,
-        action="import",
-        entity="property",
-        entity_id=property_id,
-        after=msgspec.to_builtins(report),
-    )
-    return report
 
 
 async def _resolve_owners(
