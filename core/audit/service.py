@@ -8,6 +8,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
+from core.access import Caller
 from core.audit import repository
 from core.structs import Page, Struct
 
@@ -60,3 +61,26 @@ async def list_entries(
     )
     items = [msgspec.convert(dict(r), AuditEntry) for r in rows[:limit]]
     return Page(items=items, next_cursor=str(items[-1].id) if len(rows) > limit else None)
+
+
+async def record_change(
+    conn: asyncpg.Connection,
+    caller: Caller,
+    action: str,
+    entity: str,
+    entity_id: str,
+    *,
+    before: Any = None,
+    after: Any = None,
+) -> None:
+    """`record` for a change a signed-in person made."""
+    await record(
+        conn,
+        org_id=caller.org_id,
+        actor_id=caller.user_id,
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        before=before,
+        after=after,
+    )

@@ -13,7 +13,7 @@ import asyncpg
 import msgspec
 
 from core.access import Caller
-from core.audit.service import record
+from core.audit.service import record, record_change
 from core.db import unique_or_conflict
 from core.errors import FieldError, Invalid, Unauthorized
 from core.ids import new_id
@@ -136,15 +136,7 @@ async def change_password(
         raise Invalid("the current password is wrong", [FieldError(field="current_password", message="does not match")])
     await sql.set_password(conn, caller.org_id, caller.user_id, await hash_password(data.new_password))
     ended = await sql.revoke_user_sessions(conn, caller.org_id, caller.user_id, now)
-    await record(
-        conn,
-        org_id=caller.org_id,
-        actor_id=caller.user_id,
-        action="change_password",
-        entity="user",
-        entity_id=caller.user_id,
-        after={"sessions_ended": ended},
-    )
+    await record_change(conn, caller, "change_password", "user", caller.user_id, after={"sessions_ended": ended})
     row = await sql.get_user(conn, caller.org_id, caller.user_id)
     assert row is not None
     return await _open_session(conn, config, caller.org_id, user_of(row), now, user_agent)

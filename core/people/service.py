@@ -9,7 +9,7 @@ import asyncpg
 import msgspec
 
 from core.access import Caller, require_property, require_role, visible_property_ids
-from core.audit.service import record
+from core.audit.service import record, record_change
 from core.db import changes_of, unique_or_conflict
 from core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from core.ids import new_id
@@ -99,15 +99,7 @@ async def create_user(conn: asyncpg.Connection, caller: Caller, data: UserCreate
         "email" if data.email else "phone",
     )
     user = user_of(row)
-    await record(
-        conn,
-        org_id=caller.org_id,
-        actor_id=caller.user_id,
-        action="create",
-        entity="user",
-        entity_id=user.id,
-        after=user,
-    )
+    await record_change(conn, caller, "create", "user", user.id, after=user)
     return user
 
 
@@ -155,16 +147,7 @@ async def update_user(conn: asyncpg.Connection, caller: Caller, user_id: str, da
     if changes.get("active") is False or "role" in changes:
         # a disabled person, or one whose rights changed, signs in again
         await sql.revoke_user_sessions(conn, caller.org_id, user_id, now)
-    await record(
-        conn,
-        org_id=caller.org_id,
-        actor_id=caller.user_id,
-        action="update",
-        entity="user",
-        entity_id=user_id,
-        before=before,
-        after=after,
-    )
+    await record_change(conn, caller, "update", "user", user_id, before=before, after=after)
     return after
 
 
@@ -195,13 +178,12 @@ async def assign_staff(conn: asyncpg.Connection, caller: Caller, property_id: st
     await require_property(conn, caller, property_id, "admin")
     user = await _user_with_role(conn, caller, user_id, STAFF_ROLES)
     if await sql.assign_staff(conn, caller.org_id, property_id, user_id):
-        await record(
+        await record_change(
             conn,
-            org_id=caller.org_id,
-            actor_id=caller.user_id,
-            action="assign",
-            entity="property_staff",
-            entity_id=f"{property_id}:{user_id}",
+            caller,
+            "assign",
+            "property_staff",
+            f"{property_id}:{user_id}",
             after={"property_id": property_id, "user_id": user_id},
         )
     return user
@@ -211,13 +193,12 @@ async def unassign_staff(conn: asyncpg.Connection, caller: Caller, property_id: 
     await require_property(conn, caller, property_id, "admin")
     if not await sql.unassign_staff(conn, caller.org_id, property_id, user_id):
         raise NotFound(f"user {user_id} is not assigned to property {property_id}", entity="property_staff")
-    await record(
+    await record_change(
         conn,
-        org_id=caller.org_id,
-        actor_id=caller.user_id,
-        action="unassign",
-        entity="property_staff",
-        entity_id=f"{property_id}:{user_id}",
+        caller,
+        "unassign",
+        "property_staff",
+        f"{property_id}:{user_id}",
         before={"property_id": property_id, "user_id": user_id},
     )
 
@@ -232,14 +213,8 @@ async def link_owner(conn: asyncpg.Connection, caller: Caller, unit_id: str, use
     await require_property(conn, caller, unit.property_id, "supervise")
     user = await _user_with_role(conn, caller, user_id, ("owner",))
     if await sql.link_owner(conn, caller.org_id, unit_id, user_id):
-        await record(
-            conn,
-            org_id=caller.org_id,
-            actor_id=caller.user_id,
-            action="link",
-            entity="unit_owner",
-            entity_id=f"{unit_id}:{user_id}",
-            after={"unit_id": unit_id, "user_id": user_id},
+        await record_change(
+            conn, caller, "link", "unit_owner", f"{unit_id}:{user_id}", after={"unit_id": unit_id, "user_id": user_id}
         )
     return user
 
@@ -249,14 +224,8 @@ async def unlink_owner(conn: asyncpg.Connection, caller: Caller, unit_id: str, u
     await require_property(conn, caller, unit.property_id, "supervise")
     if not await sql.unlink_owner(conn, caller.org_id, unit_id, user_id):
         raise NotFound(f"user {user_id} is not an owner of unit {unit_id}", entity="unit_owner")
-    await record(
-        conn,
-        org_id=caller.org_id,
-        actor_id=caller.user_id,
-        action="unlink",
-        entity="unit_owner",
-        entity_id=f"{unit_id}:{user_id}",
-        before={"unit_id": unit_id, "user_id": user_id},
+    await record_change(
+        conn, caller, "unlink", "unit_owner", f"{unit_id}:{user_id}", before={"unit_id": unit_id, "user_id": user_id}
     )
 
 
@@ -284,13 +253,5 @@ async def issue_invitation(
     code = new_invitation_code()
     expires_at = now + timedelta(seconds=ttl)
     await sql.replace_invitation(conn, caller.org_id, new_id(), user_id, digest(code), expires_at, caller.user_id)
-    await record(
-        conn,
-        org_id=caller.org_id,
-        actor_id=caller.user_id,
-        action="invite",
-        entity="user",
-        entity_id=user_id,
-        after={"expires_at": expires_at.isoformat()},
-    )
+    await record_change(conn, caller, "invite", "user", user_id, after={"expires_at": expires_at.isoformat()})
     return Invitation(user_id=user_id, code=code, expires_at=expires_at)

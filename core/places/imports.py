@@ -18,7 +18,7 @@ import asyncpg
 import msgspec
 
 from core.access import Caller, require_property
-from core.audit.service import record
+from core.audit.service import record_change
 from core.errors import FieldError, Invalid
 from core.ids import new_id
 from core.people import repository as people_sql
@@ -256,15 +256,7 @@ async def import_places(
     if dry_run:
         return report
     await _write_rows(conn, caller, property_id, rows, owners, report)
-    await record(
-        conn,
-        org_id=caller.org_id,
-        actor_id=caller.user_id,
-        action="import",
-        entity="property",
-        entity_id=property_id,
-        after=msgspec.to_builtins(report),
-    )
+    await record_change(conn, caller, "import", "property", property_id, after=msgspec.to_builtins(report))
     return report
 
 

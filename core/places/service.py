@@ -8,7 +8,7 @@ import asyncpg
 import msgspec
 
 from core.access import Caller, require_property, visible_property_ids
-from core.audit.service import record
+from core.audit.service import record_change
 from core.db import changes_of, unique_or_conflict
 from core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from core.ids import new_id
@@ -67,15 +67,7 @@ async def create_property(conn: asyncpg.Connection, caller: Caller, data: Proper
         "name",
     )
     prop = msgspec.convert(dict(row), Property)
-    await record(
-        conn,
-        org_id=caller.org_id,
-        actor_id=caller.user_id,
-        action="create",
-        entity="property",
-        entity_id=prop.id,
-        after=prop,
-    )
+    await record_change(conn, caller, "create", "property", prop.id, after=prop)
     return prop
 
 
@@ -108,16 +100,7 @@ async def update_property(conn: asyncpg.Connection, caller: Caller, property_id:
         "name",
     )
     after = msgspec.convert(dict(row), Property)
-    await record(
-        conn,
-        org_id=caller.org_id,
-        actor_id=caller.user_id,
-        action="update",
-        entity="property",
-        entity_id=property_id,
-        before=before,
-        after=after,
-    )
+    await record_change(conn, caller, "update", "property", property_id, before=before, after=after)
     return after
 
 
@@ -128,15 +111,7 @@ async def delete_property(conn: asyncpg.Connection, caller: Caller, property_id:
         await sql.delete_property(conn, caller.org_id, property_id)
     except asyncpg.ForeignKeyViolationError:
         raise Conflict("the property still has buildings; delete them first") from None
-    await record(
-        conn,
-        org_id=caller.org_id,
-        actor_id=caller.user_id,
-        action="delete",
-        entity="property",
-        entity_id=property_id,
-        before=before,
-    )
+    await record_change(conn, caller, "delete", "property", property_id, before=before)
 
 
 # Buildings
@@ -150,15 +125,7 @@ async def create_building(conn: asyncpg.Connection, caller: Caller, property_id:
         "name",
     )
     building = msgspec.convert(dict(row), Building)
-    await record(
-        conn,
-        org_id=caller.org_id,
-        actor_id=caller.user_id,
-        action="create",
-        entity="building",
-        entity_id=building.id,
-        after=building,
-    )
+    await record_change(conn, caller, "create", "building", building.id, after=building)
     return building
 
 
@@ -193,16 +160,7 @@ async def update_building(conn: asyncpg.Connection, caller: Caller, building_id:
         "name",
     )
     after = msgspec.convert(dict(row), Building)
-    await record(
-        conn,
-        org_id=caller.org_id,
-        actor_id=caller.user_id,
-        action="update",
-        entity="building",
-        entity_id=building_id,
-        before=before,
-        after=after,
-    )
+    await record_change(conn, caller, "update", "building", building_id, before=before, after=after)
     return after
 
 
@@ -213,15 +171,7 @@ async def delete_building(conn: asyncpg.Connection, caller: Caller, building_id:
         await sql.delete_building(conn, caller.org_id, building_id)
     except asyncpg.ForeignKeyViolationError:
         raise Conflict("the building still has units; delete them first") from None
-    await record(
-        conn,
-        org_id=caller.org_id,
-        actor_id=caller.user_id,
-        action="delete",
-        entity="building",
-        entity_id=building_id,
-        before=before,
-    )
+    await record_change(conn, caller, "delete", "building", building_id, before=before)
 
 
 # Units
@@ -243,15 +193,7 @@ async def create_unit(conn: asyncpg.Connection, caller: Caller, property_id: str
         "number",
     )
     unit = msgspec.convert(dict(row), Unit)
-    await record(
-        conn,
-        org_id=caller.org_id,
-        actor_id=caller.user_id,
-        action="create",
-        entity="unit",
-        entity_id=unit.id,
-        after=unit,
-    )
+    await record_change(conn, caller, "create", "unit", unit.id, after=unit)
     return unit
 
 
@@ -299,16 +241,7 @@ async def update_unit(conn: asyncpg.Connection, caller: Caller, unit_id: str, da
         "number",
     )
     after = msgspec.convert(dict(row), Unit)
-    await record(
-        conn,
-        org_id=caller.org_id,
-        actor_id=caller.user_id,
-        action="update",
-        entity="unit",
-        entity_id=unit_id,
-        before=before,
-        after=after,
-    )
+    await record_change(conn, caller, "update", "unit", unit_id, before=before, after=after)
     return after
 
 
@@ -319,12 +252,4 @@ async def delete_unit(conn: asyncpg.Connection, caller: Caller, unit_id: str) ->
         await sql.delete_unit(conn, caller.org_id, unit_id)
     except asyncpg.ForeignKeyViolationError:
         raise Conflict("the unit still has owners linked; unlink them first") from None
-    await record(
-        conn,
-        org_id=caller.org_id,
-        actor_id=caller.user_id,
-        action="delete",
-        entity="unit",
-        entity_id=unit_id,
-        before=before,
-    )
+    await record_change(conn, caller, "delete", "unit", unit_id, before=before)
