@@ -22,11 +22,13 @@ class AttemptLimiter:
 
     async def attempt(self, key: str) -> None:
         """Count one try; RateLimited when the key has used up its tries."""
+        # SET NX EX starts the window once and INCR keeps its TTL; EXPIRE NX would say the same but needs
+        # Redis 7, and the embedded redis-server is 6.2
         async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.set(self.prefix + key, 0, ex=self.window, nx=True)
             pipe.incr(self.prefix + key)
-            pipe.expire(self.prefix + key, self.window, nx=True)
             pipe.ttl(self.prefix + key)
-            tries, _, ttl = await pipe.execute()
+            _, tries, ttl = await pipe.execute()
         if int(tries) > self.attempts:
             raise RateLimited("too many failed attempts; wait and try again", retry_after=max(int(ttl), 1))
 

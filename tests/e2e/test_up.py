@@ -87,6 +87,19 @@ def test_up_serves_health_and_openapi_then_stops_cleanly(home, ctrl_c):
             "the worker heartbeat",
         )
         assert servers_under(home), "the embedded servers should be running under FIELDWORK_HOME"
+        # the README tour on the embedded servers (Redis 6.2 there, unlike CI's own server)
+        demo = subprocess.run(
+            [sys.executable, "-m", "cli", "demo"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        )
+        assert demo.returncode == 0, demo.stderr
+        signed_in = httpx.post(
+            f"{base}/auth/login", timeout=10, json={"login": "admin@demo.fieldwork.local", "password": "fieldwork-demo"}
+        )
+        assert signed_in.status_code == 200, signed_in.text
+        token = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
+        assert len(httpx.get(f"{base}/properties", headers=token, timeout=10).json()["items"]) == 1
+        wrong = httpx.post(f"{base}/auth/login", json={"login": "admin@demo.fieldwork.local", "password": "nope-nope"})
+        assert wrong.status_code == 401
     finally:
         if ctrl_c == "terminal":
             os.killpg(proc.pid, signal.SIGINT)
