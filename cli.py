@@ -135,7 +135,7 @@ def cmd_up(settings: Settings) -> int:
 
 
 def cmd_demo(settings: Settings) -> int:
-    from core.db import connect, transaction  # noqa: F401
+    from core.db import connect
     from core.demo import load_demo
 
     async def run(url: str) -> None:

