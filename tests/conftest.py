@@ -8,6 +8,7 @@ its own Redis key namespace, so tests are isolated and run in parallel (pytest -
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import uuid
@@ -64,16 +65,23 @@ def template_db(servers: tuple[str, str]) -> Iterator[str]:
     asyncio.run(drop())
 
 
-@pytest.fixture
-async def database_url(servers: tuple[str, str], template_db: str) -> AsyncIterator[str]:
+@contextlib.asynccontextmanager
+async def scratch_database(admin_url: str, template: str = "template1") -> AsyncIterator[str]:
+    """A new database (a copy of `template`) for one test, dropped afterwards; yields its URL."""
     name = f"fwt_{uuid.uuid4().hex[:16]}"
-    admin = await connect(servers[0])
-    await admin.execute(f"CREATE DATABASE {name} TEMPLATE {template_db}")
+    admin = await connect(admin_url)
+    await admin.execute(f"CREATE DATABASE {name} TEMPLATE {template}")
     try:
-        yield with_database(servers[0], name)
+        yield with_database(admin_url, name)
     finally:
         await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         await admin.close()
+
+
+@pytest.fixture
+async def database_url(servers: tuple[str, str], template_db: str) -> AsyncIterator[str]:
+    async with scratch_database(servers[0], template_db) as url:
+        yield url
 
 
 @pytest.fixture

@@ -226,15 +226,19 @@ async def test_forged_or_missing_access_tokens_answer_401(api, db, settings):
     org = await build_org(db, "fg")
     tokens = await tokens_of(api, org.email("staff"))
     claims = read_access_token(settings.secret_key, tokens["access_token"], now=datetime.now(UTC))
-    forged = issue_access_token(
-        "another-secret-key-that-is-long-enough-0123",
-        org_id=claims.org,
-        user_id=org.ids["admin"],
-        session_id=claims.sid,
-        role="admin",
-        now=datetime.now(UTC),
-        ttl=60,
-    )
+
+    def admin_token_on_this_session(key: str) -> str:
+        return issue_access_token(
+            key,
+            org_id=claims.org,
+            user_id=org.ids["admin"],
+            session_id=claims.sid,
+            role="admin",
+            now=datetime.now(UTC),
+            ttl=60,
+        )
+
+    forged = admin_token_on_this_session("another-secret-key-that-is-long-enough-0123")
     for headers in (
         {},
         {"Authorization": tokens["access_token"]},  # no scheme
@@ -243,15 +247,7 @@ async def test_forged_or_missing_access_tokens_answer_401(api, db, settings):
     ):
         assert_unauthorized(await api.get("/me", headers=headers))
     # the right key but another person's id on this session: the session is not theirs
-    other = issue_access_token(
-        settings.secret_key,
-        org_id=claims.org,
-        user_id=org.ids["admin"],
-        session_id=claims.sid,
-        role="admin",
-        now=datetime.now(UTC),
-        ttl=60,
-    )
+    other = admin_token_on_this_session(settings.secret_key)
     assert_unauthorized(await api.get("/me", headers={"Authorization": f"Bearer {other}"}))
 
 

@@ -4,26 +4,19 @@ import asyncio
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
 
 from core.db import connect
 from core.migrate import MigrationError, load_migrations, migrate
-from tests.conftest import ROOT, with_database
+from tests.conftest import ROOT, scratch_database
 
 
 @pytest.fixture
 async def empty_database(servers):
-    admin = await connect(servers[0])
-    name = f"fwt_empty_{uuid.uuid4().hex[:12]}"
-    await admin.execute(f"CREATE DATABASE {name}")
-    try:
-        yield with_database(servers[0], name)
-    finally:
-        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        await admin.close()
+    async with scratch_database(servers[0]) as url:
+        yield url
 
 
 async def applied(url: str) -> list[int]:
