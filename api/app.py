@@ -21,6 +21,7 @@ from api.routes.health import health
 from api.routes.imports import import_places
 from api.routes.people import OwnerController, StaffController, UserController
 from api.routes.places import BuildingController, PropertyController, UnitController
+from api.routes.sync import pull, push, sync_schema
 from api.state import Services
 from core.clock import Clock, SystemClock
 from core.db import create_pool
@@ -39,6 +40,9 @@ ROUTES = [
     StaffController,
     OwnerController,
     audit_trail,
+    pull,
+    push,
+    sync_schema,
 ]
 
 # multipart framing around an import file: boundaries and part headers

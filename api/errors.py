@@ -12,6 +12,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from core.errors import (
+    BadRequest,
     Conflict,
     DomainError,
     Forbidden,
@@ -25,6 +26,7 @@ from core.errors import (
 log = logging.getLogger("fieldwork.api")
 
 STATUS: dict[type[DomainError], int] = {
+    BadRequest: 400,
     Invalid: 422,
     Unauthorized: 401,
     Forbidden: 403,

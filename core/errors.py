@@ -27,6 +27,11 @@ class DomainError(Exception):
         self.extra = extra
 
 
+class BadRequest(DomainError):
+    code = "bad_request"
+    title = "Bad request"
+
+
 class NotFound(DomainError):
     code = "not_found"
     title = "Not found"

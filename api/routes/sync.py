@@ -1,0 +1,73 @@
+"""Offline sync: WatermelonDB's pull and push, and the declaration of what syncs."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Request, Response, get, post
+from litestar.exceptions import ClientException
+from litestar.params import FromQuery, HeaderParameter
+from litestar.response import Stream
+
+from api.deps import AppServices, CurrentCaller
+from core.db import transaction
+from sync import pull as pulling
+from sync import push as pushing
+from sync import service
+from sync.protocol import PullAnswer, PushAnswer, SchemaDoc
+
+IdempotencyKey = Annotated[
+    str | None,
+    HeaderParameter(
+        name="Idempotency-Key",
+        min_length=1,
+        max_length=100,
+        description="a retry with the same key returns the first answer and applies nothing",
+    ),
+]
+
+
+@get(
+    "/sync/pull",
+    tags=["sync"],
+    summary="Changes in your scope since your last pull (WatermelonDB pullChanges)",
+    description="The answer is streamed in chunks; its shape is PullAnswer. Pass `timestamp` back as "
+    "`last_pulled_at` next time (`null` for the first pull).",
+)
+async def pull(
+    caller: CurrentCaller,
+    services: AppServices,
+    last_pulled_at: FromQuery[str | None] = None,
+    schema_version: FromQuery[int | None] = None,
+    migration: FromQuery[str | None] = None,
+) -> Response[PullAnswer]:
+    request = service.pull_request(last_pulled_at, schema_version, migration)
+    async with services.pool.acquire() as conn:
+        quiet = await pulling.answer_if_quiet(conn, caller, request)
+    if quiet is not None:
+        return Response(quiet, media_type="application/json")  # type: ignore[arg-type]
+    return Stream(pulling.stream(services.pool, caller, request), media_type="application/json")  # type: ignore[return-value]
+
+
+@post("/sync/push", tags=["sync"], summary="Apply your offline changes (WatermelonDB pushChanges)", status_code=200)
+async def push(
+    request: Request[Any, Any, Any],
+    caller: CurrentCaller,
+    services: AppServices,
+    last_pulled_at: FromQuery[str],
+    idempotency_key: IdempotencyKey = None,
+) -> PushAnswer:
+    media_type, _ = request.content_type
+    if media_type and media_type != "application/json":
+        raise ClientException(f"send the changes as application/json, not {media_type}", status_code=415)
+    since = service.read_cursor(last_pulled_at, "last_pulled_at", optional=False)
+    assert since is not None
+    body = await request.body()
+    async with transaction(services.pool) as conn:
+        grants = await service.grants_now(conn, caller)
+        return await pushing.push(conn, caller, grants, body, since, idempotency_key)
+
+
+@get("/sync/schema", tags=["sync"], summary="What syncs: tables, columns and wire types, as your role sees them")
+async def sync_schema(caller: CurrentCaller) -> SchemaDoc:
+    return service.schema_for(caller.role)

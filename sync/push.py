@@ -1,0 +1,387 @@
+"""Push: a device's offline changes, validated whole, then applied in one transaction.
+
+What is refused (problem+json, nothing applied): an unknown table or column, a wrong type, an unsafe id, an
+id twice in one push, a table or operation the caller's role may not write, a record outside the caller's
+scope, a change to an immutable column, a missing required column.
+
+What is rejected (listed in `experimentalRejectedIds`, not applied, everything else applied): a record that
+changed on the server after `last_pulled_at` (written by anyone but this session), and an update or delete of
+a record deleted on the server after `last_pulled_at`. The device pulls, merges and pushes those again.
+
+What is applied: creates (a create of an existing id updates it), updates (an update of a missing record
+creates it unless it was deleted after the device's pull), deletes (a delete of a missing record is
+ignored). A record whose values are already the server's counts as `unchanged` and is not rewritten, so a
+retried push changes nothing. With an `Idempotency-Key`, a retry returns the first answer outright.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import logging
+from typing import Annotated, Any, Literal
+
+import asyncpg
+import msgspec
+from msgspec import Meta
+
+from core.access import Caller
+from core.audit.service import record
+from core.errors import Conflict, FieldError, Forbidden, Invalid
+from sync import repository as sql
+from sync.protocol import Applied, PushAnswer, RecordId, Rejection
+from sync.scope import Grants
+from sync.tables import BY_NAME, Column, Table
+
+log = logging.getLogger("fieldwork.sync.push")
+
+MAX_TIME_MS = 253_402_300_799_999  # 9999-12-31
+Int64 = Annotated[int, Meta(ge=-(2**63), le=2**63 - 1)]
+Float = Annotated[float, Meta(ge=-1e300, le=1e300)]
+TimeMs = Annotated[int, Meta(ge=0, le=MAX_TIME_MS)] | Annotated[float, Meta(ge=0, le=MAX_TIME_MS)]
+# WatermelonDB stores booleans as 0/1 in SQLite; some apps push them that way
+Bool = bool | Literal[0, 1]
+
+
+def _field_type(column: Column) -> Any:
+    kind: Any
+    if column.choices:
+        kind = Literal[column.choices]  # type: ignore[valid-type]
+    elif column.kind == "text":
+        kind = Annotated[str, Meta(max_length=column.max_length)]
+    else:
+        kind = {"int": Int64, "float": Float, "bool": Bool, "time": TimeMs, "json": str}[column.kind]
+    return kind | None | msgspec.UnsetType
+
+
+@functools.cache
+def record_type(table_name: str) -> type[msgspec.Struct]:
+    """The Struct a pushed record of this table must match (unknown columns refused)."""
+    table = BY_NAME[table_name]
+    fields: list[tuple[str, Any, Any]] = [("id", RecordId, msgspec.NODEFAULT)]
+    fields += [(column.name, _field_type(column), msgspec.UNSET) for column in table.columns]
+    fields += [("_status", Any, None), ("_changed", Any, None)]  # WatermelonDB's bookkeeping: ignored
+    return msgspec.defstruct(f"Pushed_{table_name}", fields, kw_only=True, forbid_unknown_fields=True)
+
+
+@functools.cache
+def changes_decoder(table_name: str) -> msgspec.json.Decoder[Any]:
+    pushed = record_type(table_name)
+    changes = msgspec.defstruct(
+        f"PushedChanges_{table_name}",
+        [("created", list[pushed], []), ("updated", list[pushed], []), ("deleted", list[RecordId], [])],  # type: ignore[valid-type]
+        kw_only=True,
+        forbid_unknown_fields=True,
+    )
+    return msgspec.json.Decoder(changes)
+
+
+_outer = msgspec.json.Decoder(dict[str, msgspec.Raw])
+
+
+class TablePush(msgspec.Struct):
+    table: Table
+    created: list[dict[str, Any]]
+    updated: list[dict[str, Any]]
+    deleted: list[str]
+
+
+def decode(body: bytes) -> list[TablePush]:
+    """Parse and type-check a push body: the bare changes object, or {"changes": {...}}."""
+    try:
+        outer = _outer.decode(body)
+        if set(outer) == {"changes"} and "changes" not in BY_NAME:
+            outer = _outer.decode(outer["changes"])
+    except msgspec.DecodeError as exc:
+        raise Invalid(
+            "the push body must be a JSON object of tables", errors=[FieldError(field="$", message=str(exc))]
+        ) from None
+    pushes = []
+    for name, raw in outer.items():
+        if name not in BY_NAME:
+            raise Invalid(
+                f"unknown table {name!r}", table=name, errors=[FieldError(field=name, message="not a synced table")]
+            )
+        try:
+            changes = changes_decoder(name).decode(raw)
+        except msgspec.ValidationError as exc:
+            raise _located(name, raw, exc) from None
+        pushes.append(
+            TablePush(
+                table=BY_NAME[name],
+                created=[_given(BY_NAME[name], r) for r in changes.created],
+                updated=[_given(BY_NAME[name], r) for r in changes.updated],
+                deleted=list(changes.deleted),
+            )
+        )
+    return pushes
+
+
+def _given(table: Table, pushed: msgspec.Struct) -> dict[str, Any]:
+    """The columns a record carries (absent ones left out), booleans as booleans."""
+    values: dict[str, Any] = {"id": pushed.id}  # type: ignore[attr-defined]
+    for column in table.columns:
+        value = getattr(pushed, column.name)
+        if value is msgspec.UNSET:
+            continue
+        values[column.name] = bool(value) if column.kind == "bool" and value is not None else value
+    return values
+
+
+def _located(table: str, raw: msgspec.Raw, exc: msgspec.ValidationError) -> Invalid:
+    """A validation error naming the table and, when it can be found, the record's id."""
+    message = str(exc)
+    record_id = None
+    try:
+        loose = msgspec.json.decode(raw)
+        path = message.rsplit("at `$.", 1)[1].rstrip("`")
+        section, _, rest = path.partition("[")
+        index = int(rest.split("]", 1)[0])
+        item = loose[section][index]
+        record_id = item.get("id") if isinstance(item, dict) else item
+    except (IndexError, KeyError, ValueError, TypeError, AttributeError, msgspec.DecodeError):
+        pass
+    where = f"{table}.{record_id}" if isinstance(record_id, str) else table
+    return Invalid(f"{where}: {message}", table=table, id=record_id, errors=[FieldError(field=where, message=message)])
+
+
+def body_hash(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+async def push(
+    conn: asyncpg.Connection,
+    caller: Caller,
+    grants: Grants,
+    body: bytes,
+    last_pulled_at: int,
+    idempotency_key: str | None = None,
+) -> PushAnswer:
+    """Apply one push. The caller's transaction commits it; every refusal raises before anything is written."""
+    pushes = decode(body)
+    await sql.lock_pusher(conn, caller.org_id, caller.user_id)
+    digest = body_hash(body) + f":{last_pulled_at}"
+    if idempotency_key:
+        stored = await sql.stored_answer(conn, caller.org_id, caller.session_id, idempotency_key)
+        if stored is not None:
+            if stored["body_hash"] != digest:
+                raise Conflict("this Idempotency-Key was used for a different push", key=idempotency_key)
+            answer = msgspec.convert(stored["answer"], PushAnswer)
+            answer.replayed = True
+            return answer
+    plans = [await _plan(conn, caller, grants, p, last_pulled_at) for p in pushes]
+    await sql.mark_session(conn, caller.session_id)
+    answer = PushAnswer(experimentalRejectedIds={}, rejected=[], applied={})
+    written: dict[str, dict[str, list[str]]] = {}
+    for plan in plans:
+        applied, lost = await _apply(conn, caller, plan)
+        rejected = plan.rejected + [Rejection(table=plan.table.name, id=i, reason="changed_on_server") for i in lost]
+        answer.rejected += rejected
+        if rejected:
+            answer.experimentalRejectedIds[plan.table.name] = [r.id for r in rejected]
+        answer.applied[plan.table.name] = applied
+        written[plan.table.name] = plan.summary(lost)
+    await record(
+        conn,
+        org_id=caller.org_id,
+        actor_id=caller.user_id,
+        action="sync.push",
+        entity="session",
+        entity_id=caller.session_id,
+        after=written,
+    )
+    if idempotency_key:
+        await sql.store_answer(
+            conn, caller.org_id, caller.session_id, idempotency_key, digest, msgspec.to_builtins(answer)
+        )
+    log.info(
+        "push user=%s records=%d rejected=%d",
+        caller.user_id,
+        sum(len(p.creates) + len(p.updates) + len(p.deletes) for p in plans),
+        len(answer.rejected),
+    )
+    return answer
+
+
+class Plan(msgspec.Struct):
+    table: Table
+    creates: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    deletes: list[str] = []
+    rejected: list[Rejection] = []
+
+    def summary(self, lost: set[str]) -> dict[str, list[str]]:
+        return {
+            "created": [r["id"] for r in self.creates if r["id"] not in lost],
+            "updated": [r["id"] for r in self.updates],
+            "deleted": self.deletes,
+        }
+
+
+def _refuse(table: Table, record_id: str, detail: str) -> Forbidden:
+    return Forbidden(f"{table.name}.{record_id}: {detail}", table=table.name, id=record_id)
+
+
+def _invalid(table: Table, record_id: str, column: str, message: str) -> Invalid:
+    where = f"{table.name}.{record_id}.{column}"
+    return Invalid(
+        f"{where}: {message}", table=table.name, id=record_id, errors=[FieldError(field=where, message=message)]
+    )
+
+
+async def _plan(conn: asyncpg.Connection, caller: Caller, grants: Grants, push: TablePush, since: int) -> Plan:
+    table = push.table
+    ops = set(table.write.get(caller.role, ()))
+    ids = [r["id"] for r in push.created + push.updated] + push.deleted
+    seen: set[str] = set()
+    for record_id in ids:
+        if record_id in seen:
+            raise _invalid(table, record_id, "id", "the same id appears twice in one push")
+        seen.add(record_id)
+    if not ids:
+        return Plan(table=table)
+    if not ops:
+        raise _refuse(table, ids[0], f"your role ({caller.role}) cannot write {table.name}")
+    existing = await sql.existing_rows(conn, table, caller.org_id, ids)
+    missing = [i for i in ids if i not in existing]
+    deletions = await sql.last_deletions(conn, table, caller.org_id, missing) if missing else {}
+    plan = Plan(table=table)
+
+    def changed_elsewhere(xid: int, session: str | None) -> bool:
+        return xid >= since and session != caller.session_id
+
+    for pushed, is_update in [(r, False) for r in push.created] + [(r, True) for r in push.updated]:
+        record_id = pushed["id"]
+        values = {k: v for k, v in pushed.items() if k == "id" or _writable(table, k)}
+        row = existing.get(record_id)
+        if row is None:
+            gone = deletions.get(record_id)
+            if gone and is_update and changed_elsewhere(*gone):
+                plan.rejected.append(Rejection(table=table.name, id=record_id, reason="deleted_on_server"))
+                continue
+            _check_create(table, caller, grants, ops, values)
+            plan.creates.append(values)
+            continue
+        _check_update(table, caller, grants, ops, row, values)
+        if changed_elsewhere(row["sync_xid"], row["sync_session"]):
+            plan.rejected.append(Rejection(table=table.name, id=record_id, reason="changed_on_server"))
+        else:
+            plan.updates.append(values)
+    for record_id in push.deleted:
+        row = existing.get(record_id)
+        if row is None:
+            continue  # deleted already, or never reached the server: nothing to do
+        if not grants.sees(table, row):
+            raise _refuse(table, record_id, "this record is outside your scope")
+        if "delete" not in ops and not ("delete_own" in ops and _owned(table, caller, row)):
+            raise _refuse(
+                table,
+                record_id,
+                "you may only delete records you created" if "delete_own" in ops else "you cannot delete these records",
+            )
+        if changed_elsewhere(row["sync_xid"], row["sync_session"]):
+            plan.rejected.append(Rejection(table=table.name, id=record_id, reason="changed_on_server"))
+        else:
+            plan.deletes.append(record_id)
+    if grants.role == "admin" and "property_id" in {c.name for c in table.columns}:
+        wanted = {r["property_id"] for r in plan.creates}
+        unknown = wanted - await sql.existing_property_ids(conn, caller.org_id, sorted(wanted))
+        if unknown:
+            record_id = next(r["id"] for r in plan.creates if r["property_id"] in unknown)
+            raise _refuse(table, record_id, "no such property")
+    return plan
+
+
+def _writable(table: Table, name: str) -> bool:
+    column = table.column(name)
+    return column is not None and column.writable
+
+
+def _owned(table: Table, caller: Caller, row: dict[str, Any]) -> bool:
+    return table.owner_column is not None and row.get(table.owner_column) == caller.user_id
+
+
+def _in_scope(table: Table, grants: Grants, values: dict[str, Any]) -> bool:
+    if not grants.sees(table, values):
+        return False
+    # a record naming a property must name one of the caller's (admins: any of the org's, checked later)
+    return grants.role == "admin" or "property_id" not in values or values["property_id"] in grants.properties
+
+
+def _check_create(table: Table, caller: Caller, grants: Grants, ops: set[str], values: dict[str, Any]) -> None:
+    record_id = values["id"]
+    if "create" not in ops:
+        raise _refuse(table, record_id, f"your role ({caller.role}) cannot create {table.name}")
+    for column in table.columns:
+        if column.required and column.writable and values.get(column.name) is None:
+            raise _invalid(table, record_id, column.name, "required")
+    if table.owner_column and values.get(table.owner_column) != caller.user_id:
+        raise _refuse(table, record_id, f"{table.owner_column} must be your own user id")
+    if not _in_scope(table, grants, values):
+        raise _refuse(table, record_id, "this record is outside your scope")
+    _check_json(table, values)
+
+
+def _check_update(
+    table: Table, caller: Caller, grants: Grants, ops: set[str], row: dict[str, Any], values: dict[str, Any]
+) -> None:
+    record_id = values["id"]
+    if not grants.sees(table, row):
+        raise _refuse(table, record_id, "this record is outside your scope")
+    if "update" not in ops and not ("update_own" in ops and _owned(table, caller, row)):
+        raise _refuse(
+            table,
+            record_id,
+            "you may only change records you created" if "update_own" in ops else "you cannot change these records",
+        )
+    for column in table.columns:
+        if column.name not in values:
+            continue
+        if column.immutable and not _same(column, values[column.name], row[column.name]):
+            raise _invalid(table, record_id, column.name, "cannot be changed once the record exists")
+        if column.required and values[column.name] is None:
+            raise _invalid(table, record_id, column.name, "required")
+    if not _in_scope(table, grants, {**row, **values}):
+        raise _refuse(table, record_id, "this change would move the record outside your scope")
+    _check_json(table, values)
+
+
+def _same(column: Column, pushed: Any, stored: Any) -> bool:
+    if column.kind == "time" and pushed is not None and stored is not None:
+        return abs(float(pushed) - float(stored)) < 1
+    return bool(pushed == stored)
+
+
+def _check_json(table: Table, values: dict[str, Any]) -> None:
+    for column in table.columns:
+        if column.kind == "json" and isinstance(values.get(column.name), str):
+            try:
+                json.loads(values[column.name])
+            except ValueError:
+                raise _invalid(table, values["id"], column.name, "must be a string of JSON") from None
+
+
+async def _apply(conn: asyncpg.Connection, caller: Caller, plan: Plan) -> tuple[Applied, set[str]]:
+    """Write one table's plan; returns the counts and the ids another writer created meanwhile."""
+    table, applied, lost = plan.table, Applied(), set[str]()
+    for group in _by_columns(table, plan.creates):
+        columns, records = group
+        inserted = await sql.insert_records(conn, table, caller.org_id, columns, records)
+        lost |= {r["id"] for r in records} - inserted
+        applied.created += len(inserted)
+    for columns, records in _by_columns(table, plan.updates):
+        changed = await sql.update_records(conn, table, caller.org_id, columns, records)
+        applied.updated += len(changed)
+        applied.unchanged += len(records) - len(changed)
+    if plan.deletes:
+        applied.deleted = await sql.delete_records(conn, table, caller.org_id, plan.deletes)
+    return applied, lost
+
+
+def _by_columns(table: Table, records: list[dict[str, Any]]) -> list[tuple[list[Column], list[dict[str, Any]]]]:
+    """Records grouped by the set of columns they carry (an older app may not know a newer column)."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for values in records:
+        groups.setdefault(tuple(sorted(k for k in values if k != "id")), []).append(values)
+    return [([c for c in table.columns if c.name in names], group) for names, group in groups.items()]
