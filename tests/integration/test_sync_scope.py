@@ -1,0 +1,111 @@
+"""Scope over time: what a device receives when its user's grants grow or shrink, and full re-syncs."""
+
+from datetime import UTC, datetime, timedelta
+
+from sync import repository as sync_sql
+from tests.integration.test_sync_protocol import changes, note, pull, push
+from tests.world import build_org, login
+
+
+def ids(answer, table, section):
+    return sorted(r if isinstance(r, str) else r["id"] for r in answer["changes"][table][section])
+
+
+async def test_a_staff_member_moved_between_properties_gets_creates_then_deletes(api, db):
+    org = await build_org(db, "sg1")
+    admin = await login(api, org, "admin")
+    staff = await login(api, org, "staff")
+    loner = await login(api, org, "elsewhere")
+    since = (await pull(api, staff))["timestamp"]
+    written = await push(
+        api, staff, since, changes("handover_notes", created=[note(org, "scope00000000001", org.ids["staff"])])
+    )
+    assert written.status_code == 200
+    first = await pull(api, loner)
+    assert ids(first, "properties", "created") == [org.other_property_id]
+    assert ids(first, "handover_notes", "created") == []
+
+    assigned = await api.put(f"/properties/{org.property_id}/staff/{org.ids['elsewhere']}", headers=admin)
+    assert assigned.status_code == 200, assigned.text
+    grown = await pull(api, loner, first["timestamp"])
+    assert ids(grown, "properties", "created") == [org.property_id]
+    assert ids(grown, "units", "created") == sorted([org.unit_id, org.other_unit_id])
+    assert ids(grown, "buildings", "created") == [org.building_id]
+    assert ids(grown, "handover_notes", "created") == ["scope00000000001"]
+    assert all(not grown["changes"][t]["updated"] and not grown["changes"][t]["deleted"] for t in grown["changes"])
+
+    gone = await api.delete(f"/properties/{org.property_id}/staff/{org.ids['elsewhere']}", headers=admin)
+    assert gone.status_code == 204
+    shrunk = await pull(api, loner, grown["timestamp"])
+    assert ids(shrunk, "properties", "deleted") == [org.property_id]
+    assert ids(shrunk, "units", "deleted") == sorted([org.unit_id, org.other_unit_id])
+    assert ids(shrunk, "handover_notes", "deleted") == ["scope00000000001"]
+    assert ids(shrunk, "properties", "created") == [] and ids(shrunk, "properties", "updated") == []
+    # and nothing more after that
+    quiet = await pull(api, loner, shrunk["timestamp"])
+    assert all(quiet["changes"][t] == {"created": [], "updated": [], "deleted": []} for t in quiet["changes"])
+
+
+async def test_a_note_deleted_while_its_property_left_scope_still_arrives_deleted(api, db):
+    org = await build_org(db, "sg2")
+    admin = await login(api, org, "admin")
+    staff = await login(api, org, "staff")
+    supervisor = await login(api, org, "supervisor")
+    since = (await pull(api, staff))["timestamp"]
+    await push(api, staff, since, changes("handover_notes", created=[note(org, "scope00000000002", org.ids["staff"])]))
+    t_staff = (await pull(api, staff, since))["timestamp"]
+    t_sup = (await pull(api, supervisor))["timestamp"]
+    await push(api, supervisor, t_sup, changes("handover_notes", deleted=["scope00000000002"]))
+    await api.delete(f"/properties/{org.property_id}/staff/{org.ids['staff']}", headers=admin)
+    after = await pull(api, staff, t_staff)
+    assert "scope00000000002" in ids(after, "handover_notes", "deleted")
+
+
+async def test_an_owner_linked_to_a_second_unit_gets_only_that_unit(api, db):
+    org = await build_org(db, "sg3")
+    admin = await login(api, org, "admin")
+    owner = await login(api, org, "owner")
+    first = await pull(api, owner)
+    linked = await api.put(f"/units/{org.other_unit_id}/owners/{org.ids['owner']}", headers=admin)
+    assert linked.status_code == 200, linked.text
+    grown = await pull(api, owner, first["timestamp"])
+    assert ids(grown, "units", "created") == [org.other_unit_id]
+    assert ids(grown, "buildings", "created") == [] and ids(grown, "properties", "created") == []
+    await api.delete(f"/units/{org.unit_id}/owners/{org.ids['owner']}", headers=admin)
+    shrunk = await pull(api, owner, grown["timestamp"])
+    assert ids(shrunk, "units", "deleted") == [org.unit_id]
+    assert ids(shrunk, "buildings", "deleted") == []  # still theirs through the other unit
+
+
+async def test_a_cursor_below_the_retention_horizon_gets_a_full_replacement(api, db):
+    org = await build_org(db, "sg4")
+    staff = await login(api, org, "staff")
+    supervisor = await login(api, org, "supervisor")
+    since = (await pull(api, staff))["timestamp"]
+    await push(api, staff, since, changes("handover_notes", created=[note(org, "scope00000000004", org.ids["staff"])]))
+    t_sup = (await pull(api, supervisor))["timestamp"]
+    await push(api, staff, since, changes("handover_notes", deleted=["scope00000000004"]))
+    # time passes beyond the retention: the tombstone is forgotten and the horizon moves past it
+    pruned = await sync_sql.prune(db, before=datetime.now(UTC) + timedelta(seconds=1), answers_before=datetime.now(UTC))
+    assert pruned["tombstones"] >= 1 and pruned["horizon_moved"] == 1
+    answer = await pull(api, supervisor, t_sup)
+    assert answer["experimentalStrategy"] == "replacement"
+    assert ids(answer, "properties", "created") == [org.property_id]
+    assert ids(answer, "handover_notes", "created") == []
+
+
+async def test_a_migration_pull_sends_what_a_new_client_table_and_column_need(api, db):
+    org = await build_org(db, "sg5")
+    staff = await login(api, org, "staff")
+    first = await pull(api, staff)
+    await db.execute("UPDATE units SET floor = 3 WHERE org_id = $1 AND id = $2", org.org_id, org.unit_id)
+    mid = await pull(api, staff, first["timestamp"])
+    assert ids(mid, "units", "updated") == [org.unit_id]
+    migration = '{"from": 1, "tables": ["handover_notes"], "columns": [{"table": "units", "columns": ["floor"]}, {"table": "units", "columns": ["secret"]}], "x": 1}'
+    since = (await pull(api, staff, mid["timestamp"]))["timestamp"]
+    pushed = changes("handover_notes", created=[note(org, "scope00000000005", org.ids["staff"])])
+    assert (await push(api, staff, since, pushed)).status_code == 200
+    answer = await pull(api, staff, since, schema_version=1, migration=migration)
+    # the table the client just added comes whole, the column's non-default rows come as updated
+    assert ids(answer, "handover_notes", "created") == ["scope00000000005"]
+    assert ids(answer, "units", "updated") == [org.unit_id]
