@@ -36,6 +36,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     namespace: Annotated[str, Meta(pattern=r"^[a-z0-9_:-]{1,40}$")] = "fieldwork"
     log_level: Annotated[str, Meta(pattern="^(DEBUG|INFO|WARNING|ERROR)$")] = "INFO"
     db_pool_size: Annotated[int, Meta(ge=1, le=200)] = 10
+    sync_retention_days: Annotated[int, Meta(ge=1, le=3650)] = 90
 
     @property
     def home_path(self) -> Path:
@@ -60,6 +61,10 @@ ENV: dict[str, tuple[str, str]] = {
     "namespace": ("FIELDWORK_NAMESPACE", "Redis key prefix, [a-z0-9_:-]{1,40} (default fieldwork)"),
     "log_level": ("FIELDWORK_LOG_LEVEL", "DEBUG, INFO, WARNING or ERROR (default INFO)"),
     "db_pool_size": ("FIELDWORK_DB_POOL_SIZE", "database connections per process, 1-200 (default 10)"),
+    "sync_retention_days": (
+        "FIELDWORK_SYNC_RETENTION_DAYS",
+        "days deletions are kept for offline devices, 1-3650 (default 90); older devices re-sync fully",
+    ),
 }
 
 

@@ -18,7 +18,7 @@ from core import db
 from core.clock import SystemClock
 from core.heartbeat import HEARTBEAT, heartbeat_key
 from core.settings import Settings
-from workers.jobs.housekeeping import purge_sessions
+from workers.jobs.housekeeping import prune_sync, purge_sessions
 
 log = logging.getLogger("fieldwork.worker")
 
@@ -40,8 +40,11 @@ async def on_shutdown(ctx: dict[str, Any]) -> None:
         await pool.close()
 
 
-FUNCTIONS: list[Any] = [purge_sessions]
-CRON_JOBS = [cron(purge_sessions, minute={17}, second={0}, run_at_startup=False)]
+FUNCTIONS: list[Any] = [purge_sessions, prune_sync]
+CRON_JOBS = [
+    cron(purge_sessions, minute={17}, second={0}, run_at_startup=False),
+    cron(prune_sync, hour={3}, minute={41}, second={0}, run_at_startup=False),
+]
 
 
 def redis_settings(settings: Settings) -> RedisSettings:

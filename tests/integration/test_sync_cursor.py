@@ -73,7 +73,7 @@ async def test_out_of_order_commits_reach_every_puller_50_runs(api, db, database
         ]
         done = asyncio.Event()
 
-        async def puller(index: int) -> None:
+        async def puller(index: int, done: asyncio.Event = done) -> None:
             while not done.is_set():
                 answer = await pull(api, devices[index], cursors[index])
                 apply(states[index], answer)

@@ -1,5 +1,6 @@
 """Scope over time: what a device receives when its user's grants grow or shrink, and full re-syncs."""
 
+import json
 from datetime import UTC, datetime, timedelta
 
 from sync import repository as sync_sql
@@ -101,7 +102,14 @@ async def test_a_migration_pull_sends_what_a_new_client_table_and_column_need(ap
     await db.execute("UPDATE units SET floor = 3 WHERE org_id = $1 AND id = $2", org.org_id, org.unit_id)
     mid = await pull(api, staff, first["timestamp"])
     assert ids(mid, "units", "updated") == [org.unit_id]
-    migration = '{"from": 1, "tables": ["handover_notes"], "columns": [{"table": "units", "columns": ["floor"]}, {"table": "units", "columns": ["secret"]}], "x": 1}'
+    migration = json.dumps(
+        {
+            "from": 1,
+            "tables": ["handover_notes"],
+            "columns": [{"table": "units", "columns": ["floor"]}, {"table": "units", "columns": ["secret"]}],
+            "x": 1,
+        }
+    )
     since = (await pull(api, staff, mid["timestamp"]))["timestamp"]
     pushed = changes("handover_notes", created=[note(org, "scope00000000005", org.ids["staff"])])
     assert (await push(api, staff, since, pushed)).status_code == 200

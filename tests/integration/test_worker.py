@@ -40,3 +40,31 @@ async def test_housekeeping_purges_only_long_dead_sessions(settings, db):
     assert worker.jobs_complete == 1 and worker.jobs_failed == 0
     left = {r["id"] for r in await db.fetch("SELECT id FROM sessions")}
     assert left == {"live", "revoked-recently"}
+
+
+async def test_sync_retention_forgets_old_tombstones_and_moves_the_horizon(settings, db):
+    org = await build_org(db, "sr")
+    await db.execute(
+        "INSERT INTO handover_notes (org_id, id, property_id, author_id, body, status, created_at) "
+        "VALUES ($1, 'old', $2, $3, 'x', 'open', now()), ($1, 'new', $2, $3, 'y', 'open', now())",
+        org.org_id,
+        org.property_id,
+        org.ids["staff"],
+    )
+    await db.execute("DELETE FROM handover_notes WHERE org_id = $1", org.org_id)
+    await db.execute("UPDATE sync_tombstones SET deleted_at = now() - interval '91 days' WHERE id = 'old'")
+    queue = await connect_queue(settings)
+    try:
+        assert await queue.enqueue_job("prune_sync") is not None
+    finally:
+        await queue.aclose()
+    worker = create_worker(settings, burst=True, handle_signals=False)
+    try:
+        await worker.main()
+    finally:
+        await worker.close()
+    assert worker.jobs_complete == 1 and worker.jobs_failed == 0
+    assert [r["id"] for r in await db.fetch("SELECT id FROM sync_tombstones")] == ["new"]
+    horizon = await db.fetchval("SELECT horizon::text::bigint FROM sync_state")
+    old_xid = await db.fetchval("SELECT sync_xid::text::bigint FROM properties WHERE id = $1", org.property_id)
+    assert horizon > old_xid  # the pruned tombstone's transaction came after the property's
