@@ -41,7 +41,6 @@ ROUTES = [
     OwnerController,
     audit_trail,
     pull,
-    push,
     sync_schema,
 ]
 
@@ -83,8 +82,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         route_handlers=[import_places],
         request_max_body_size=settings.max_import_bytes + IMPORT_OVERHEAD_BYTES,
     )
+    # a phone back from a day offline pushes everything at once
+    pushes = Router(path="/", route_handlers=[push], request_max_body_size=settings.max_push_bytes)
     return Litestar(
-        route_handlers=[*ROUTES, imports],
+        route_handlers=[*ROUTES, imports, pushes],
         dependencies=DEPENDENCIES,
         middleware=[authentication],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]

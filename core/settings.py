@@ -31,6 +31,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     invitation_ttl: Seconds = 14 * 24 * 3600
     max_body_bytes: Bytes = 1024 * 1024
     max_import_bytes: Bytes = 8 * 1024 * 1024
+    max_push_bytes: Bytes = 16 * 1024 * 1024
     login_attempts: Annotated[int, Meta(ge=1)] = 5
     login_window: Seconds = 900
     namespace: Annotated[str, Meta(pattern=r"^[a-z0-9_:-]{1,40}$")] = "fieldwork"
@@ -56,6 +57,7 @@ ENV: dict[str, tuple[str, str]] = {
     "invitation_ttl": ("FIELDWORK_INVITATION_TTL", "owner invitation lifetime in seconds (default 14 days)"),
     "max_body_bytes": ("FIELDWORK_MAX_BODY_BYTES", "largest JSON request body in bytes, >= 1024 (default 1 MiB)"),
     "max_import_bytes": ("FIELDWORK_MAX_IMPORT_BYTES", "largest import file in bytes, >= 1024 (default 8 MiB)"),
+    "max_push_bytes": ("FIELDWORK_MAX_PUSH_BYTES", "largest sync push in bytes, >= 1024 (default 16 MiB)"),
     "login_attempts": ("FIELDWORK_LOGIN_ATTEMPTS", "failed logins allowed per window, >= 1 (default 5)"),
     "login_window": ("FIELDWORK_LOGIN_WINDOW", "the login rate-limit window in seconds (default 900)"),
     "namespace": ("FIELDWORK_NAMESPACE", "Redis key prefix, [a-z0-9_:-]{1,40} (default fieldwork)"),

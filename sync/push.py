@@ -125,6 +125,8 @@ def _given(table: Table, pushed: msgspec.Struct) -> dict[str, Any]:
         value = getattr(pushed, column.name)
         if value is msgspec.UNSET:
             continue
+        if isinstance(value, str) and "\x00" in value:
+            raise _invalid(table, values["id"], column.name, "NUL (\\u0000) characters cannot be stored")
         values[column.name] = bool(value) if column.kind == "bool" and value is not None else value
     return values
 
@@ -181,7 +183,7 @@ async def push(
         if rejected:
             answer.experimentalRejectedIds[plan.table.name] = [r.id for r in rejected]
         answer.applied[plan.table.name] = applied
-        written[plan.table.name] = plan.summary(lost)
+        written[plan.table.name] = {**plan.summary(lost), "rejected": [r.id for r in rejected]}
     await record(
         conn,
         org_id=caller.org_id,

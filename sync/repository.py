@@ -288,12 +288,17 @@ def _unnest(columns: Sequence[Column], params: Params, records: Sequence[dict[st
 async def insert_records(
     conn: asyncpg.Connection, table: Table, org_id: str, columns: Sequence[Column], records: Sequence[dict[str, Any]]
 ) -> set[str]:
-    """Insert new records; returns the ids inserted (an id another writer created meanwhile is skipped)."""
+    """Insert new records; returns the ids inserted (an id another writer created meanwhile is skipped).
+
+    A table with server-owned columns (defaults the device did not send) echoes the new rows back to the
+    pushing device: their stamp names no session, so its next pull brings the server's values."""
     params = Params()
     org = params.add(org_id)
     source = _unnest(columns, params, records)
     names = ", ".join(c.name for c in columns)
     values = ", ".join(stored_value(c, f"v.{c.name}") for c in columns)
+    if any(not c.writable for c in table.columns):
+        names, values = f"{names}, sync_session", f"{values}, NULL"
     rows = await conn.fetch(
         f"INSERT INTO {table.name} (org_id, id, {names}) SELECT {org}, v.id, {values} FROM {source} "
         "ON CONFLICT (org_id, id) DO NOTHING RETURNING id",
