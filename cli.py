@@ -1,4 +1,4 @@
-"""The composition root: `fieldwork up|serve|worker|migrate|demo|jobs|create-org`.
+"""The composition root: `fieldwork up|serve|worker|migrate|demo|simulate|jobs|create-org`.
 
 Without DATABASE_URL / REDIS_URL the embedded PostgreSQL and Redis are started under FIELDWORK_HOME.
 `up` starts them once, migrates, and runs the API and the worker as child processes that share them.
@@ -158,6 +158,36 @@ def cmd_demo(settings: Settings) -> int:
     return 0
 
 
+def cmd_simulate(settings: Settings, url: str | None, devices: int, rounds: int, loss: float, seed: int) -> int:
+    """Phones of the demo org's staff doing a shift offline against a running API: a live demo of sync and a
+    load generator. Needs `fieldwork up` (or serve) and `fieldwork demo` first."""
+    import random
+    import tempfile
+
+    from core.demo import PASSWORD, staff_logins
+    from sync.simulate import Ledger, open_device, run_shift, settled
+
+    base_url = url or f"http://{settings.host}:{settings.port}"
+
+    async def run(folder: str) -> bool:
+        rng = random.Random(seed)
+        logins = staff_logins()
+        phones = [
+            await open_device(base_url, logins[n % len(logins)], PASSWORD, f"{folder}/{n}.db", rng=rng, loss=loss)
+            for n in range(devices)
+        ]
+        report = await run_shift(phones, rng, Ledger(), rounds=rounds)
+        print(msgspec.json.format(msgspec.json.encode(report)).decode())
+        for phone in phones:
+            await phone.client.http.aclose()
+        return settled(phones)
+
+    with tempfile.TemporaryDirectory(prefix="fieldwork-phones-") as folder:
+        ok = asyncio.run(run(folder))
+    print("every phone is in sync" if ok else "some phones still hold unsynced changes", file=sys.stderr)
+    return 0 if ok else 1
+
+
 def cmd_create_org(settings: Settings, name: str, admin_email: str, admin_password: str) -> int:
     from core.db import connect
     from core.people.service import create_org
@@ -212,6 +242,12 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("migrate", help="apply database migrations")
     sub.add_parser("demo", help="load the demo org (idempotent) and print its logins")
     sub.add_parser("jobs", help="show queue depth and the worker heartbeat")
+    sim = sub.add_parser("simulate", help="demo staff phones sync a shift of offline work against a running API")
+    sim.add_argument("--url", help="the API (default http://FIELDWORK_HOST:FIELDWORK_PORT)")
+    sim.add_argument("--devices", type=int, default=8)
+    sim.add_argument("--rounds", type=int, default=10)
+    sim.add_argument("--loss", type=float, default=0.1, help="share of requests and responses lost, 0-1")
+    sim.add_argument("--seed", type=int, default=7)
     org = sub.add_parser("create-org", help="create a tenant and its first admin")
     org.add_argument("name")
     org.add_argument("--admin-email", required=True)
@@ -227,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if args.command == "worker":
         return cmd_worker(settings, burst=args.burst)
+    if args.command == "simulate":
+        return cmd_simulate(settings, args.url, args.devices, args.rounds, args.loss, args.seed)
     if args.command == "create-org":
         return cmd_create_org(settings, args.name, args.admin_email, args.admin_password)
     return {"up": cmd_up, "serve": cmd_serve, "migrate": cmd_migrate, "demo": cmd_demo, "jobs": cmd_jobs}[args.command](

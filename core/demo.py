@@ -35,11 +35,16 @@ class DemoSummary(msgspec.Struct):
     created: bool
 
 
-async def load_demo(conn: asyncpg.Connection, *, seed: int = 7) -> DemoSummary:
-    existing = await conn.fetchrow("SELECT org_id FROM orgs WHERE slug = $1", DEMO_ORG)
-    staff_emails = [f"supervisor{i}@demo.fieldwork.local" for i in (1, 2)] + [
+def staff_logins() -> list[str]:
+    """The demo's supervisors and staff, who carry phones (`fieldwork simulate` logs in as them)."""
+    return [f"supervisor{i}@demo.fieldwork.local" for i in (1, 2)] + [
         f"staff{i}@demo.fieldwork.local" for i in range(1, 7)
     ]
+
+
+async def load_demo(conn: asyncpg.Connection, *, seed: int = 7) -> DemoSummary:
+    existing = await conn.fetchrow("SELECT org_id FROM orgs WHERE slug = $1", DEMO_ORG)
+    staff_emails = staff_logins()
     if existing is not None:
         org_id = existing["org_id"]
         counts = await conn.fetchrow(

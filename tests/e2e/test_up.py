@@ -1,5 +1,6 @@
 """`fieldwork up` on the embedded default: API and worker start, answer, and everything stops on Ctrl-C."""
 
+import json
 import os
 import signal
 import socket
@@ -100,6 +101,18 @@ def test_up_serves_health_and_openapi_then_stops_cleanly(home, ctrl_c):
         assert len(httpx.get(f"{base}/properties", headers=token, timeout=10).json()["items"]) == 1
         wrong = httpx.post(f"{base}/auth/login", json={"login": "admin@demo.fieldwork.local", "password": "nope-nope"})
         assert wrong.status_code == 401
+        if ctrl_c == "process":
+            # the demo's staff phones sync a shift of offline work through the reference client
+            shift = subprocess.run(
+                [sys.executable, "-m", "cli", "simulate", "--devices", "4", "--rounds", "4"],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=180,
+            )
+            assert shift.returncode == 0, shift.stderr
+            assert json.loads(shift.stdout)["syncs"] > 0 and "every phone is in sync" in shift.stderr
     finally:
         if ctrl_c == "terminal":
             os.killpg(proc.pid, signal.SIGINT)
