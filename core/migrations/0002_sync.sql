@@ -152,6 +152,7 @@ CREATE TABLE photos (
     FOREIGN KEY (org_id, property_id) REFERENCES properties (org_id, id)
 );
 CREATE INDEX photos_record ON photos (org_id, record_table, record_id);
+CREATE INDEX photos_property ON photos (org_id, property_id);
 
 -- The change-tracking columns, index and triggers of every synced table.
 DO $$

@@ -96,3 +96,14 @@ def test_misnamed_files_are_refused(tmp_path):
     write(tmp_path, "1_oops.sql", "SELECT 1;")
     with pytest.raises(MigrationError, match=r"NNNN_lowercase_name\.sql"):
         load_migrations(tmp_path)
+
+
+async def test_tombstones_keep_the_columns_the_declaration_scopes_by(db):
+    from sync.tables import TABLES
+
+    rows = await db.fetch(
+        "SELECT c.relname AS table, encode(t.tgargs, 'escape') AS args FROM pg_trigger t "
+        "JOIN pg_class c ON c.oid = t.tgrelid WHERE t.tgname LIKE '%_sync_tombstone'"
+    )
+    kept = {r["table"]: tuple(a for a in r["args"].split("\\000") if a) for r in rows}
+    assert kept == {table.name: table.scope_columns for table in TABLES}
