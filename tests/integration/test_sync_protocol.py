@@ -1,5 +1,7 @@
 """The sync wire protocol over real HTTP, as a WatermelonDB app would speak it."""
 
+import asyncio
+
 from tests.world import build_org, login
 
 NOW_MS = 1_795_000_000_000
@@ -187,3 +189,31 @@ async def test_bad_cursors_answer_400(api, db):
         assert response.status_code == 400, response.text
     response = await api.post("/sync/push", headers=staff, params={"last_pulled_at": "null"}, json={})
     assert response.status_code == 400
+
+
+async def test_two_pushes_at_once_are_serialised(api, db):
+    org = await build_org(db, "sp8")
+    phone = await login(api, org, "staff")
+    tablet = await login(api, org, "staff")  # the same person on a second device
+    since = (await pull(api, phone))["timestamp"]
+    await push(api, phone, since, changes("handover_notes", created=[note(org, "race000000000001", org.ids["staff"])]))
+    t_phone = (await pull(api, phone, since))["timestamp"]
+    t_tablet = (await pull(api, tablet))["timestamp"]
+    edits = [
+        push(
+            api,
+            headers,
+            cursor,
+            changes("handover_notes", updated=[note(org, "race000000000001", org.ids["staff"], body=body)]),
+        )
+        for headers, cursor, body in ((phone, t_phone, "from the phone"), (tablet, t_tablet, "from the tablet"))
+    ]
+    answers = [r.json() for r in await asyncio.gather(*edits)]
+    applied = [a["applied"]["handover_notes"]["updated"] for a in answers]
+    assert sorted(applied) == [0, 1], answers  # one wins, the other is told to pull: no lost update
+    assert sum(len(a["rejected"]) for a in answers) == 1
+    # a retry racing its own first attempt (same session, same key) is applied once
+    fresh = changes("handover_notes", created=[note(org, "race000000000002", org.ids["staff"])])
+    twice = [r.json() for r in await asyncio.gather(*(push(api, phone, t_phone, fresh, key="same") for _ in range(2)))]
+    assert sorted(a["replayed"] for a in twice) == [False, True]
+    assert await db.fetchval("SELECT count(*) FROM handover_notes WHERE id = 'race000000000002'") == 1
