@@ -276,12 +276,7 @@ async def _plan(conn: asyncpg.Connection, caller: Caller, grants: Grants, push: 
             continue  # deleted already, or never reached the server: nothing to do
         if not grants.sees(table, row):
             raise _refuse(table, record_id, "this record is outside your scope")
-        if "delete" not in ops and not ("delete_own" in ops and _owned(table, caller, row)):
-            raise _refuse(
-                table,
-                record_id,
-                "you may only delete records you created" if "delete_own" in ops else "you cannot delete these records",
-            )
+        _require(table, caller, ops, row, record_id, "delete")
         if changed_elsewhere(row["sync_xid"], row["sync_session"]):
             plan.rejected.append(Rejection(table=table.name, id=record_id, reason="changed_on_server"))
         else:
@@ -302,6 +297,16 @@ def _writable(table: Table, name: str) -> bool:
 
 def _owned(table: Table, caller: Caller, row: dict[str, Any]) -> bool:
     return table.owner_column is not None and row.get(table.owner_column) == caller.user_id
+
+
+def _require(table: Table, caller: Caller, ops: set[str], row: dict[str, Any], record_id: str, op: str) -> None:
+    """Refuse unless the role may `op` (update or delete) this row: any row, or only its own."""
+    if op in ops or (f"{op}_own" in ops and _owned(table, caller, row)):
+        return
+    verb = "change" if op == "update" else op
+    if f"{op}_own" in ops:
+        raise _refuse(table, record_id, f"you may only {verb} records you created")
+    raise _refuse(table, record_id, f"you cannot {verb} these records")
 
 
 def _in_scope(table: Table, grants: Grants, values: dict[str, Any]) -> bool:
@@ -331,12 +336,7 @@ def _check_update(
     record_id = values["id"]
     if not grants.sees(table, row):
         raise _refuse(table, record_id, "this record is outside your scope")
-    if "update" not in ops and not ("update_own" in ops and _owned(table, caller, row)):
-        raise _refuse(
-            table,
-            record_id,
-            "you may only change records you created" if "update_own" in ops else "you cannot change these records",
-        )
+    _require(table, caller, ops, row, record_id, "update")
     for column in table.columns:
         if column.name not in values:
             continue

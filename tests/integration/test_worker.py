@@ -7,6 +7,23 @@ from tests.world import build_org
 from workers.settings import connect_queue, create_worker
 
 
+async def run_job(settings, name: str, clock=None) -> None:
+    """Enqueue one job and let a burst worker run it to completion."""
+    queue = await connect_queue(settings)
+    try:
+        assert await queue.enqueue_job(name) is not None
+    finally:
+        await queue.aclose()
+    worker = create_worker(settings, burst=True, handle_signals=False)
+    if clock is not None:
+        worker.ctx["clock"] = clock
+    try:
+        await worker.main()
+    finally:
+        await worker.close()
+    assert worker.jobs_complete == 1 and worker.jobs_failed == 0
+
+
 async def test_housekeeping_purges_only_long_dead_sessions(settings, db):
     org = await build_org(db, "hk")
     now = datetime(2026, 11, 23, 12, tzinfo=UTC)
@@ -26,18 +43,7 @@ async def test_housekeeping_purges_only_long_dead_sessions(settings, db):
             expires,
             revoked,
         )
-    queue = await connect_queue(settings)
-    try:
-        assert await queue.enqueue_job("purge_sessions") is not None
-    finally:
-        await queue.aclose()
-    worker = create_worker(settings, burst=True, handle_signals=False)
-    worker.ctx["clock"] = FixedClock(now)
-    try:
-        await worker.main()
-    finally:
-        await worker.close()
-    assert worker.jobs_complete == 1 and worker.jobs_failed == 0
+    await run_job(settings, "purge_sessions", FixedClock(now))
     left = {r["id"] for r in await db.fetch("SELECT id FROM sessions")}
     assert left == {"live", "revoked-recently"}
 
@@ -53,17 +59,7 @@ async def test_sync_retention_forgets_old_tombstones_and_moves_the_horizon(setti
     )
     await db.execute("DELETE FROM handover_notes WHERE org_id = $1", org.org_id)
     await db.execute("UPDATE sync_tombstones SET deleted_at = now() - interval '91 days' WHERE id = 'old'")
-    queue = await connect_queue(settings)
-    try:
-        assert await queue.enqueue_job("prune_sync") is not None
-    finally:
-        await queue.aclose()
-    worker = create_worker(settings, burst=True, handle_signals=False)
-    try:
-        await worker.main()
-    finally:
-        await worker.close()
-    assert worker.jobs_complete == 1 and worker.jobs_failed == 0
+    await run_job(settings, "prune_sync")
     assert [r["id"] for r in await db.fetch("SELECT id FROM sync_tombstones")] == ["new"]
     horizon = await db.fetchval("SELECT horizon::text::bigint FROM sync_state")
     old_xid = await db.fetchval("SELECT sync_xid::text::bigint FROM properties WHERE id = $1", org.property_id)
