@@ -3,13 +3,18 @@
 The answer is built from one REPEATABLE READ snapshot. Its new cursor is that snapshot's xmin: every
 transaction below it has finished, so rows stamped in [old cursor, new cursor) are exactly the changes this
 pull owes, and a transaction that commits late (a lower xid committing after a higher one) is picked up by
-the next pull instead of being skipped. Rows are encoded to JSON by PostgreSQL and passed through as text.
+the next pull instead of being skipped. Rows come from a server-side cursor a chunk at a time (the next chunk
+is fetched while the last one is written) and are encoded with msgspec, so memory does not grow with the pull.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import functools
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any
 
 import asyncpg
 import msgspec
@@ -22,7 +27,9 @@ from sync.tables import SCHEMA_VERSION, TABLES, Column, Table
 log = logging.getLogger("fieldwork.sync.pull")
 
 # rows per chunk written to the socket; bounds the memory one pull holds
-CHUNK_ROWS = 1000
+CHUNK_ROWS = 2000
+
+_encode = msgspec.json.Encoder().encode
 
 
 class PullRequest(msgspec.Struct, frozen=True, kw_only=True):
@@ -92,7 +99,8 @@ async def stream(pool: asyncpg.Pool, caller: Caller, request: PullRequest) -> As
                 yield f'{"," if position else ""}"{section}":['.encode()
                 if section in queries:
                     query, args = queries[section]
-                    async for chunk in _rows(conn, query, args):
+                    encode = _encode_ids if section == "deleted" else _record_encoder(table.name, version)
+                    async for chunk in _chunks(conn, query, args, encode):
                         rows += chunk.count
                         yield chunk.data
                 yield b"]"
@@ -108,13 +116,41 @@ class _Chunk(msgspec.Struct):
     count: int
 
 
-async def _rows(conn: asyncpg.Connection, query: str, args: list[object]) -> AsyncIterator[_Chunk]:
-    batch: list[str] = []
+def _encode_ids(rows: list[Any]) -> bytes:
+    return _encode([row[0] for row in rows])
+
+
+@functools.cache
+def _record_encoder(table_name: str, version: int) -> Callable[[list[Any]], bytes]:
+    """Rows (id, then the wire columns in declared order) to a JSON array of records."""
+    table = next(t for t in TABLES if t.name == table_name)
+    names = ["id", *(c.name for c in sql.wire_columns(table, version))]
+    record = msgspec.defstruct(f"Pulled_{table_name}_{version}", [(name, Any) for name in names])
+
+    def encode(rows: list[Any]) -> bytes:
+        return _encode([record(*row) for row in rows])
+
+    return encode
+
+
+async def _chunks(
+    conn: asyncpg.Connection, query: str, args: list[object], encode: Callable[[list[Any]], bytes]
+) -> AsyncIterator[_Chunk]:
+    """Encoded chunks of a query's rows, comma-joined across chunks; the next chunk is fetched from
+    PostgreSQL while the caller writes this one to the socket."""
+    cursor = await conn.cursor(query, *args)
+    pending: asyncio.Future[list[Any]] | None = asyncio.ensure_future(cursor.fetch(CHUNK_ROWS))
     first = True
-    async for record in conn.cursor(query, *args, prefetch=CHUNK_ROWS):
-        batch.append(record[0])
-        if len(batch) >= CHUNK_ROWS:
-            yield _Chunk(("" if first else ",").encode() + ",".join(batch).encode(), len(batch))
-            batch, first = [], False
-    if batch:
-        yield _Chunk(("" if first else ",").encode() + ",".join(batch).encode(), len(batch))
+    try:
+        while pending is not None:
+            rows = await pending
+            pending = asyncio.ensure_future(cursor.fetch(CHUNK_ROWS)) if len(rows) == CHUNK_ROWS else None
+            if rows:
+                body = encode(rows)[1:-1]
+                yield _Chunk(body if first else b"," + body, len(rows))
+                first = False
+    finally:
+        if pending is not None and not pending.done():
+            pending.cancel()
+            with contextlib.suppress(asyncio.CancelledError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                await pending

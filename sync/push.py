@@ -37,7 +37,7 @@ from sync.tables import BY_NAME, Column, Table
 log = logging.getLogger("fieldwork.sync.push")
 
 MAX_TIME_MS = 253_402_300_799_999  # 9999-12-31
-Int64 = Annotated[int, Meta(ge=-(2**63), le=2**63 - 1)]
+Int32 = Annotated[int, Meta(ge=-(2**31), le=2**31 - 1)]  # int columns are PostgreSQL integers
 Float = Annotated[float, Meta(ge=-1e300, le=1e300)]
 TimeMs = Annotated[int, Meta(ge=0, le=MAX_TIME_MS)] | Annotated[float, Meta(ge=0, le=MAX_TIME_MS)]
 # WatermelonDB stores booleans as 0/1 in SQLite; some apps push them that way
@@ -51,7 +51,7 @@ def _field_type(column: Column) -> Any:
     elif column.kind == "text":
         kind = Annotated[str, Meta(max_length=column.max_length)]
     else:
-        kind = {"int": Int64, "float": Float, "bool": Bool, "time": TimeMs, "json": str}[column.kind]
+        kind = {"int": Int32, "float": Float, "bool": Bool, "time": TimeMs, "json": str}[column.kind]
     return kind | None | msgspec.UnsetType
 
 
@@ -98,6 +98,7 @@ def decode(body: bytes) -> list[TablePush]:
             "the push body must be a JSON object of tables", errors=[FieldError(field="$", message=str(exc))]
         ) from None
     pushes = []
+    nul = b"\\u0000" in body
     for name, raw in outer.items():
         if name not in BY_NAME:
             raise Invalid(
@@ -110,24 +111,45 @@ def decode(body: bytes) -> list[TablePush]:
         pushes.append(
             TablePush(
                 table=BY_NAME[name],
-                created=[_given(BY_NAME[name], r) for r in changes.created],
-                updated=[_given(BY_NAME[name], r) for r in changes.updated],
+                created=[_given(BY_NAME[name], r, nul) for r in changes.created],
+                updated=[_given(BY_NAME[name], r, nul) for r in changes.updated],
                 deleted=list(changes.deleted),
             )
         )
     return pushes
 
 
-def _given(table: Table, pushed: msgspec.Struct) -> dict[str, Any]:
-    """The columns a record carries (absent ones left out), booleans as booleans."""
-    values: dict[str, Any] = {"id": pushed.id}  # type: ignore[attr-defined]
-    for column in table.columns:
-        value = getattr(pushed, column.name)
-        if value is msgspec.UNSET:
-            continue
-        if isinstance(value, str) and "\x00" in value:
-            raise _invalid(table, values["id"], column.name, "NUL (\\u0000) characters cannot be stored")
-        values[column.name] = bool(value) if column.kind == "bool" and value is not None else value
+class Shape(msgspec.Struct, frozen=True):
+    """What push needs to know of a table's columns, worked out once."""
+
+    writable: frozenset[str]
+    booleans: tuple[str, ...]
+    required: tuple[str, ...]
+    json: tuple[str, ...]
+
+
+@functools.cache
+def shape(table_name: str) -> Shape:
+    columns = BY_NAME[table_name].columns
+    return Shape(
+        writable=frozenset(["id", *(c.name for c in columns if c.writable)]),
+        booleans=tuple(c.name for c in columns if c.kind == "bool"),
+        required=tuple(c.name for c in columns if c.required and c.writable),
+        json=tuple(c.name for c in columns if c.kind == "json"),
+    )
+
+
+def _given(table: Table, pushed: msgspec.Struct, nul: bool) -> dict[str, Any]:
+    """The writable columns a record carries (absent and server-owned ones left out), booleans as booleans."""
+    writable = shape(table.name).writable
+    values = {k: v for k, v in msgspec.structs.asdict(pushed).items() if v is not msgspec.UNSET and k in writable}
+    for name in shape(table.name).booleans:
+        if values.get(name) is not None:
+            values[name] = bool(values[name])
+    if nul:  # only when the body holds an escaped NUL at all
+        for name, value in values.items():
+            if isinstance(value, str) and "\x00" in value:
+                raise _invalid(table, values["id"], name, "NUL (\\u0000) characters cannot be stored")
     return values
 
 
@@ -160,9 +182,9 @@ async def push(
     last_pulled_at: int,
     idempotency_key: str | None = None,
 ) -> PushAnswer:
-    """Apply one push. The caller's transaction commits it; every refusal raises before anything is written."""
+    """Apply one push. The caller's transaction commits it; a refusal raises and rolls all of it back."""
     pushes = decode(body)
-    await sql.lock_pusher(conn, caller.org_id, caller.user_id)
+    await sql.start_push(conn, caller.org_id, caller.user_id, caller.session_id)
     digest = body_hash(body) + f":{last_pulled_at}"
     if idempotency_key:
         stored = await sql.stored_answer(conn, caller.org_id, caller.session_id, idempotency_key)
@@ -173,7 +195,6 @@ async def push(
             answer.replayed = True
             return answer
     plans = [await _plan(conn, caller, grants, p, last_pulled_at) for p in pushes]
-    await sql.mark_session(conn, caller.session_id)
     answer = PushAnswer(experimentalRejectedIds={}, rejected=[], applied={})
     written: dict[str, dict[str, list[str]]] = {}
     for plan in plans:
@@ -200,7 +221,7 @@ async def push(
     log.info(
         "push user=%s records=%d rejected=%d",
         caller.user_id,
-        sum(len(p.creates) + len(p.updates) + len(p.deletes) for p in plans),
+        sum(len(p.copied) + len(p.creates) + len(p.updates) + len(p.deletes) for p in plans),
         len(answer.rejected),
     )
     return answer
@@ -208,6 +229,7 @@ async def push(
 
 class Plan(msgspec.Struct):
     table: Table
+    copied: list[str] = []  # new records, already written
     creates: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     deletes: list[str] = []
@@ -215,7 +237,7 @@ class Plan(msgspec.Struct):
 
     def summary(self, lost: set[str]) -> dict[str, list[str]]:
         return {
-            "created": [r["id"] for r in self.creates if r["id"] not in lost],
+            "created": self.copied + [r["id"] for r in self.creates if r["id"] not in lost],
             "updated": [r["id"] for r in self.updates],
             "deleted": self.deletes,
         }
@@ -245,17 +267,26 @@ async def _plan(conn: asyncpg.Connection, caller: Caller, grants: Grants, push: 
         return Plan(table=table)
     if not ops:
         raise _refuse(table, ids[0], f"your role ({caller.role}) cannot write {table.name}")
-    existing = await sql.existing_rows(conn, table, caller.org_id, ids)
+    # The common case first: records created offline are new here. Write them straight away; an id the
+    # server has already (a retry, or an edit of a record whose first push lost its answer) becomes an update.
+    created = push.created
+    for values in created:
+        _check_create(table, caller, grants, ops, values)
+    await _check_properties(conn, caller, grants, table, created)
+    copied = await _write_new(conn, table, caller.org_id, created)
+    plan = Plan(table=table, copied=[r["id"] for r in created if r["id"] in copied])
+    existed = [r for r in created if r["id"] not in copied]
+    ids = [r["id"] for r in existed + push.updated] + push.deleted
+    existing = await sql.existing_rows(conn, table, caller.org_id, ids) if ids else {}
     missing = [i for i in ids if i not in existing]
     deletions = await sql.last_deletions(conn, table, caller.org_id, missing) if missing else {}
-    plan = Plan(table=table)
 
     def changed_elsewhere(xid: int, session: str | None) -> bool:
         return xid >= since and session != caller.session_id
 
-    for pushed, is_update in [(r, False) for r in push.created] + [(r, True) for r in push.updated]:
+    for pushed, is_update in [(r, False) for r in existed] + [(r, True) for r in push.updated]:
         record_id = pushed["id"]
-        values = {k: v for k, v in pushed.items() if k == "id" or _writable(table, k)}
+        values = pushed
         row = existing.get(record_id)
         if row is None:
             gone = deletions.get(record_id)
@@ -281,18 +312,33 @@ async def _plan(conn: asyncpg.Connection, caller: Caller, grants: Grants, push: 
             plan.rejected.append(Rejection(table=table.name, id=record_id, reason="changed_on_server"))
         else:
             plan.deletes.append(record_id)
-    if grants.role == "admin" and "property_id" in {c.name for c in table.columns}:
-        wanted = {r["property_id"] for r in plan.creates}
-        unknown = wanted - await sql.existing_property_ids(conn, caller.org_id, sorted(wanted))
-        if unknown:
-            record_id = next(r["id"] for r in plan.creates if r["property_id"] in unknown)
-            raise _refuse(table, record_id, "no such property")
+    await _check_properties(conn, caller, grants, table, plan.creates)
     return plan
 
 
-def _writable(table: Table, name: str) -> bool:
-    column = table.column(name)
-    return column is not None and column.writable
+async def _check_properties(
+    conn: asyncpg.Connection, caller: Caller, grants: Grants, table: Table, creates: list[dict[str, Any]]
+) -> None:
+    """An admin's new record must name a property of the org (everyone else's scope holds only real ones)."""
+    if grants.role != "admin" or not creates or table.column("property_id") is None:
+        return
+    wanted = {r["property_id"] for r in creates}
+    unknown = wanted - await sql.existing_property_ids(conn, caller.org_id, sorted(wanted))
+    if unknown:
+        record_id = next(r["id"] for r in creates if r["property_id"] in unknown)
+        raise _refuse(table, record_id, "no such property")
+
+
+async def _write_new(conn: asyncpg.Connection, table: Table, org_id: str, records: list[dict[str, Any]]) -> set[str]:
+    """Write new records; returns the ids written. COPY when none of the ids exists (the usual push), else
+    one INSERT that skips the ids the server has."""
+    written: set[str] = set()
+    for columns, group in _by_columns(table, records):
+        if await sql.copy_new_records(conn, table, org_id, columns, group):
+            written |= {r["id"] for r in group}
+        else:
+            written |= await sql.insert_records(conn, table, org_id, columns, group)
+    return written
 
 
 def _owned(table: Table, caller: Caller, row: dict[str, Any]) -> bool:
@@ -320,9 +366,9 @@ def _check_create(table: Table, caller: Caller, grants: Grants, ops: set[str], v
     record_id = values["id"]
     if "create" not in ops:
         raise _refuse(table, record_id, f"your role ({caller.role}) cannot create {table.name}")
-    for column in table.columns:
-        if column.required and column.writable and values.get(column.name) is None:
-            raise _invalid(table, record_id, column.name, "required")
+    for name in shape(table.name).required:
+        if values.get(name) is None:
+            raise _invalid(table, record_id, name, "required")
     if table.owner_column and values.get(table.owner_column) != caller.user_id:
         raise _refuse(table, record_id, f"{table.owner_column} must be your own user id")
     if not _in_scope(table, grants, values):
@@ -356,17 +402,17 @@ def _same(column: Column, pushed: Any, stored: Any) -> bool:
 
 
 def _check_json(table: Table, values: dict[str, Any]) -> None:
-    for column in table.columns:
-        if column.kind == "json" and isinstance(values.get(column.name), str):
+    for name in shape(table.name).json:
+        if isinstance(values.get(name), str):
             try:
-                json.loads(values[column.name])
+                json.loads(values[name])
             except ValueError:
-                raise _invalid(table, values["id"], column.name, "must be a string of JSON") from None
+                raise _invalid(table, values["id"], name, "must be a string of JSON") from None
 
 
 async def _apply(conn: asyncpg.Connection, caller: Caller, plan: Plan) -> tuple[Applied, set[str]]:
     """Write one table's plan; returns the counts and the ids another writer created meanwhile."""
-    table, applied, lost = plan.table, Applied(), set[str]()
+    table, applied, lost = plan.table, Applied(created=len(plan.copied)), set[str]()
     for group in _by_columns(table, plan.creates):
         columns, records = group
         inserted = await sql.insert_records(conn, table, caller.org_id, columns, records)
@@ -385,5 +431,5 @@ def _by_columns(table: Table, records: list[dict[str, Any]]) -> list[tuple[list[
     """Records grouped by the set of columns they carry (an older app may not know a newer column)."""
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for values in records:
-        groups.setdefault(tuple(sorted(k for k in values if k != "id")), []).append(values)
-    return [([c for c in table.columns if c.name in names], group) for names, group in groups.items()]
+        groups.setdefault(tuple(values), []).append(values)  # keys in declared order: same set, same tuple
+    return [([c for c in table.columns if c.name in keys], group) for keys, group in groups.items()]

@@ -5,7 +5,7 @@ import random
 
 import asyncpg
 
-from tests.integration.test_sync_protocol import pull
+from tests.integration.test_sync_protocol import pull, pull_once
 from tests.world import build_org, login
 
 RUNS = 50
@@ -61,7 +61,7 @@ async def test_out_of_order_commits_reach_every_puller_50_runs(api, db, database
     states: list[dict[str, dict]] = [{} for _ in devices]
     cursors = []
     for headers, state in zip(devices, states, strict=True):
-        first = await pull(api, headers)
+        first = await pull_once(api, headers)
         apply(state, first)
         cursors.append(first["timestamp"])
     rng = random.Random(20261123)
@@ -75,7 +75,7 @@ async def test_out_of_order_commits_reach_every_puller_50_runs(api, db, database
 
         async def puller(index: int, done: asyncio.Event = done) -> None:
             while not done.is_set():
-                answer = await pull(api, devices[index], cursors[index])
+                answer = await pull_once(api, devices[index], cursors[index])
                 apply(states[index], answer)
                 cursors[index] = answer["timestamp"]
                 await asyncio.sleep(rng.uniform(0, 0.01))
@@ -90,7 +90,7 @@ async def test_out_of_order_commits_reach_every_puller_50_runs(api, db, database
             for r in await db.fetch("SELECT id, body FROM handover_notes WHERE org_id = $1", org.org_id)
         }
         for index in range(PULLERS):
-            answer = await pull(api, devices[index], cursors[index])
+            answer = await pull(api, db, devices[index], cursors[index])
             apply(states[index], answer)
             cursors[index] = answer["timestamp"]
             held = {record_id: row["body"] for record_id, row in states[index].items()}

@@ -27,12 +27,27 @@ def changes(table, created=(), updated=(), deleted=()):
     return {table: {"created": list(created), "updated": list(updated), "deleted": list(deleted)}}
 
 
-async def pull(api, headers, since=None, **params):
+async def pull_once(api, headers, since=None, **params):
     response = await api.get(
         "/sync/pull", headers=headers, params={"last_pulled_at": "null" if since is None else since, **params}
     )
     assert response.status_code == 200, response.text
     return response.json()
+
+
+async def pull(api, db, headers, since=None, **params):
+    """A pull that covers everything committed before it was asked for.
+
+    A cursor stops below the oldest transaction still running anywhere in the PostgreSQL cluster (other test
+    workers included), so a change can take a moment to become pullable. Pull the same window again until the
+    cursor passes a transaction id taken after the change."""
+    fence = await db.fetchval("SELECT pg_current_xact_id()::text::bigint")
+    deadline = asyncio.get_running_loop().time() + 30
+    while True:
+        answer = await pull_once(api, headers, since, **params)
+        if answer["timestamp"] > fence or asyncio.get_running_loop().time() > deadline:
+            return answer
+        await asyncio.sleep(0.05)
 
 
 async def push(api, headers, since, body, key=None):
@@ -43,7 +58,7 @@ async def push(api, headers, since, body, key=None):
 async def test_first_pull_holds_the_scope_and_every_table_with_three_arrays(api, db):
     org = await build_org(db, "sp1")
     staff = await login(api, org, "staff")
-    answer = await pull(api, staff)
+    answer = await pull(api, db, staff)
     assert isinstance(answer["timestamp"], int) and answer["timestamp"] > 0
     assert "experimentalStrategy" not in answer
     for table in ("properties", "buildings", "units", "handover_notes", "photos"):
@@ -54,7 +69,7 @@ async def test_first_pull_holds_the_scope_and_every_table_with_three_arrays(api,
     assert all("_status" not in u and "sync_xid" not in u and "org_id" not in u for u in units)
     # an owner sees their own unit, its building and property, nothing of the neighbours
     owner = await login(api, org, "owner")
-    mine = (await pull(api, owner))["changes"]
+    mine = (await pull(api, db, owner))["changes"]
     assert [u["id"] for u in mine["units"]["created"]] == [org.unit_id]
     assert [b["id"] for b in mine["buildings"]["created"]] == [org.building_id]
     assert [p["id"] for p in mine["properties"]["created"]] == [org.property_id]
@@ -64,25 +79,25 @@ async def test_push_then_others_pull_it_and_the_pusher_gets_no_echo(api, db):
     org = await build_org(db, "sp2")
     staff = await login(api, org, "staff")
     supervisor = await login(api, org, "supervisor")
-    t_staff = (await pull(api, staff))["timestamp"]
-    t_sup = (await pull(api, supervisor))["timestamp"]
+    t_staff = (await pull(api, db, staff))["timestamp"]
+    t_sup = (await pull(api, db, supervisor))["timestamp"]
     body = changes("handover_notes", created=[note(org, "note0000000000a1", org.ids["staff"])])
     answer = await push(api, staff, t_staff, body)
     assert answer.status_code == 200, answer.text
     assert answer.json()["applied"]["handover_notes"]["created"] == 1
     assert answer.json()["experimentalRejectedIds"] == {}
-    seen = await pull(api, supervisor, t_sup)
+    seen = await pull(api, db, supervisor, t_sup)
     created = seen["changes"]["handover_notes"]["created"]
     assert [n["id"] for n in created] == ["note0000000000a1"]
     assert created[0]["created_at"] == NOW_MS and created[0]["body"] == "电梯2号异响 lift 2 rattles"
-    echo = await pull(api, staff, t_staff)
+    echo = await pull(api, db, staff, t_staff)
     assert echo["changes"]["handover_notes"] == {"created": [], "updated": [], "deleted": []}
 
 
 async def test_a_retried_push_changes_nothing_and_a_keyed_retry_replays_the_answer(api, db):
     org = await build_org(db, "sp3")
     staff = await login(api, org, "staff")
-    since = (await pull(api, staff))["timestamp"]
+    since = (await pull(api, db, staff))["timestamp"]
     body = changes("handover_notes", created=[note(org, "note0000000000b1", org.ids["staff"])])
     first = await push(api, staff, since, body, key="k1")
     again = await push(api, staff, since, body, key="k1")
@@ -98,10 +113,10 @@ async def test_a_record_changed_on_the_server_after_the_pull_is_rejected_alone(a
     org = await build_org(db, "sp4")
     staff = await login(api, org, "staff")
     supervisor = await login(api, org, "supervisor")
-    since = (await pull(api, staff))["timestamp"]
+    since = (await pull(api, db, staff))["timestamp"]
     await push(api, staff, since, changes("handover_notes", created=[note(org, "shared0000000001", org.ids["staff"])]))
-    t_sup = (await pull(api, supervisor))["timestamp"]
-    t_staff = (await pull(api, staff, since))["timestamp"]
+    t_sup = (await pull(api, db, supervisor))["timestamp"]
+    t_staff = (await pull(api, db, staff, since))["timestamp"]
     resolved = note(org, "shared0000000001", org.ids["staff"], status="resolved", resolved_by=org.ids["supervisor"])
     assert (await push(api, supervisor, t_sup, changes("handover_notes", updated=[resolved]))).status_code == 200
     edited = note(org, "shared0000000001", org.ids["staff"], body="edited offline")
@@ -112,7 +127,7 @@ async def test_a_record_changed_on_the_server_after_the_pull_is_rejected_alone(a
     assert answer.json()["rejected"][0]["reason"] == "changed_on_server"
     assert answer.json()["applied"]["handover_notes"]["created"] == 1
     # the device pulls, gets the server's version, and its retry goes through
-    pulled = await pull(api, staff, t_staff)
+    pulled = await pull(api, db, staff, t_staff)
     [server] = pulled["changes"]["handover_notes"]["updated"]
     assert server["status"] == "resolved"
     merged = {**server, "body": "edited offline", "_status": "updated", "_changed": "body"}
@@ -124,20 +139,20 @@ async def test_deletes_reach_other_devices_and_a_missing_delete_is_ignored(api, 
     org = await build_org(db, "sp5")
     staff = await login(api, org, "staff")
     supervisor = await login(api, org, "supervisor")
-    since = (await pull(api, staff))["timestamp"]
+    since = (await pull(api, db, staff))["timestamp"]
     await push(api, staff, since, changes("handover_notes", created=[note(org, "gone000000000001", org.ids["staff"])]))
-    t_sup = (await pull(api, supervisor))["timestamp"]
-    t_staff = (await pull(api, staff, since))["timestamp"]
+    t_sup = (await pull(api, db, supervisor))["timestamp"]
+    t_staff = (await pull(api, db, staff, since))["timestamp"]
     gone = await push(api, staff, t_staff, changes("handover_notes", deleted=["gone000000000001", "never0000000001"]))
     assert gone.json()["applied"]["handover_notes"]["deleted"] == 1
-    seen = await pull(api, supervisor, t_sup)
+    seen = await pull(api, db, supervisor, t_sup)
     assert seen["changes"]["handover_notes"]["deleted"] == ["gone000000000001"]
 
 
 async def test_refusals_name_the_table_and_id_and_apply_nothing(api, db):
     org = await build_org(db, "sp6")
     staff = await login(api, org, "staff")
-    since = (await pull(api, staff))["timestamp"]
+    since = (await pull(api, db, staff))["timestamp"]
     good = note(org, "good000000000001", org.ids["staff"])
     cases = [
         ({"secrets": {"created": [], "updated": [], "deleted": []}}, 422, None),
@@ -178,7 +193,7 @@ async def test_refusals_name_the_table_and_id_and_apply_nothing(api, db):
         assert response.headers["content-type"].startswith("application/problem+json")
         if record_id:
             assert problem["id"] == record_id, problem
-    assert (await pull(api, staff, since))["changes"]["handover_notes"]["created"] == []
+    assert (await pull(api, db, staff, since))["changes"]["handover_notes"]["created"] == []
 
 
 async def test_bad_cursors_answer_400(api, db):
@@ -195,10 +210,10 @@ async def test_two_pushes_at_once_are_serialised(api, db):
     org = await build_org(db, "sp8")
     phone = await login(api, org, "staff")
     tablet = await login(api, org, "staff")  # the same person on a second device
-    since = (await pull(api, phone))["timestamp"]
+    since = (await pull(api, db, phone))["timestamp"]
     await push(api, phone, since, changes("handover_notes", created=[note(org, "race000000000001", org.ids["staff"])]))
-    t_phone = (await pull(api, phone, since))["timestamp"]
-    t_tablet = (await pull(api, tablet))["timestamp"]
+    t_phone = (await pull(api, db, phone, since))["timestamp"]
+    t_tablet = (await pull(api, db, tablet))["timestamp"]
     edits = [
         push(
             api,

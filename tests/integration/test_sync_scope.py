@@ -17,18 +17,18 @@ async def test_a_staff_member_moved_between_properties_gets_creates_then_deletes
     admin = await login(api, org, "admin")
     staff = await login(api, org, "staff")
     loner = await login(api, org, "elsewhere")
-    since = (await pull(api, staff))["timestamp"]
+    since = (await pull(api, db, staff))["timestamp"]
     written = await push(
         api, staff, since, changes("handover_notes", created=[note(org, "scope00000000001", org.ids["staff"])])
     )
     assert written.status_code == 200
-    first = await pull(api, loner)
+    first = await pull(api, db, loner)
     assert ids(first, "properties", "created") == [org.other_property_id]
     assert ids(first, "handover_notes", "created") == []
 
     assigned = await api.put(f"/properties/{org.property_id}/staff/{org.ids['elsewhere']}", headers=admin)
     assert assigned.status_code == 200, assigned.text
-    grown = await pull(api, loner, first["timestamp"])
+    grown = await pull(api, db, loner, first["timestamp"])
     assert ids(grown, "properties", "created") == [org.property_id]
     assert ids(grown, "units", "created") == sorted([org.unit_id, org.other_unit_id])
     assert ids(grown, "buildings", "created") == [org.building_id]
@@ -37,13 +37,13 @@ async def test_a_staff_member_moved_between_properties_gets_creates_then_deletes
 
     gone = await api.delete(f"/properties/{org.property_id}/staff/{org.ids['elsewhere']}", headers=admin)
     assert gone.status_code == 204
-    shrunk = await pull(api, loner, grown["timestamp"])
+    shrunk = await pull(api, db, loner, grown["timestamp"])
     assert ids(shrunk, "properties", "deleted") == [org.property_id]
     assert ids(shrunk, "units", "deleted") == sorted([org.unit_id, org.other_unit_id])
     assert ids(shrunk, "handover_notes", "deleted") == ["scope00000000001"]
     assert ids(shrunk, "properties", "created") == [] and ids(shrunk, "properties", "updated") == []
     # and nothing more after that
-    quiet = await pull(api, loner, shrunk["timestamp"])
+    quiet = await pull(api, db, loner, shrunk["timestamp"])
     assert all(quiet["changes"][t] == {"created": [], "updated": [], "deleted": []} for t in quiet["changes"])
 
 
@@ -52,13 +52,13 @@ async def test_a_note_deleted_while_its_property_left_scope_still_arrives_delete
     admin = await login(api, org, "admin")
     staff = await login(api, org, "staff")
     supervisor = await login(api, org, "supervisor")
-    since = (await pull(api, staff))["timestamp"]
+    since = (await pull(api, db, staff))["timestamp"]
     await push(api, staff, since, changes("handover_notes", created=[note(org, "scope00000000002", org.ids["staff"])]))
-    t_staff = (await pull(api, staff, since))["timestamp"]
-    t_sup = (await pull(api, supervisor))["timestamp"]
+    t_staff = (await pull(api, db, staff, since))["timestamp"]
+    t_sup = (await pull(api, db, supervisor))["timestamp"]
     await push(api, supervisor, t_sup, changes("handover_notes", deleted=["scope00000000002"]))
     await api.delete(f"/properties/{org.property_id}/staff/{org.ids['staff']}", headers=admin)
-    after = await pull(api, staff, t_staff)
+    after = await pull(api, db, staff, t_staff)
     assert "scope00000000002" in ids(after, "handover_notes", "deleted")
 
 
@@ -66,14 +66,14 @@ async def test_an_owner_linked_to_a_second_unit_gets_only_that_unit(api, db):
     org = await build_org(db, "sg3")
     admin = await login(api, org, "admin")
     owner = await login(api, org, "owner")
-    first = await pull(api, owner)
+    first = await pull(api, db, owner)
     linked = await api.put(f"/units/{org.other_unit_id}/owners/{org.ids['owner']}", headers=admin)
     assert linked.status_code == 200, linked.text
-    grown = await pull(api, owner, first["timestamp"])
+    grown = await pull(api, db, owner, first["timestamp"])
     assert ids(grown, "units", "created") == [org.other_unit_id]
     assert ids(grown, "buildings", "created") == [] and ids(grown, "properties", "created") == []
     await api.delete(f"/units/{org.unit_id}/owners/{org.ids['owner']}", headers=admin)
-    shrunk = await pull(api, owner, grown["timestamp"])
+    shrunk = await pull(api, db, owner, grown["timestamp"])
     assert ids(shrunk, "units", "deleted") == [org.unit_id]
     assert ids(shrunk, "buildings", "deleted") == []  # still theirs through the other unit
 
@@ -82,14 +82,14 @@ async def test_a_cursor_below_the_retention_horizon_gets_a_full_replacement(api,
     org = await build_org(db, "sg4")
     staff = await login(api, org, "staff")
     supervisor = await login(api, org, "supervisor")
-    since = (await pull(api, staff))["timestamp"]
+    since = (await pull(api, db, staff))["timestamp"]
     await push(api, staff, since, changes("handover_notes", created=[note(org, "scope00000000004", org.ids["staff"])]))
-    t_sup = (await pull(api, supervisor))["timestamp"]
+    t_sup = (await pull(api, db, supervisor))["timestamp"]
     await push(api, staff, since, changes("handover_notes", deleted=["scope00000000004"]))
     # time passes beyond the retention: the tombstone is forgotten and the horizon moves past it
     pruned = await sync_sql.prune(db, before=datetime.now(UTC) + timedelta(seconds=1), answers_before=datetime.now(UTC))
     assert pruned["tombstones"] >= 1 and pruned["horizon_moved"] == 1
-    answer = await pull(api, supervisor, t_sup)
+    answer = await pull(api, db, supervisor, t_sup)
     assert answer["experimentalStrategy"] == "replacement"
     assert ids(answer, "properties", "created") == [org.property_id]
     assert ids(answer, "handover_notes", "created") == []
@@ -98,9 +98,9 @@ async def test_a_cursor_below_the_retention_horizon_gets_a_full_replacement(api,
 async def test_a_migration_pull_sends_what_a_new_client_table_and_column_need(api, db):
     org = await build_org(db, "sg5")
     staff = await login(api, org, "staff")
-    first = await pull(api, staff)
+    first = await pull(api, db, staff)
     await db.execute("UPDATE units SET floor = 3 WHERE org_id = $1 AND id = $2", org.org_id, org.unit_id)
-    mid = await pull(api, staff, first["timestamp"])
+    mid = await pull(api, db, staff, first["timestamp"])
     assert ids(mid, "units", "updated") == [org.unit_id]
     migration = json.dumps(
         {
@@ -110,10 +110,10 @@ async def test_a_migration_pull_sends_what_a_new_client_table_and_column_need(ap
             "x": 1,
         }
     )
-    since = (await pull(api, staff, mid["timestamp"]))["timestamp"]
+    since = (await pull(api, db, staff, mid["timestamp"]))["timestamp"]
     pushed = changes("handover_notes", created=[note(org, "scope00000000005", org.ids["staff"])])
     assert (await push(api, staff, since, pushed)).status_code == 200
-    answer = await pull(api, staff, since, schema_version=1, migration=migration)
+    answer = await pull(api, db, staff, since, schema_version=1, migration=migration)
     # the table the client just added comes whole, the column's non-default rows come as updated
     assert ids(answer, "handover_notes", "created") == ["scope00000000005"]
     assert ids(answer, "units", "updated") == [org.unit_id]
