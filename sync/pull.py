@@ -22,7 +22,7 @@ import msgspec
 from core.access import Caller
 from sync import repository as sql
 from sync.protocol import Migration
-from sync.tables import SCHEMA_VERSION, TABLES, Column, Table
+from sync.tables import BY_NAME, SCHEMA_VERSION, TABLES, Column, Table
 
 log = logging.getLogger("fieldwork.sync.pull")
 
@@ -123,7 +123,7 @@ def _encode_ids(rows: list[Any]) -> bytes:
 @functools.cache
 def _record_encoder(table_name: str, version: int) -> Callable[[list[Any]], bytes]:
     """Rows (id, then the wire columns in declared order) to a JSON array of records."""
-    table = next(t for t in TABLES if t.name == table_name)
+    table = BY_NAME[table_name]
     names = ["id", *(c.name for c in sql.wire_columns(table, version))]
     record = msgspec.defstruct(f"Pulled_{table_name}_{version}", [(name, Any) for name in names])
 
