@@ -28,7 +28,7 @@ from msgspec import Meta
 
 from core.access import Caller
 from core.audit.service import record
-from core.errors import Conflict, FieldError, Forbidden, Invalid
+from core.errors import BadRequest, Conflict, FieldError, Forbidden, Invalid
 from sync import repository as sql
 from sync.protocol import Applied, PushAnswer, RecordId, Rejection
 from sync.scope import Grants
@@ -184,7 +184,10 @@ async def push(
 ) -> PushAnswer:
     """Apply one push. The caller's transaction commits it; a refusal raises and rolls all of it back."""
     pushes = decode(body)
-    await sql.start_push(conn, caller.org_id, caller.user_id, caller.session_id)
+    ceiling = await sql.start_push(conn, caller.org_id, caller.user_id, caller.session_id)
+    if last_pulled_at > ceiling:
+        # a cursor from the future would hide every conflict, letting this push overwrite others' work
+        raise BadRequest("last_pulled_at is not a timestamp this server gave out", parameter="last_pulled_at")
     digest = body_hash(body) + f":{last_pulled_at}"
     if idempotency_key:
         stored = await sql.stored_answer(conn, caller.org_id, caller.session_id, idempotency_key)

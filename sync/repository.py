@@ -215,14 +215,17 @@ def stored_value(column: Column, ref: str) -> str:
     return ref
 
 
-async def start_push(conn: asyncpg.Connection, org_id: str, user_id: str, session_id: str) -> None:
+async def start_push(conn: asyncpg.Connection, org_id: str, user_id: str, session_id: str) -> int:
     """Pushes of one user run one at a time (two devices, or a retry racing its own first attempt), and rows
-    written from here to the commit are stamped with the pushing session (no echo on its pulls)."""
-    await conn.execute(
-        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0)), set_config('fieldwork.session', $2, true)",
+    written from here to the commit are stamped with the pushing session (no echo on its pulls). Returns the
+    next transaction id: no cursor handed out so far can be above it."""
+    ceiling = await conn.fetchval(
+        "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint FROM "
+        "(SELECT pg_advisory_xact_lock(hashtextextended($1, 0)), set_config('fieldwork.session', $2, true)) AS s",
         f"sync-push:{org_id}:{user_id}",
         session_id,
     )
+    return int(ceiling)
 
 
 async def stored_answer(conn: asyncpg.Connection, org_id: str, session_id: str, key: str) -> asyncpg.Record | None:

@@ -232,3 +232,12 @@ async def test_two_pushes_at_once_are_serialised(api, db):
     twice = [r.json() for r in await asyncio.gather(*(push(api, phone, t_phone, fresh, key="same") for _ in range(2)))]
     assert sorted(a["replayed"] for a in twice) == [False, True]
     assert await db.fetchval("SELECT count(*) FROM handover_notes WHERE id = 'race000000000002'") == 1
+
+
+async def test_a_cursor_from_the_future_cannot_hide_conflicts(api, db):
+    org = await build_org(db, "sp9")
+    staff = await login(api, org, "staff")
+    since = (await pull(api, db, staff))["timestamp"]
+    body = changes("handover_notes", created=[note(org, "future0000000001", org.ids["staff"])])
+    response = await push(api, staff, since + 10**9, body)
+    assert response.status_code == 400 and response.json()["parameter"] == "last_pulled_at"
