@@ -62,7 +62,8 @@ def record_type(table_name: str) -> type[msgspec.Struct]:
     fields: list[tuple[str, Any, Any]] = [("id", RecordId, msgspec.NODEFAULT)]
     fields += [(column.name, _field_type(column), msgspec.UNSET) for column in table.columns]
     fields += [("_status", Any, None), ("_changed", Any, None)]  # WatermelonDB's bookkeeping: ignored
-    return msgspec.defstruct(f"Pushed_{table_name}", fields, kw_only=True, forbid_unknown_fields=True)
+    # gc=False: thousands of short-lived records per push; they hold no reference cycles
+    return msgspec.defstruct(f"Pushed_{table_name}", fields, kw_only=True, forbid_unknown_fields=True, gc=False)
 
 
 @functools.cache
