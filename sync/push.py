@@ -416,12 +416,10 @@ def _check_json(table: Table, values: dict[str, Any]) -> None:
 
 async def _apply(conn: asyncpg.Connection, caller: Caller, plan: Plan) -> tuple[Applied, set[str]]:
     """Write one table's plan; returns the counts and the ids another writer created meanwhile."""
-    table, applied, lost = plan.table, Applied(created=len(plan.copied)), set[str]()
-    for group in _by_columns(table, plan.creates):
-        columns, records = group
-        inserted = await sql.insert_records(conn, table, caller.org_id, columns, records)
-        lost |= {r["id"] for r in records} - inserted
-        applied.created += len(inserted)
+    table = plan.table
+    inserted = await _write_new(conn, table, caller.org_id, plan.creates)
+    lost = {r["id"] for r in plan.creates} - inserted
+    applied = Applied(created=len(plan.copied) + len(inserted))
     for columns, records in _by_columns(table, plan.updates):
         changed = await sql.update_records(conn, table, caller.org_id, columns, records)
         applied.updated += len(changed)

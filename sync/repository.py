@@ -12,7 +12,10 @@ import asyncpg
 from sync.scope import Grants, Params, grants_from, live_column, predicate, tombstone_column
 from sync.tables import Column, Table
 
-XID = "($%d::bigint)::text::xid8"
+
+def xid8(placeholder: str) -> str:
+    """A bigint parameter as an xid8 (there is no direct cast)."""
+    return f"({placeholder}::bigint)::text::xid8"
 
 
 def wire_value(column: Column, ref: str) -> str:
@@ -55,15 +58,16 @@ async def quiet_since(
 ) -> int | None:
     """The cursor now, if nothing at all was written for this org (and no grant of the user changed) at or
     after `since`; None when a full look is needed. One statement, so one snapshot."""
+    since_xid = xid8("$3")
     checks = [
-        "EXISTS (SELECT 1 FROM sync_scope_events WHERE org_id = $1 AND user_id = $2 AND xid >= " + XID % 3 + ")",
-        "(SELECT horizon FROM sync_state) > " + XID % 3,
+        "EXISTS (SELECT 1 FROM sync_scope_events WHERE org_id = $1 AND user_id = $2 AND xid >= " + since_xid + ")",
+        "(SELECT horizon FROM sync_state) > " + since_xid,
     ]
     for table in tables:
-        checks.append(f"EXISTS (SELECT 1 FROM {table.name} WHERE org_id = $1 AND sync_xid >= {XID % 3})")
+        checks.append(f"EXISTS (SELECT 1 FROM {table.name} WHERE org_id = $1 AND sync_xid >= {since_xid})")
         checks.append(
             "EXISTS (SELECT 1 FROM sync_tombstones WHERE org_id = $1 AND table_name = "
-            f"'{table.name}' AND xid >= {XID % 3})"
+            f"'{table.name}' AND xid >= {since_xid})"
         )
     row = await conn.fetchrow(
         f"SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS cursor, ({' OR '.join(checks)}) AS busy",
@@ -88,11 +92,12 @@ async def snapshot_cursor(conn: asyncpg.Connection) -> tuple[int, int]:
 async def grants_at(conn: asyncpg.Connection, org_id: str, user_id: str, cursor: int) -> Grants:
     """What the user held at `cursor`: the grant events below it, replayed. Every transaction below a cursor
     has finished, so the answer never changes once a cursor has been handed out."""
+    below = xid8("$3")
     rows = await conn.fetch(
         f"""
         SELECT kind, value FROM (
             SELECT DISTINCT ON (kind, value) kind, value, added FROM sync_scope_events
-            WHERE org_id = $1 AND user_id = $2 AND xid < {XID % 3}
+            WHERE org_id = $1 AND user_id = $2 AND xid < {below}
             ORDER BY kind, value, xid DESC, seq DESC
         ) AS latest WHERE added
         """,
@@ -154,7 +159,7 @@ def incremental_queries(
         org, since, cursor, me = (
             params.add(v) for v in (window.org_id, window.since, window.cursor, window.session_id)
         )
-        return org, f"({since}::bigint)::text::xid8", f"({cursor}::bigint)::text::xid8", me
+        return org, xid8(since), xid8(cursor), me
 
     def rows(params: Params, section: str) -> str:
         org, since, cursor, me = common(params)
