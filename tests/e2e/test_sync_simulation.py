@@ -4,7 +4,6 @@ lost, nothing doubled. Seeded: a failure replays exactly with the same seed."""
 
 from __future__ import annotations
 
-import asyncio
 import random
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from core.people.schemas import UserCreate
 from sync.client import SyncClient
 from sync.client_store import LocalStore
 from sync.simulate import Ledger, open_device, run_shift, settled
+from tests.integration.test_sync_protocol import settle
 from tests.world import PASSWORD, build_org
 
 SEED = 1123
@@ -37,14 +37,11 @@ async def test_twenty_devices_on_a_lossy_network_converge(api, db, tmp_path: Pat
         )
     ledger = Ledger()
     report = await run_shift(devices, rng, ledger, rounds=25)
-    # A cursor stops below the oldest transaction running anywhere in the cluster (other test workers too), so
-    # sync until a pass pushes nothing and every device's cursor is past a transaction taken before that pass.
+    # Sync until a pass pushes nothing; each pass starts once everything committed before it is pullable.
     for _ in range(100):
-        fence = await db.fetchval("SELECT pg_current_xact_id()::text::bigint")
-        pushed = sum([(await device.client.sync()).pushed for device in devices])
-        if not pushed and all(d.client.store.last_pulled_at > fence for d in devices):
+        await settle(db)
+        if not sum([(await device.client.sync()).pushed for device in devices]):
             break
-        await asyncio.sleep(0.05)
     assert settled(devices), "a device still has unsynced changes"
     assert report.lost_requests + report.lost_responses > 50, "the network was meant to be bad"
 

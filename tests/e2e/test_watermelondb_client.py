@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_sync_protocol import changes, note, pull, push
+from tests.integration.test_sync_protocol import changes, note, pull, push, settle
 from tests.world import build_org, login
 
 HERE = Path(__file__).resolve().parent / "watermelon"
@@ -95,18 +95,6 @@ class Device:
 
     def stderr(self) -> str:
         return self.log.read_text(errors="replace")[-4000:]
-
-
-async def settle(db) -> None:
-    """Wait until a pull's cursor covers everything committed so far.
-
-    A pull returns rows stamped below the oldest transaction running anywhere in the PostgreSQL cluster (other
-    test workers too); the device's next pull should see what the test just did."""
-    fence = await db.fetchval("SELECT pg_current_xact_id()::text::bigint")
-    deadline = asyncio.get_running_loop().time() + 30
-    while await db.fetchval("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint") <= fence:
-        assert asyncio.get_running_loop().time() < deadline, "the cluster's xmin did not pass the fence in 30s"
-        await asyncio.sleep(0.05)
 
 
 def synced(result: dict, device: Device) -> dict:

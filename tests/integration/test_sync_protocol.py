@@ -35,19 +35,23 @@ async def pull_once(api, headers, since=None, **params):
     return response.json()
 
 
-async def pull(api, db, headers, since=None, **params):
-    """A pull that covers everything committed before it was asked for.
+async def settle(db) -> None:
+    """Wait until a pull's cursor covers everything committed so far.
 
     A cursor stops below the oldest transaction still running anywhere in the PostgreSQL cluster (other test
-    workers included), so a change can take a moment to become pullable. Pull the same window again until the
-    cursor passes a transaction id taken after the change."""
+    workers included), so a change can take a moment to become pullable: wait until the cluster's xmin passes a
+    transaction id taken now."""
     fence = await db.fetchval("SELECT pg_current_xact_id()::text::bigint")
     deadline = asyncio.get_running_loop().time() + 30
-    while True:
-        answer = await pull_once(api, headers, since, **params)
-        if answer["timestamp"] > fence or asyncio.get_running_loop().time() > deadline:
-            return answer
+    while await db.fetchval("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint") <= fence:
+        assert asyncio.get_running_loop().time() < deadline, "the cluster's xmin did not pass the fence in 30s"
         await asyncio.sleep(0.05)
+
+
+async def pull(api, db, headers, since=None, **params):
+    """A pull that covers everything committed before it was asked for."""
+    await settle(db)
+    return await pull_once(api, headers, since, **params)
 
 
 async def push(api, headers, since, body, key=None):
