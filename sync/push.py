@@ -27,7 +27,7 @@ import msgspec
 from msgspec import Meta
 
 from core.access import Caller
-from core.audit.service import record
+from core.audit.service import record_change
 from core.errors import BadRequest, Conflict, FieldError, Forbidden, Invalid
 from sync import repository as sql
 from sync.protocol import Applied, PushAnswer, RecordId, Rejection
@@ -209,15 +209,7 @@ async def push(
             answer.experimentalRejectedIds[plan.table.name] = [r.id for r in rejected]
         answer.applied[plan.table.name] = applied
         written[plan.table.name] = {**plan.summary(lost), "rejected": [r.id for r in rejected]}
-    await record(
-        conn,
-        org_id=caller.org_id,
-        actor_id=caller.user_id,
-        action="sync.push",
-        entity="session",
-        entity_id=caller.session_id,
-        after=written,
-    )
+    await record_change(conn, caller, "sync.push", "session", caller.session_id, after=written)
     if idempotency_key:
         await sql.store_answer(
             conn, caller.org_id, caller.session_id, idempotency_key, digest, msgspec.to_builtins(answer)
