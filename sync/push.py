@@ -20,6 +20,7 @@ import functools
 import hashlib
 import json
 import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Annotated, Any, Literal
 
 import asyncpg
@@ -32,7 +33,7 @@ from core.errors import BadRequest, Conflict, FieldError, Forbidden, Invalid
 from sync import repository as sql
 from sync.protocol import Applied, PushAnswer, RecordId, Rejection
 from sync.scope import Grants
-from sync.tables import BY_NAME, Column, Table
+from sync.tables import BY_NAME, TABLES, Column, Table
 
 log = logging.getLogger("fieldwork.sync.push")
 
@@ -175,6 +176,21 @@ def body_hash(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
+class Written(msgspec.Struct):
+    """What a push changed in one table: the ids it created, and the rows as they were before for the ids it
+    updated (values really changed) or deleted."""
+
+    created: list[str] = []
+    updated: dict[str, dict[str, Any]] = {}
+    deleted: dict[str, dict[str, Any]] = {}
+
+
+# A domain package's rules for what it declared in sync/tables.py: called once a push is written, in its
+# transaction, with what was written per table. It raises a DomainError to refuse the whole push, and may
+# write rows of its own (the server's values: they reach every device, the pushing one included).
+PushRule = Callable[[asyncpg.Connection, Caller, Mapping[str, Written]], Awaitable[None]]
+
+
 async def push(
     conn: asyncpg.Connection,
     caller: Caller,
@@ -182,9 +198,13 @@ async def push(
     body: bytes,
     last_pulled_at: int,
     idempotency_key: str | None = None,
+    *,
+    rules: Sequence[PushRule] = (),
 ) -> PushAnswer:
     """Apply one push. The caller's transaction commits it; a refusal raises and rolls all of it back."""
     pushes = decode(body)
+    order = {table.name: i for i, table in enumerate(TABLES)}
+    pushes.sort(key=lambda p: order[p.table.name])  # parents before children, for the rules' sake
     ceiling = await sql.start_push(conn, caller.org_id, caller.user_id, caller.session_id)
     if last_pulled_at > ceiling:
         # a cursor from the future would hide every conflict, letting this push overwrite others' work
@@ -200,16 +220,26 @@ async def push(
             return answer
     plans = [await _plan(conn, caller, grants, p, last_pulled_at) for p in pushes]
     answer = PushAnswer(experimentalRejectedIds={}, rejected=[], applied={})
-    written: dict[str, dict[str, list[str]]] = {}
+    summary: dict[str, dict[str, list[str]]] = {}
+    written: dict[str, Written] = {}
     for plan in plans:
-        applied, lost = await _apply(conn, caller, plan)
+        applied, lost, changed = await _apply(conn, caller, plan)
         rejected = plan.rejected + [Rejection(table=plan.table.name, id=i, reason="changed_on_server") for i in lost]
         answer.rejected += rejected
         if rejected:
             answer.experimentalRejectedIds[plan.table.name] = [r.id for r in rejected]
         answer.applied[plan.table.name] = applied
-        written[plan.table.name] = {**plan.summary(lost), "rejected": [r.id for r in rejected]}
-    await record_change(conn, caller, "sync.push", "session", caller.session_id, after=written)
+        summary[plan.table.name] = {**plan.summary(lost), "rejected": [r.id for r in rejected]}
+        written[plan.table.name] = Written(
+            created=summary[plan.table.name]["created"],
+            updated={i: plan.before[i] for i in changed},
+            deleted={i: plan.before[i] for i in plan.deletes},
+        )
+    if rules:
+        await sql.end_device_writes(conn)
+        for rule in rules:
+            await rule(conn, caller, written)
+    await record_change(conn, caller, "sync.push", "session", caller.session_id, after=summary)
     if idempotency_key:
         await sql.store_answer(
             conn, caller.org_id, caller.session_id, idempotency_key, digest, msgspec.to_builtins(answer)
@@ -230,6 +260,7 @@ class Plan(msgspec.Struct):
     updates: list[dict[str, Any]] = []
     deletes: list[str] = []
     rejected: list[Rejection] = []
+    before: dict[str, dict[str, Any]] = {}  # the stored rows of updates and deletes
 
     def summary(self, lost: set[str]) -> dict[str, list[str]]:
         return {
@@ -297,6 +328,7 @@ async def _plan(conn: asyncpg.Connection, caller: Caller, grants: Grants, push: 
             plan.rejected.append(Rejection(table=table.name, id=record_id, reason="changed_on_server"))
         else:
             plan.updates.append(values)
+            plan.before[record_id] = row
     for record_id in push.deleted:
         row = existing.get(record_id)
         if row is None:
@@ -308,6 +340,7 @@ async def _plan(conn: asyncpg.Connection, caller: Caller, grants: Grants, push: 
             plan.rejected.append(Rejection(table=table.name, id=record_id, reason="changed_on_server"))
         else:
             plan.deletes.append(record_id)
+            plan.before[record_id] = row
     await _check_properties(conn, caller, grants, table, plan.creates)
     return plan
 
@@ -406,19 +439,21 @@ def _check_json(table: Table, values: dict[str, Any]) -> None:
                 raise _invalid(table, values["id"], name, "must be a string of JSON") from None
 
 
-async def _apply(conn: asyncpg.Connection, caller: Caller, plan: Plan) -> tuple[Applied, set[str]]:
-    """Write one table's plan; returns the counts and the ids another writer created meanwhile."""
+async def _apply(conn: asyncpg.Connection, caller: Caller, plan: Plan) -> tuple[Applied, set[str], set[str]]:
+    """Write one table's plan; returns the counts, the ids another writer created meanwhile, and the ids of
+    updates that changed something."""
     table = plan.table
     inserted = await _write_new(conn, table, caller.org_id, plan.creates)
     lost = {r["id"] for r in plan.creates} - inserted
     applied = Applied(created=len(plan.copied) + len(inserted))
+    changed: set[str] = set()
     for columns, records in _by_columns(table, plan.updates):
-        changed = await sql.update_records(conn, table, caller.org_id, columns, records)
-        applied.updated += len(changed)
-        applied.unchanged += len(records) - len(changed)
+        changed |= await sql.update_records(conn, table, caller.org_id, columns, records)
+    applied.updated = len(changed)
+    applied.unchanged = len(plan.updates) - len(changed)
     if plan.deletes:
         applied.deleted = await sql.delete_records(conn, table, caller.org_id, plan.deletes)
-    return applied, lost
+    return applied, lost, changed
 
 
 def _by_columns(table: Table, records: list[dict[str, Any]]) -> list[tuple[list[Column], list[dict[str, Any]]]]:

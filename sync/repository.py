@@ -166,7 +166,15 @@ def incremental_queries(
         changed = f"t.sync_xid >= {since} AND t.sync_xid < {cursor} AND t.sync_session IS DISTINCT FROM {me}"
         first_made = f"t.sync_created_xid >= {since} AND t.sync_created_session IS DISTINCT FROM {me}"
         revealed = f"NOT ({predicate(old, table, params)})" if moved else "false"
-        is_new = f"(({changed} AND {first_made}) OR {revealed})"
+        arrived = "false"
+        if table.movable:
+            # moved here in the window from a view the caller does not hold (a round reassigned to them)
+            arrived = (
+                f"EXISTS (SELECT 1 FROM sync_tombstones AS tb WHERE tb.org_id = t.org_id AND tb.table_name = "
+                f"'{table.name}' AND tb.id = t.id AND tb.xid >= {since} AND tb.xid < {cursor} "
+                f"AND NOT ({predicate(new, table, params, tombstone_column)}))"
+            )
+        is_new = f"(({changed} AND {first_made}) OR {revealed} OR {arrived})"
         base = f"SELECT {body} FROM {table.name} AS t WHERE t.org_id = {org} AND {predicate(new, table, params)}"
         if section == "created":
             return f"{base} AND {is_new}"
@@ -231,6 +239,11 @@ async def start_push(conn: asyncpg.Connection, org_id: str, user_id: str, sessio
         session_id,
     )
     return int(ceiling)
+
+
+async def end_device_writes(conn: asyncpg.Connection) -> None:
+    """Rows written from here to the commit are the server's: every device gets them, the pushing one too."""
+    await conn.execute("SELECT set_config('fieldwork.session', '', true)")
 
 
 async def stored_answer(conn: asyncpg.Connection, org_id: str, session_id: str, key: str) -> asyncpg.Record | None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 
-from sync.tables import Dimension, Table, Visible
+from sync.tables import AnyOf, Dimension, Rule, Table, Visible, rule_parts
 
 
 class Grants(msgspec.Struct, frozen=True, kw_only=True):
@@ -26,25 +26,25 @@ class Grants(msgspec.Struct, frozen=True, kw_only=True):
         grants: frozenset[str] = getattr(self, dimension)
         return grants
 
-    def rule(self, table: Table) -> Visible | str | None:
+    def rule(self, table: Table) -> Rule | None:
         return table.read.get(self.role) if self.role else None
 
     def sees(self, table: Table, row: Mapping[str, Any]) -> bool:
         rule = self.rule(table)
         if rule is None:
             return False
-        if not isinstance(rule, Visible):
+        if not isinstance(rule, Visible | AnyOf):
             return True
-        return row.get(rule.column) in self.values(rule.dimension)
+        return any(row.get(part.column) in self.values(part.dimension) for part in rule_parts(rule))
 
     def same_view(self, other: Grants, table: Table) -> bool:
         """True when both grant sets make the same rows of `table` visible."""
         mine, theirs = self.rule(table), other.rule(table)
         if mine != theirs:
             return False
-        if not isinstance(mine, Visible):
+        if mine is None:
             return True
-        return self.values(mine.dimension) == other.values(mine.dimension)
+        return all(self.values(p.dimension) == other.values(p.dimension) for p in rule_parts(mine))
 
 
 class Params:
@@ -71,12 +71,14 @@ def predicate(grants: Grants, table: Table, params: Params, ref: Callable[[str],
     rule = grants.rule(table)
     if rule is None:
         return "false"
-    if not isinstance(rule, Visible):
+    if not isinstance(rule, Visible | AnyOf):
         return "true"
-    values = grants.values(rule.dimension)
-    if not values:
-        return "false"
-    return f"{ref(rule.column)} = ANY({params.add(sorted(values))}::text[])"
+    terms = []
+    for part in rule_parts(rule):
+        values = grants.values(part.dimension)
+        if values:
+            terms.append(f"{ref(part.column)} = ANY({params.add(sorted(values))}::text[])")
+    return "(" + " OR ".join(terms) + ")" if terms else "false"
 
 
 def grants_from(user_id: str, rows: list[tuple[str, str]], unit_places: list[tuple[str, str, str]]) -> Grants:

@@ -12,13 +12,16 @@ import msgspec
 
 # The client schema version of this declaration. Raise it when a table or column is added, and give the
 # new table or column `since=<the new version>`.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 Kind = Literal["text", "int", "float", "bool", "time", "json"]
 Role = Literal["admin", "supervisor", "staff", "owner"]
 # The grants a caller holds, by dimension: properties (staff and supervisors: assigned; owners: of their
 # units), buildings (owners: of their units), units (owners: linked), self (the caller's own user id).
 Dimension = Literal["properties", "buildings", "units", "self"]
+
+# inspections.models.CATEGORIES (sync may not import the domain packages above it)
+CATEGORY_CHOICES = ("cleaning", "patrol", "engineering", "greening", "safety", "other")
 
 WIRE_TYPE: dict[str, str] = {
     "text": "string",
@@ -55,9 +58,25 @@ class Visible(msgspec.Struct, frozen=True):
     dimension: Dimension
 
 
-# Every row of the caller's org (admins).
+class AnyOf(msgspec.Struct, frozen=True):
+    """A row is visible when any of the rules makes it so (an order: reported by the caller, or theirs to fix)."""
+
+    rules: tuple[Visible, ...]
+
+
+# Every row of the caller's org.
 ALL: Literal["all"] = "all"
-Rule = Visible | Literal["all"]
+Rule = Visible | AnyOf | Literal["all"]
+
+
+def rule_parts(rule: Rule) -> tuple[Visible, ...]:
+    """The Visible rules a rule is made of (none for "all")."""
+    if isinstance(rule, Visible):
+        return (rule,)
+    if isinstance(rule, AnyOf):
+        return rule.rules
+    return ()
+
 
 WriteOp = Literal["create", "update", "delete", "delete_own", "update_own"]
 
@@ -71,6 +90,9 @@ class Table(msgspec.Struct, frozen=True, kw_only=True):
     write: dict[str, tuple[WriteOp, ...]] = {}
     # a create must name the caller here; it never changes afterwards
     owner_column: str | None = None
+    # scope columns the server may change on a live row (a round reassigned): each change leaves a tombstone
+    # (trigger sync_moved), so the devices that no longer see the row delete it
+    movable: tuple[str, ...] = ()
     since: int = 1
 
     def column(self, name: str) -> Column | None:
@@ -82,7 +104,7 @@ class Table(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def scope_columns(self) -> tuple[str, ...]:
         """The columns that decide who sees a row: kept on its tombstone when it is deleted."""
-        columns = {rule.column for rule in self.read.values() if isinstance(rule, Visible)}
+        columns = {part.column for rule in self.read.values() for part in rule_parts(rule)}
         return tuple(sorted(columns - {"id"}))
 
 
@@ -151,7 +173,12 @@ PHOTOS = Table(
     name="photos",
     columns=(
         Column(name="property_id", required=True, immutable=True),
-        Column(name="record_table", required=True, immutable=True, choices=("handover_notes",)),
+        Column(
+            name="record_table",
+            required=True,
+            immutable=True,
+            choices=("handover_notes", "rounds", "checkpoint_visits", "check_results", "rectification_orders"),
+        ),
         Column(name="record_id", required=True, immutable=True, max_length=64),
         Column(name="uploaded_by", required=True, immutable=True),
         Column(name="taken_at", kind="time"),
@@ -160,6 +187,7 @@ PHOTOS = Table(
         Column(name="status", writable=False),
         Column(name="width", kind="int", writable=False),
         Column(name="height", kind="int", writable=False),
+        Column(name="purpose", choices=("before", "after", "evidence", "signature"), since=2),
     ),
     read={**_in_properties(), "owner": Visible("uploaded_by", "self")},
     write={
@@ -171,5 +199,187 @@ PHOTOS = Table(
     owner_column="uploaded_by",
 )
 
-TABLES: tuple[Table, ...] = (PROPERTIES, BUILDINGS, UNITS, HANDOVER_NOTES, PHOTOS)
+# --- inspections (rules beyond these: inspections/push_rules.py) -------------------------------------------
+
+_FIELD_STAFF: dict[str, Rule] = {"admin": ALL, "supervisor": ALL, "staff": ALL}
+
+# A checklist as one version of it was written; items are JSON (inspections.models.Item).
+TEMPLATE_VERSIONS = Table(
+    name="template_versions",
+    columns=(
+        Column(name="template_id", required=True, writable=False),
+        Column(name="version", kind="int", required=True, writable=False),
+        Column(name="name_zh", required=True, writable=False),
+        Column(name="name_en", required=True, writable=False),
+        Column(name="category", required=True, writable=False),
+        Column(name="items", kind="json", required=True, writable=False),
+    ),
+    read=_FIELD_STAFF,
+    since=2,
+)
+
+CHECKPOINTS = Table(
+    name="checkpoints",
+    columns=(
+        Column(name="property_id", required=True, writable=False),
+        Column(name="name", required=True, writable=False),
+        # sha256 (hex) of the code in the QR code or NFC tag: a phone recognises a scan without knowing the codes
+        Column(name="tag_digest", required=True, writable=False),
+        Column(name="building_id", writable=False),
+        Column(name="location", writable=False),
+        Column(name="geo_lat", kind="float", writable=False),
+        Column(name="geo_lon", kind="float", writable=False),
+        Column(name="active", kind="bool", writable=False),
+    ),
+    read=_in_properties(),
+    since=2,
+)
+
+ROUTES = Table(
+    name="routes",
+    columns=(
+        Column(name="property_id", required=True, writable=False),
+        Column(name="name", required=True, writable=False),
+        Column(name="stops", kind="json", required=True, writable=False),
+        Column(name="tolerance_minutes", kind="int", required=True, writable=False),
+        Column(name="window_start", writable=False),
+        Column(name="window_end", writable=False),
+        Column(name="active", kind="bool", writable=False),
+    ),
+    read=_in_properties(),
+    since=2,
+)
+
+_FIELD_WORK: dict[str, tuple[WriteOp, ...]] = {
+    "admin": ("create", "update_own"),
+    "supervisor": ("create", "update_own"),
+    "staff": ("create", "update_own"),
+}
+
+# A round: staff see the rounds assigned to them, supervisors all of their properties'.
+ROUNDS = Table(
+    name="rounds",
+    columns=(
+        Column(name="property_id", required=True, immutable=True),
+        Column(name="template_version_id", required=True, immutable=True),
+        Column(name="route_id", immutable=True),
+        Column(name="assignee_id", required=True, immutable=True),
+        Column(name="status", required=True, choices=("planned", "in_progress", "completed", "missed")),
+        Column(name="started_at", kind="time"),
+        Column(name="completed_at", kind="time"),
+        Column(name="window_start", kind="time", writable=False),
+        Column(name="window_end", kind="time", writable=False),
+        Column(name="plan", kind="json", writable=False),
+    ),
+    read={"admin": ALL, "supervisor": Visible("property_id", "properties"), "staff": Visible("assignee_id", "self")},
+    write=_FIELD_WORK,
+    owner_column="assignee_id",
+    movable=("assignee_id",),
+    since=2,
+)
+
+_OWN_WORK: dict[str, Rule] = {
+    "admin": ALL,
+    "supervisor": Visible("property_id", "properties"),
+    "staff": Visible("checked_by", "self"),
+}
+
+CHECKPOINT_VISITS = Table(
+    name="checkpoint_visits",
+    columns=(
+        Column(name="property_id", required=True, immutable=True),
+        Column(name="round_id", required=True, immutable=True),
+        Column(name="checkpoint_id", required=True, immutable=True),
+        Column(name="checked_by", required=True, immutable=True),
+        Column(name="scanned_tag", required=True, immutable=True, max_length=200),
+        Column(name="scanned_at", kind="time", required=True, immutable=True),
+        Column(name="geo_lat", kind="float"),
+        Column(name="geo_lon", kind="float"),
+        Column(name="geo_accuracy_m", kind="float"),
+        Column(name="expected_at", kind="time", writable=False),
+        Column(name="timing", writable=False),
+    ),
+    read=_OWN_WORK,
+    write=_FIELD_WORK,
+    owner_column="checked_by",
+    since=2,
+)
+
+CHECK_RESULTS = Table(
+    name="check_results",
+    columns=(
+        Column(name="property_id", required=True, immutable=True),
+        Column(name="round_id", required=True, immutable=True),
+        Column(name="visit_id", immutable=True),
+        Column(name="item_key", required=True, immutable=True, max_length=40),
+        Column(name="result", choices=("pass", "fail", "na")),
+        Column(name="value_number", kind="float"),
+        Column(name="value_text", max_length=4000),
+        Column(name="note", max_length=2000),
+        Column(name="checked_by", required=True, immutable=True),
+        Column(name="checked_at", kind="time", required=True),
+        Column(name="checkpoint_id", writable=False),
+        Column(name="outcome", writable=False),
+    ),
+    read=_OWN_WORK,
+    write=_FIELD_WORK,
+    owner_column="checked_by",
+    since=2,
+)
+
+# 整改单. Staff see what they reported and what is theirs to fix; supervisors their properties'. A device
+# moves `status` along (start, submit; a supervisor verifies or sends back), inspections.orders decides.
+RECTIFICATION_ORDERS = Table(
+    name="rectification_orders",
+    columns=(
+        Column(name="property_id", required=True, immutable=True),
+        Column(
+            name="source", required=True, immutable=True, choices=("check", "report", "manual", "survey", "complaint")
+        ),
+        Column(name="checkpoint_id", immutable=True),
+        Column(name="location", immutable=True, max_length=200),
+        Column(name="category", required=True, immutable=True, choices=CATEGORY_CHOICES),
+        Column(name="description", required=True, immutable=True, max_length=2000),
+        Column(name="severity", required=True, immutable=True, choices=("low", "medium", "high", "critical")),
+        Column(name="reported_by", required=True, immutable=True),
+        Column(name="status", required=True, choices=("open", "in_progress", "submitted", "verified")),
+        Column(name="reject_reason", max_length=2000),
+        Column(name="resolution_note", max_length=2000),
+        Column(name="created_at", kind="time", required=True, immutable=True),
+        Column(name="check_id", writable=False),
+        Column(name="round_id", writable=False),
+        Column(name="responsible_id", writable=False),
+        Column(name="due_at", kind="time", writable=False),
+        Column(name="started_at", kind="time", writable=False),
+        Column(name="submitted_at", kind="time", writable=False),
+        Column(name="submitted_by", writable=False),
+        Column(name="verified_at", kind="time", writable=False),
+        Column(name="verified_by", writable=False),
+        Column(name="rejections", kind="int", writable=False),
+    ),
+    read={
+        "admin": ALL,
+        "supervisor": Visible("property_id", "properties"),
+        "staff": AnyOf((Visible("reported_by", "self"), Visible("responsible_id", "self"))),
+    },
+    write={"admin": ("create", "update"), "supervisor": ("create", "update"), "staff": ("create", "update")},
+    owner_column="reported_by",
+    movable=("responsible_id",),
+    since=2,
+)
+
+TABLES: tuple[Table, ...] = (
+    PROPERTIES,
+    BUILDINGS,
+    UNITS,
+    HANDOVER_NOTES,
+    TEMPLATE_VERSIONS,
+    CHECKPOINTS,
+    ROUTES,
+    ROUNDS,
+    CHECKPOINT_VISITS,
+    CHECK_RESULTS,
+    RECTIFICATION_ORDERS,
+    PHOTOS,
+)
 BY_NAME: dict[str, Table] = {table.name: table for table in TABLES}

@@ -107,3 +107,16 @@ async def test_tombstones_keep_the_columns_the_declaration_scopes_by(db):
     )
     kept = {r["table"]: tuple(a for a in r["args"].split("\\000") if a) for r in rows}
     assert kept == {table.name: table.scope_columns for table in TABLES}
+
+
+async def test_every_movable_scope_column_leaves_a_tombstone_when_it_changes(db):
+    from sync.tables import TABLES
+
+    rows = await db.fetch(
+        "SELECT c.relname AS table, encode(t.tgargs, 'escape') AS args, "
+        "(SELECT array_agg(a.attname::text) FROM pg_attribute a WHERE a.attrelid = t.tgrelid "
+        " AND a.attnum = ANY(t.tgattr)) AS columns "
+        "FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE t.tgname LIKE '%_sync_moved'"
+    )
+    moved = {r["table"]: (tuple(r["columns"]), tuple(a for a in r["args"].split("\\000") if a)) for r in rows}
+    assert moved == {t.name: (t.movable, t.scope_columns) for t in TABLES if t.movable}

@@ -3,8 +3,9 @@
 import msgspec
 import pytest
 
+from inspections.models import CATEGORIES, SEVERITIES
 from sync.push import changes_decoder
-from sync.tables import TABLES, Visible
+from sync.tables import CATEGORY_CHOICES, RECTIFICATION_ORDERS, TABLES, rule_parts
 
 
 @pytest.mark.parametrize("table", TABLES, ids=lambda t: t.name)
@@ -13,7 +14,8 @@ def test_every_table_has_a_push_decoder_and_sane_rules(table):
     assert decoder.decode(b'{"created": [], "updated": [], "deleted": []}') is not None
     names = {"id", *(c.name for c in table.columns)}
     for rule in table.read.values():
-        assert rule == "all" or (isinstance(rule, Visible) and rule.column in names)
+        assert rule == "all" or all(part.column in names for part in rule_parts(rule))
+    assert set(table.movable) <= set(table.scope_columns)
     if table.owner_column:
         assert table.owner_column in names
     for column in table.columns:
@@ -23,3 +25,9 @@ def test_every_table_has_a_push_decoder_and_sane_rules(table):
 def test_a_pushed_record_with_an_unknown_column_does_not_decode():
     with pytest.raises(msgspec.ValidationError, match="unknown field"):
         changes_decoder("handover_notes").decode(b'{"created": [{"id": "a", "secret": 1}]}')
+
+
+def test_the_declaration_offers_the_domain_s_categories_and_severities():
+    assert CATEGORY_CHOICES == CATEGORIES
+    assert RECTIFICATION_ORDERS.column("category").choices == CATEGORIES
+    assert RECTIFICATION_ORDERS.column("severity").choices == SEVERITIES
