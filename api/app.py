@@ -19,6 +19,13 @@ from api.routes.audit import audit_trail
 from api.routes.auth import AuthController, me
 from api.routes.health import health
 from api.routes.imports import import_places
+from api.routes.inspection_setup import (
+    CheckpointController,
+    PropertyInspectionController,
+    RouteController,
+    TemplateController,
+)
+from api.routes.inspections import OrderController, PropertyWorkController, RoundController
 from api.routes.people import OwnerController, StaffController, UserController
 from api.routes.places import BuildingController, PropertyController, UnitController
 from api.routes.sync import pull, push, sync_schema
@@ -39,9 +46,16 @@ ROUTES = [
     UserController,
     StaffController,
     OwnerController,
+    TemplateController,
+    PropertyInspectionController,
+    CheckpointController,
+    RouteController,
     audit_trail,
     pull,
     sync_schema,
+    PropertyWorkController,
+    RoundController,
+    OrderController,
 ]
 
 # multipart framing around an import file: boundaries and part headers
