@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import msgspec
 
@@ -137,6 +138,7 @@ def cmd_up(settings: Settings) -> int:
 def cmd_demo(settings: Settings) -> int:
     from core.db import connect
     from core.demo import load_demo
+    from inspections.demo import load_inspection_demo
 
     async def run(url: str) -> None:
         await _migrate(url)
@@ -144,9 +146,16 @@ def cmd_demo(settings: Settings) -> int:
         try:
             async with conn.transaction():
                 summary = await load_demo(conn)
+                admin_id = await conn.fetchval(
+                    "SELECT id FROM users WHERE org_id = $1 AND email = $2", summary.org_id, summary.admin_email
+                )
+                inspections = await load_inspection_demo(
+                    conn, summary.org_id, admin_id, summary.property_id, datetime.now(UTC)
+                )
         finally:
             await conn.close()
         print(msgspec.json.format(msgspec.json.encode(summary)).decode())
+        print(msgspec.json.format(msgspec.json.encode(inspections)).decode())
         print(
             f"\nlog in: curl -s -X POST localhost:{settings.port}/auth/login -H 'content-type: application/json' "
             f'-d \'{{"login": "{summary.admin_email}", "password": "{summary.password}"}}\''

@@ -186,9 +186,10 @@ class Written(msgspec.Struct):
 
 
 # A domain package's rules for what it declared in sync/tables.py: called once a push is written, in its
-# transaction, with what was written per table. It raises a DomainError to refuse the whole push, and may
-# write rows of its own (the server's values: they reach every device, the pushing one included).
-PushRule = Callable[[asyncpg.Connection, Caller, Mapping[str, Written]], Awaitable[None]]
+# transaction, with the caller's grants and what was written per table. It raises a DomainError to refuse
+# the whole push, and may write rows of its own (the server's values: they reach every device, the pushing
+# one included).
+PushRule = Callable[[asyncpg.Connection, Caller, Grants, Mapping[str, Written]], Awaitable[None]]
 
 
 async def push(
@@ -238,7 +239,7 @@ async def push(
     if rules:
         await sql.end_device_writes(conn)
         for rule in rules:
-            await rule(conn, caller, written)
+            await rule(conn, caller, grants, written)
     await record_change(conn, caller, "sync.push", "session", caller.session_id, after=summary)
     if idempotency_key:
         await sql.store_answer(

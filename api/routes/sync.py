@@ -11,6 +11,7 @@ from litestar.response import Stream
 
 from api.deps import AppServices, CurrentCaller
 from core.db import transaction
+from inspections import push_rules
 from sync import pull as pulling
 from sync import push as pushing
 from sync import service
@@ -65,7 +66,8 @@ async def push(
     body = await request.body()
     async with transaction(services.pool) as conn:
         grants = await service.grants_now(conn, caller)
-        return await pushing.push(conn, caller, grants, body, since, idempotency_key)
+        rules = (push_rules.rules(services.clock),)
+        return await pushing.push(conn, caller, grants, body, since, idempotency_key, rules=rules)
 
 
 @get("/sync/schema", tags=["sync"], summary="What syncs: tables, columns and wire types, as your role sees them")

@@ -25,3 +25,23 @@ async def test_demo_loads_once_and_its_people_can_work(api, db):
         properties = (await api.get("/properties", headers=headers)).json()["items"]
         assert [p["id"] for p in properties] == [first.property_id]
         assert properties[0]["timezone"] == "Asia/Shanghai"
+
+
+async def test_the_demo_s_inspection_setup_loads_once_and_staff_find_their_round(api, db):
+    from datetime import UTC, datetime
+
+    from inspections.demo import load_inspection_demo
+
+    async with db.transaction():
+        summary = await load_demo(db)
+    admin_id = await db.fetchval("SELECT id FROM users WHERE email = $1", ADMIN_EMAIL)
+    async with db.transaction():
+        first = await load_inspection_demo(db, summary.org_id, admin_id, summary.property_id, datetime.now(UTC))
+    async with db.transaction():
+        again = await load_inspection_demo(db, summary.org_id, admin_id, summary.property_id, datetime.now(UTC))
+    assert first.created and not again.created
+    assert (again.templates, again.checkpoints, again.rounds) == (2, 6, 2)
+    response = await api.post("/auth/login", json={"login": "staff1@demo.fieldwork.local", "password": PASSWORD})
+    headers = {"Authorization": f"Bearer {response.json()['access_token']}"}
+    mine = (await api.get("/rounds", headers=headers)).json()["items"]
+    assert len(mine) == 1 and mine[0]["status"] == "planned" and len(mine[0]["plan"]["stops"]) == 6

@@ -1,0 +1,86 @@
+"""Judging one answered checklist item, and when a checkpoint was reached. Pure: no I/O."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import msgspec
+
+from inspections.models import (
+    ChoiceItem,
+    Item,
+    NumberItem,
+    Outcome,
+    PassFailItem,
+    PhotoItem,
+    Plan,
+    SignatureItem,
+    TextItem,
+    Timing,
+)
+
+
+class Answer(msgspec.Struct, frozen=True, kw_only=True):
+    """What a device recorded for one item."""
+
+    result: str | None = None
+    value_number: float | None = None
+    value_text: str | None = None
+
+
+class BadAnswer(ValueError):
+    """The answer does not fit the item; the message says why (it reaches the device)."""
+
+    def __init__(self, column: str, message: str) -> None:
+        super().__init__(message)
+        self.column = column
+
+
+def judge(item: Item, answer: Answer) -> Outcome | None:
+    """The server's verdict on an answer: pass / fail / na, or None for items that are not judged (text,
+    photo, signature). Raises BadAnswer when the answer is missing or does not fit the item."""
+    if answer.result == "na":
+        if item.required and not isinstance(item, PassFailItem):
+            raise BadAnswer("result", f"item {item.key} is required and cannot be marked not applicable")
+        return "na"
+    if isinstance(item, PassFailItem):
+        if answer.result not in ("pass", "fail"):
+            raise BadAnswer("result", f"item {item.key} needs a result: pass, fail or na")
+        return "pass" if answer.result == "pass" else "fail"
+    if isinstance(item, NumberItem):
+        value = answer.value_number
+        if value is None:
+            raise BadAnswer("value_number", f"item {item.key} needs a number")
+        low = item.min is not None and value < item.min
+        high = item.max is not None and value > item.max
+        return "fail" if low or high else "pass"
+    if isinstance(item, ChoiceItem):
+        options = {option.value: option for option in item.options}
+        if answer.value_text not in options:
+            raise BadAnswer("value_text", f"item {item.key} needs one of: {', '.join(options)}")
+        return "fail" if options[answer.value_text].fails else "pass"
+    if isinstance(item, TextItem | SignatureItem) and item.required and not (answer.value_text or "").strip():
+        what = "a signature" if isinstance(item, SignatureItem) else "some text"
+        raise BadAnswer("value_text", f"item {item.key} needs {what}")
+    assert isinstance(item, TextItem | SignatureItem | PhotoItem)
+    return None
+
+
+def expected_times(plan: Plan, started_at: datetime) -> dict[str, datetime]:
+    """When each stop of a route should be reached, counting from the round's start."""
+    expected: dict[str, datetime] = {}
+    at = started_at
+    for stop in plan.stops:
+        at += timedelta(minutes=stop.minutes)
+        expected.setdefault(stop.checkpoint_id, at)
+    return expected
+
+
+def timing(expected_at: datetime, scanned_at: datetime, tolerance_minutes: int) -> Timing:
+    """early / on time / late against the expected time, with the route's tolerance either side."""
+    slack = timedelta(minutes=tolerance_minutes)
+    if scanned_at < expected_at - slack:
+        return "early"
+    if scanned_at > expected_at + slack:
+        return "late"
+    return "on_time"

@@ -1,0 +1,242 @@
+"""Rectification orders: opening them (from a failed item, a report, or by hand), moving them through their
+lifecycle (inspections/orders.py decides), the lists people work from and the supervisor's review queue.
+
+The same transition code serves the REST API (desktop console) and sync pushes (phones offline); every
+transition is one audit entry `rectification_order.<action>` with the status before and after.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from core.access import Caller, require_property, visible_property_ids
+from core.audit.service import record_change
+from core.errors import FieldError, Forbidden, Invalid, NotFound
+from core.ids import new_id
+from core.structs import Page
+from inspections import setup
+from inspections.models import Order
+from inspections.orders import Action, Actor, deadline, decide
+from inspections.repository import work as sql
+from inspections.schemas_work import OrderCreate, OrderOut, ReviewItem
+
+
+def order_of(row: asyncpg.Record | dict[str, Any]) -> Order:
+    return msgspec.convert(dict(row), Order)
+
+
+def check_order_id(org_id: str, check_id: str) -> str:
+    """The id of the order a failed check opens: the same every time, so a retried push opens one order."""
+    return "ro" + hashlib.sha256(f"{org_id}:{check_id}".encode()).hexdigest()[:22]
+
+
+async def actor_for(conn: asyncpg.Connection, caller: Caller, property_id: str) -> Actor:
+    role = await sql.works_on(conn, caller.org_id, caller.user_id, property_id)
+    return Actor(user_id=caller.user_id, supervises=role == "supervisor", on_site=role is not None)
+
+
+async def open_order(conn: asyncpg.Connection, caller: Caller, values: dict[str, Any], now: datetime) -> bool:
+    """Insert an order with the server's defaults (responsible person, deadline); False if it existed."""
+    values = dict(values)
+    if values.get("responsible_id") is None:
+        values["responsible_id"] = await setup.default_responsible(
+            conn, caller.org_id, values["property_id"], values["category"]
+        )
+    created_at = values.setdefault("created_at", now)
+    if values.get("due_at") is None:
+        values["due_at"] = deadline(created_at, values["severity"], values.pop("rectify_hours", None))
+    values.pop("rectify_hours", None)
+    inserted = await sql.insert_order(conn, caller.org_id, values)
+    if inserted:
+        await record_change(conn, caller, "rectification_order.open", "rectification_order", values["id"], after=values)
+    return inserted
+
+
+async def apply_transition(
+    conn: asyncpg.Connection,
+    caller: Caller,
+    order: Order,
+    action: Action,
+    now: datetime,
+    *,
+    reason: str | None = None,
+    due_at: datetime | None = None,
+) -> dict[str, Any]:
+    """Check and write one step of an order's lifecycle; returns the columns it changed."""
+    actor = await actor_for(conn, caller, order.property_id)
+    after_photos = 0
+    if action == "submit":
+        counts = await sql.photo_counts(conn, caller.org_id, "rectification_orders", [order.id], "after")
+        after_photos = counts.get(order.id, 0)
+    changes = decide(order, action, actor, now, after_photos=after_photos, reason=reason, due_at=due_at)
+    await sql.set_columns(conn, "rectification_orders", caller.org_id, order.id, changes)
+    await record_change(
+        conn,
+        caller,
+        f"rectification_order.{action}",
+        "rectification_order",
+        order.id,
+        before={"status": order.status, "due_at": order.due_at},
+        after=changes,
+    )
+    return changes
+
+
+# --- the REST use cases -------------------------------------------------------------------------------
+
+
+async def _visible_order(conn: asyncpg.Connection, caller: Caller, order_id: str, *, lock: bool = False) -> Order:
+    """The order if the caller may see it: supervisors and admins of its property, its responsible person and
+    its reporter. Anyone else gets NotFound (its existence is not revealed)."""
+    row = (await sql.orders_by_ids(conn, caller.org_id, [order_id], lock=lock)).get(order_id)
+    if row is not None:
+        order = order_of(row)
+        if caller.user_id in (order.responsible_id, order.reported_by):
+            return order
+        if caller.role in ("admin", "supervisor"):
+            visible = await visible_property_ids(conn, caller)
+            if visible is None or order.property_id in visible:
+                return order
+    raise NotFound(f"order {order_id} not found", entity="rectification_order", id=order_id)
+
+
+async def out(conn: asyncpg.Connection, caller: Caller, orders: list[Order], now: datetime) -> list[OrderOut]:
+    """Orders with their before and after photo ids (a failed check's photos count as before-photos)."""
+    records = [("rectification_orders", o.id) for o in orders]
+    records += [("check_results", o.check_id) for o in orders if o.check_id]
+    photos = await sql.photos_of(conn, caller.org_id, records)
+    result = []
+    for order in orders:
+        before, after = [], []
+        for photo in photos:
+            mine = photo["record_table"] == "rectification_orders" and photo["record_id"] == order.id
+            of_check = photo["record_table"] == "check_results" and photo["record_id"] == order.check_id
+            if mine and photo["purpose"] == "after":
+                after.append(photo["id"])
+            elif mine or of_check:
+                before.append(photo["id"])
+        overdue = order.status != "verified" and order.due_at is not None and order.due_at < now
+        result.append(
+            OrderOut(**msgspec.structs.asdict(order), overdue=overdue, before_photo_ids=before, after_photo_ids=after)
+        )
+    return result
+
+
+async def get_order(conn: asyncpg.Connection, caller: Caller, order_id: str, now: datetime) -> OrderOut:
+    return (await out(conn, caller, [await _visible_order(conn, caller, order_id)], now))[0]
+
+
+async def transition(
+    conn: asyncpg.Connection,
+    caller: Caller,
+    order_id: str,
+    action: Action,
+    now: datetime,
+    *,
+    reason: str | None = None,
+    due_at: datetime | None = None,
+    note: str | None = None,
+) -> OrderOut:
+    order = await _visible_order(conn, caller, order_id, lock=True)
+    await apply_transition(conn, caller, order, action, now, reason=reason, due_at=due_at)
+    if note is not None:
+        await sql.set_columns(conn, "rectification_orders", caller.org_id, order_id, {"resolution_note": note})
+    return await get_order(conn, caller, order_id, now)
+
+
+async def create_order(
+    conn: asyncpg.Connection, caller: Caller, property_id: str, data: OrderCreate, now: datetime
+) -> OrderOut:
+    """An order opened by hand by a supervisor (or an admin) of the property."""
+    await require_property(conn, caller, property_id, "supervise")
+    if (
+        data.responsible_id is not None
+        and await sql.works_on(conn, caller.org_id, data.responsible_id, property_id) is None
+    ):
+        raise Invalid(
+            "the responsible person must work on this property",
+            errors=[FieldError(field="responsible_id", message="not assigned to this property")],
+        )
+    if data.due_at is not None and data.due_at <= now:
+        raise Invalid("a deadline must be in the future", errors=[FieldError(field="due_at", message="in the past")])
+    order_id = new_id()
+    await open_order(
+        conn,
+        caller,
+        {
+            "id": order_id,
+            "property_id": property_id,
+            "source": "manual",
+            "checkpoint_id": data.checkpoint_id,
+            "location": data.location,
+            "category": data.category,
+            "description": data.description,
+            "severity": data.severity,
+            "responsible_id": data.responsible_id,
+            "reported_by": caller.user_id,
+            "status": "open",
+            "due_at": data.due_at,
+            "created_at": now,
+        },
+        now,
+    )
+    return await get_order(conn, caller, order_id, now)
+
+
+async def list_orders(
+    conn: asyncpg.Connection,
+    caller: Caller,
+    now: datetime,
+    *,
+    property_id: str | None,
+    mine: bool,
+    status: str | None,
+    overdue: bool,
+    cursor: str | None,
+    limit: int,
+) -> Page[OrderOut]:
+    """Staff see the orders they must fix or reported; supervisors and admins their properties' (or, with
+    `mine`, only their own)."""
+    if caller.role == "owner":
+        raise Forbidden("owners do not have rectification orders", required_role=["staff", "supervisor", "admin"])
+    if property_id is not None:
+        await require_property(conn, caller, property_id)
+    properties = await visible_property_ids(conn, caller)
+    if property_id is not None:
+        properties = [property_id]
+    person = caller.user_id if mine or caller.role == "staff" else None
+    rows = await sql.list_orders(
+        conn,
+        caller.org_id,
+        property_ids=properties,
+        person_id=person,
+        status=status,
+        overdue_at=now if overdue else None,
+        after=cursor,
+        limit=limit + 1,
+    )
+    items = await out(conn, caller, [order_of(r) for r in rows[:limit]], now)
+    return Page(items=items, next_cursor=items[-1].id if len(rows) > limit else None)
+
+
+async def review_queue(
+    conn: asyncpg.Connection, caller: Caller, property_id: str, now: datetime, cursor: str | None, limit: int
+) -> Page[ReviewItem]:
+    """What waits for a supervisor's verdict, the longest waiting first, with before and after photos."""
+    await require_property(conn, caller, property_id, "supervise")
+    rows = await sql.review_queue(conn, caller.org_id, property_id, cursor, limit + 1)
+    orders = await out(conn, caller, [order_of(r) for r in rows[:limit]], now)
+    items = [
+        ReviewItem(
+            order=order,
+            waiting_hours=round((now - order.submitted_at).total_seconds() / 3600, 1) if order.submitted_at else 0.0,
+            can_verify=caller.role == "supervisor" and caller.user_id not in (order.responsible_id, order.submitted_by),
+        )
+        for order in orders
+    ]
+    return Page(items=items, next_cursor=orders[-1].id if len(rows) > limit else None)

@@ -1,0 +1,259 @@
+"""SQL for the work done on site: rounds, checkpoint visits, item results, rectification orders and the
+photos attached to them. Every statement is scoped by org_id. Column names in `changes` come from our own
+code, never from a request."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+ROUND_COLUMNS = (
+    "id, property_id, template_version_id, route_id, assignee_id, status, window_start, window_end, started_at, "
+    "completed_at, plan, occurrence_key, created_by, created_at"
+)
+ORDER_COLUMNS = (
+    "id, property_id, source, check_id, round_id, checkpoint_id, location, category, description, severity, "
+    "responsible_id, reported_by, status, due_at, started_at, submitted_at, submitted_by, verified_at, "
+    "verified_by, reject_reason, rejections, resolution_note, created_at"
+)
+VISIT_COLUMNS = (
+    "id, property_id, round_id, checkpoint_id, checked_by, scanned_tag, scanned_at, geo_lat, geo_lon, "
+    "geo_accuracy_m, expected_at, timing"
+)
+RESULT_COLUMNS = (
+    "id, property_id, round_id, visit_id, checkpoint_id, item_key, result, value_number, value_text, note, "
+    "checked_by, checked_at, outcome"
+)
+
+
+async def set_columns(conn: asyncpg.Connection, table: str, org_id: str, row_id: str, changes: dict[str, Any]) -> None:
+    if not changes:
+        return
+    assignments = ", ".join(f"{column} = ${i}" for i, column in enumerate(changes, start=3))
+    await conn.execute(
+        f"UPDATE {table} SET {assignments} WHERE org_id = $1 AND id = $2", org_id, row_id, *changes.values()
+    )
+
+
+# --- rounds -------------------------------------------------------------------------------------------
+
+
+async def rounds_by_ids(
+    conn: asyncpg.Connection, org_id: str, ids: Sequence[str], *, lock: bool = False
+) -> dict[str, asyncpg.Record]:
+    rows = await conn.fetch(
+        f"SELECT {ROUND_COLUMNS} FROM rounds WHERE org_id = $1 AND id = ANY($2::text[])"
+        + (" FOR UPDATE" if lock else ""),
+        org_id,
+        list(ids),
+    )
+    return {row["id"]: row for row in rows}
+
+
+async def insert_round(conn: asyncpg.Connection, org_id: str, values: dict[str, Any]) -> asyncpg.Record:
+    names = list(values)
+    placeholders = ", ".join(f"${i}" for i in range(2, len(names) + 2))
+    row = await conn.fetchrow(
+        f"INSERT INTO rounds (org_id, {', '.join(names)}) VALUES ($1, {placeholders}) RETURNING {ROUND_COLUMNS}",
+        org_id,
+        *values.values(),
+    )
+    assert row is not None
+    return row
+
+
+async def list_rounds(
+    conn: asyncpg.Connection,
+    org_id: str,
+    *,
+    property_ids: Sequence[str] | None,
+    assignee_id: str | None,
+    status: str | None,
+    after: str | None,
+    limit: int,
+) -> list[asyncpg.Record]:
+    """Newest window first; the cursor is the last round's id, paging by (window_start, id)."""
+    return await conn.fetch(
+        f"""SELECT {ROUND_COLUMNS} FROM rounds AS r
+            WHERE org_id = $1 AND ($2::text[] IS NULL OR property_id = ANY($2))
+              AND ($3::text IS NULL OR assignee_id = $3) AND ($4::text IS NULL OR status = $4)
+              AND ($5::text IS NULL OR (coalesce(window_start, created_at), id) < (
+                  SELECT coalesce(window_start, created_at), id FROM rounds WHERE org_id = $1 AND id = $5))
+            ORDER BY coalesce(window_start, created_at) DESC, id DESC LIMIT $6""",
+        org_id,
+        None if property_ids is None else list(property_ids),
+        assignee_id,
+        status,
+        after,
+        limit,
+    )
+
+
+# --- visits and results -------------------------------------------------------------------------------
+
+
+async def visits_by_ids(conn: asyncpg.Connection, org_id: str, ids: Sequence[str]) -> dict[str, asyncpg.Record]:
+    rows = await conn.fetch(
+        f"SELECT {VISIT_COLUMNS} FROM checkpoint_visits WHERE org_id = $1 AND id = ANY($2::text[])", org_id, list(ids)
+    )
+    return {row["id"]: row for row in rows}
+
+
+async def visits_of_rounds(conn: asyncpg.Connection, org_id: str, round_ids: Sequence[str]) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        f"SELECT {VISIT_COLUMNS} FROM checkpoint_visits WHERE org_id = $1 AND round_id = ANY($2::text[]) "
+        "ORDER BY scanned_at NULLS LAST, id",
+        org_id,
+        list(round_ids),
+    )
+
+
+async def insert_missed_visits(
+    conn: asyncpg.Connection, org_id: str, rows: Sequence[tuple[str, str, str, str, str, datetime | None]]
+) -> None:
+    """(id, property_id, round_id, checkpoint_id, checked_by, expected_at) of stops nobody reached."""
+    await conn.executemany(
+        """INSERT INTO checkpoint_visits (org_id, id, property_id, round_id, checkpoint_id, checked_by, expected_at,
+               timing) VALUES ($1, $2, $3, $4, $5, $6, $7, 'missed') ON CONFLICT (org_id, id) DO NOTHING""",
+        [(org_id, *row) for row in rows],
+    )
+
+
+async def results_by_ids(conn: asyncpg.Connection, org_id: str, ids: Sequence[str]) -> dict[str, asyncpg.Record]:
+    rows = await conn.fetch(
+        f"SELECT {RESULT_COLUMNS} FROM check_results WHERE org_id = $1 AND id = ANY($2::text[])", org_id, list(ids)
+    )
+    return {row["id"]: row for row in rows}
+
+
+async def results_of_rounds(conn: asyncpg.Connection, org_id: str, round_ids: Sequence[str]) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        f"SELECT {RESULT_COLUMNS} FROM check_results WHERE org_id = $1 AND round_id = ANY($2::text[]) "
+        "ORDER BY checked_at, id",
+        org_id,
+        list(round_ids),
+    )
+
+
+async def photo_counts(
+    conn: asyncpg.Connection, org_id: str, table: str, ids: Sequence[str], purpose: str | None = None
+) -> dict[str, int]:
+    rows = await conn.fetch(
+        """SELECT record_id, count(*) AS n FROM photos
+           WHERE org_id = $1 AND record_table = $2 AND record_id = ANY($3::text[])
+             AND ($4::text IS NULL OR purpose = $4) GROUP BY record_id""",
+        org_id,
+        table,
+        list(ids),
+        purpose,
+    )
+    return {row["record_id"]: int(row["n"]) for row in rows}
+
+
+async def photos_of(conn: asyncpg.Connection, org_id: str, records: Sequence[tuple[str, str]]) -> list[asyncpg.Record]:
+    """Photos attached to any of the (record_table, record_id) pairs, oldest first."""
+    if not records:
+        return []
+    return await conn.fetch(
+        """SELECT p.id, p.record_table, p.record_id, p.purpose, p.status, p.taken_at, p.uploaded_by
+           FROM photos AS p JOIN unnest($2::text[], $3::text[]) AS r(t, i) ON p.record_table = r.t AND p.record_id = r.i
+           WHERE p.org_id = $1 ORDER BY p.taken_at NULLS LAST, p.id""",
+        org_id,
+        [table for table, _ in records],
+        [record for _, record in records],
+    )
+
+
+# --- orders -------------------------------------------------------------------------------------------
+
+
+async def orders_by_ids(
+    conn: asyncpg.Connection, org_id: str, ids: Sequence[str], *, lock: bool = False
+) -> dict[str, asyncpg.Record]:
+    rows = await conn.fetch(
+        f"SELECT {ORDER_COLUMNS} FROM rectification_orders WHERE org_id = $1 AND id = ANY($2::text[])"
+        + (" FOR UPDATE" if lock else ""),
+        org_id,
+        list(ids),
+    )
+    return {row["id"]: row for row in rows}
+
+
+async def insert_order(conn: asyncpg.Connection, org_id: str, values: dict[str, Any]) -> bool:
+    """Open an order unless one with its id (or for its check) exists; True when inserted."""
+    names = list(values)
+    placeholders = ", ".join(f"${i}" for i in range(2, len(names) + 2))
+    row = await conn.fetchrow(
+        f"INSERT INTO rectification_orders (org_id, {', '.join(names)}) VALUES ($1, {placeholders}) "
+        "ON CONFLICT DO NOTHING RETURNING id",
+        org_id,
+        *values.values(),
+    )
+    return row is not None
+
+
+async def list_orders(
+    conn: asyncpg.Connection,
+    org_id: str,
+    *,
+    property_ids: Sequence[str] | None,
+    person_id: str | None,
+    status: str | None,
+    overdue_at: datetime | None,
+    after: str | None,
+    limit: int,
+) -> list[asyncpg.Record]:
+    """Orders by deadline, soonest first (the cursor is the last order's id). `person_id`: only orders the
+    person must fix or reported; `overdue_at`: only unverified orders whose deadline passed at that time."""
+    return await conn.fetch(
+        f"""SELECT {ORDER_COLUMNS} FROM rectification_orders
+            WHERE org_id = $1 AND ($2::text[] IS NULL OR property_id = ANY($2))
+              AND ($3::text IS NULL OR responsible_id = $3 OR reported_by = $3)
+              AND ($4::text IS NULL OR status = $4)
+              AND ($5::timestamptz IS NULL OR (status <> 'verified' AND due_at < $5))
+              AND ($6::text IS NULL OR (coalesce(due_at, 'infinity'), id) > (
+                  SELECT coalesce(due_at, 'infinity'), id FROM rectification_orders WHERE org_id = $1 AND id = $6))
+            ORDER BY coalesce(due_at, 'infinity'), id LIMIT $7""",
+        org_id,
+        None if property_ids is None else list(property_ids),
+        person_id,
+        status,
+        overdue_at,
+        after,
+        limit,
+    )
+
+
+async def review_queue(
+    conn: asyncpg.Connection, org_id: str, property_id: str, after: str | None, limit: int
+) -> list[asyncpg.Record]:
+    """Submitted orders of a property, the longest waiting first."""
+    return await conn.fetch(
+        f"""SELECT {ORDER_COLUMNS} FROM rectification_orders
+            WHERE org_id = $1 AND property_id = $2 AND status = 'submitted'
+              AND ($3::text IS NULL OR (submitted_at, id) > (
+                  SELECT submitted_at, id FROM rectification_orders WHERE org_id = $1 AND id = $3))
+            ORDER BY submitted_at, id LIMIT $4""",
+        org_id,
+        property_id,
+        after,
+        limit,
+    )
+
+
+# --- people -------------------------------------------------------------------------------------------
+
+
+async def works_on(conn: asyncpg.Connection, org_id: str, user_id: str, property_id: str) -> str | None:
+    """The user's role if they are assigned to the property (admins: always), else None."""
+    return await conn.fetchval(
+        """SELECT u.role FROM users AS u WHERE u.org_id = $1 AND u.id = $2 AND u.active AND (u.role = 'admin'
+               OR EXISTS (SELECT 1 FROM property_staff AS s WHERE s.org_id = $1 AND s.user_id = $2
+                          AND s.property_id = $3))""",
+        org_id,
+        user_id,
+        property_id,
+    )

@@ -1,0 +1,91 @@
+"""Wire shapes of the work on site: rounds and rectification orders (setup shapes are in schemas.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from msgspec import Meta
+
+from core.structs import Id, Struct, Text
+from inspections.models import Category, Order, Round, Severity
+
+Reason = Annotated[str, Meta(min_length=1, max_length=2000)]
+
+
+class OrderOut(Order, frozen=True, kw_only=True):
+    overdue: bool = False
+    # a failed check's photos and the order's own "before" photos; "after" photos show the fix
+    before_photo_ids: list[str] = []
+    after_photo_ids: list[str] = []
+
+
+class ReviewItem(Struct, frozen=True):
+    order: OrderOut
+    waiting_hours: float
+    # false when the caller did the work (or is not a supervisor): someone else must verify it
+    can_verify: bool
+
+
+class OrderCreate(Struct, frozen=True):
+    description: Annotated[str, Meta(min_length=1, max_length=2000)]
+    category: Category
+    severity: Severity = "medium"
+    location: Annotated[str, Meta(max_length=200)] | None = None
+    checkpoint_id: Id | None = None
+    responsible_id: Id | None = None
+    # unset: the policy for its severity
+    due_at: datetime | None = None
+
+
+class RejectBody(Struct, frozen=True):
+    reason: Reason
+    # a new deadline, when the first one no longer fits
+    due_at: datetime | None = None
+
+
+class NoteBody(Struct, frozen=True):
+    note: Text | None = None
+
+
+class RoundCreate(Struct, frozen=True):
+    """A round assigned by a supervisor (schedules make the rest)."""
+
+    template_id: Id
+    assignee_id: Id
+    route_id: Id | None = None
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+
+
+class Reassign(Struct, frozen=True):
+    assignee_id: Id
+
+
+class VisitOut(Struct, frozen=True):
+    id: str
+    checkpoint_id: str
+    checked_by: str | None
+    scanned_at: datetime | None
+    expected_at: datetime | None
+    timing: str | None
+
+
+class ResultOut(Struct, frozen=True):
+    id: str
+    visit_id: str | None
+    checkpoint_id: str | None
+    item_key: str
+    result: str | None
+    value_number: float | None
+    value_text: str | None
+    note: str | None
+    outcome: str | None
+    checked_by: str
+    checked_at: datetime
+
+
+class RoundDetail(Struct, frozen=True):
+    round: Round
+    visits: list[VisitOut]
+    results: list[ResultOut]
