@@ -74,6 +74,16 @@ def decide(
 ) -> dict[str, Any]:
     """The columns `action` by `actor` changes on `order`; raises when the rules refuse it."""
     where = dict(table="rectification_orders", id=order.id)
+    # who first (a staff member verifying is refused as such, whatever state the order is in), then the state
+    mine = order.responsible_id == actor.user_id
+    claim = order.responsible_id is None and actor.on_site
+    if action in ("start", "submit") and not (mine or claim or actor.supervises):
+        raise Forbidden(f"order {order.id} is not yours to {VERB[action]}", **where)
+    if action in ("verify", "reject"):
+        if not actor.supervises:
+            raise Forbidden(f"only a supervisor of this property can {VERB[action]} an order", **where)
+        if actor.user_id in (order.responsible_id, order.submitted_by):
+            raise Forbidden(f"you did the work on order {order.id}; another supervisor must {VERB[action]} it", **where)
     if order.status != FROM[action]:
         raise Conflict(
             f"cannot {VERB[action]} order {order.id}: it is {order.status}, it must be {FROM[action]}",
@@ -82,10 +92,6 @@ def decide(
             **where,
         )
     if action in ("start", "submit"):
-        mine = order.responsible_id == actor.user_id
-        claim = order.responsible_id is None and actor.on_site
-        if not (mine or claim or actor.supervises):
-            raise Forbidden(f"order {order.id} is not yours to {VERB[action]}", **where)
         changes: dict[str, Any] = {"status": "in_progress" if action == "start" else "submitted"}
         if claim:
             changes["responsible_id"] = actor.user_id
@@ -100,10 +106,6 @@ def decide(
                 )
             changes |= {"submitted_at": now, "submitted_by": actor.user_id}
         return changes
-    if not actor.supervises:
-        raise Forbidden(f"only a supervisor of this property can {VERB[action]} an order", **where)
-    if actor.user_id in (order.responsible_id, order.submitted_by):
-        raise Forbidden(f"you did the work on order {order.id}; another supervisor must {VERB[action]} it", **where)
     if action == "verify":
         return {"status": "verified", "verified_at": now, "verified_by": actor.user_id}
     if not (reason or "").strip():

@@ -319,12 +319,15 @@ class Settlement:
         if not (w.created or w.updated):
             return
         rows = await sql.orders_by_ids(self.conn, self.org, [*w.created, *w.updated])
+        photos = await sql.photo_counts(self.conn, self.org, "rectification_orders", w.created)
         for order_id in w.created:
             order = order_of(rows[order_id])
             if order.source != "report":
                 raise _bad("rectification_orders", order_id, "source", "a phone reports problems (source 'report')")
             if order.status != "open":
                 raise _bad("rectification_orders", order_id, "status", "a reported problem starts open")
+            if not photos.get(order_id):
+                raise _bad("rectification_orders", order_id, "photos", "report a problem with a photo of it / 请拍照")
             if order.checkpoint_id is not None:
                 checkpoint = await setup.checkpoint(self.conn, self.org, order.checkpoint_id)
                 if checkpoint is None or checkpoint["property_id"] != order.property_id:

@@ -176,7 +176,7 @@ async def test_only_another_supervisor_verifies_and_never_the_one_who_did_the_wo
 
     skipped = await api.post(f"/orders/{order_id}/submit", headers=supervisor)
     assert skipped.status_code == 409 and skipped.json()["state"] == "open"
-    assert (await api.post(f"/orders/{order_id}/verify", headers=supervisor)).status_code == 409
+    assert (await api.post(f"/orders/{order_id}/verify", headers=supervisor)).status_code == 403
     await ok(await api.post(f"/orders/{order_id}/start", headers=supervisor))
     no_photo = await api.post(f"/orders/{order_id}/submit", headers=supervisor)
     assert no_photo.status_code == 422 and no_photo.json()["errors"][0]["field"] == "photos"
@@ -226,6 +226,8 @@ async def test_a_phone_cannot_skip_a_state_or_verify_its_own_fix(api, db):
     )
     assert skip.status_code == 409, skip.text
     assert skip.json()["allowed"] == ["in_progress"]
+    not_a_supervisor = await api.post(f"/orders/{order['id']}/verify", headers=fixer)
+    assert not_a_supervisor.status_code == 403 and "only a supervisor" in not_a_supervisor.json()["detail"]
     assert await db.fetchval("SELECT status FROM rectification_orders WHERE id = $1", order["id"]) == "open"
 
 
@@ -294,6 +296,20 @@ async def test_a_round_and_a_report_made_on_a_phone_get_the_server_s_values(api,
             "reported_by": org.ids["staff"],
             "status": "open",
             "created_at": ms(start),
+        },
+    )
+    unproven = await push(api, site.headers["staff"], staff.store.last_pulled_at, staff.store.pending_changes())
+    assert (
+        unproven.status_code == 422 and unproven.json()["errors"][0]["field"] == f"rectification_orders.{report}.photos"
+    )
+    staff.store.create(
+        "photos",
+        {
+            "property_id": org.property_id,
+            "record_table": "rectification_orders",
+            "record_id": report,
+            "uploaded_by": org.ids["staff"],
+            "purpose": "before",
         },
     )
     assert (await staff.sync()).rejected == 0
