@@ -9,7 +9,7 @@ import asyncpg
 import msgspec
 
 from core.access import Caller
-from inspections import rounds, setup
+from inspections import rounds, setup, templates
 from inspections.models import ChoiceItem, NumberItem, Option, PassFailItem, PhotoItem, Stop
 from inspections.schemas import CheckpointCreate, DefaultResponsibleSet, RouteCreate, TemplateCreate
 from inspections.schemas_work import RoundCreate
@@ -111,8 +111,8 @@ async def load_inspection_demo(
         )
         assert counts is not None
         return InspectionDemo(**dict(counts), created=False)
-    cleaning = await setup.create_template(conn, caller, CLEANING)
-    patrol = await setup.create_template(conn, caller, PATROL)
+    cleaning = await templates.create_template(conn, caller, CLEANING)
+    patrol = await templates.create_template(conn, caller, PATROL)
     checkpoint_ids = []
     for n, (name, location) in enumerate(CHECKPOINTS, start=1):
         checkpoint = await setup.create_checkpoint(

@@ -19,7 +19,7 @@ from core.access import Caller
 from core.audit.service import record_change
 from core.clock import Clock
 from core.errors import Conflict, FieldError, Forbidden, Invalid
-from inspections import setup
+from inspections import setup, templates
 from inspections.checks import Answer, BadAnswer, expected_times, judge, timing
 from inspections.models import Item, Order, PhotoItem, Round, TemplateVersion
 from inspections.orders import Action, action_between, deadline
@@ -77,7 +77,7 @@ class Settlement:
 
     async def _version(self, version_id: str) -> TemplateVersion | None:
         if version_id not in self.versions:
-            self.versions[version_id] = await setup.template_version(self.conn, self.org, version_id)
+            self.versions[version_id] = await templates.template_version(self.conn, self.org, version_id)
         return self.versions[version_id]
 
     async def _update_round(self, found: Round, changes: dict[str, Any]) -> None:

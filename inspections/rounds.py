@@ -19,7 +19,7 @@ from core.audit.service import record_change
 from core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from core.ids import new_id
 from core.structs import Page
-from inspections import setup
+from inspections import setup, templates
 from inspections.checks import expected_times
 from inspections.models import Plan, Round
 from inspections.repository import work as sql
@@ -60,7 +60,7 @@ async def create_round(
     conn: asyncpg.Connection, caller: Caller, property_id: str, data: RoundCreate, now: datetime
 ) -> RoundDetail:
     await require_property(conn, caller, property_id, "supervise")
-    version_id = await setup.current_version_id(conn, caller.org_id, data.template_id)
+    version_id = await templates.current_version_id(conn, caller.org_id, data.template_id)
     if version_id is None:
         raise Invalid("no such template", errors=[FieldError(field="template_id", message="not found or archived")])
     plan = None

@@ -1,12 +1,11 @@
-"""Setting up inspections: checklist templates (an edit makes a new, immutable version), checkpoints, routes
-and the default responsible person per category. Each use case runs inside the caller's transaction.
+"""Setting up a property for inspections: checkpoints, routes and the default responsible person per category
+(checklists are in templates.py). Each use case runs inside the caller's transaction.
 
-The functions at the end (template_version … default_responsible) serve other server code, such as rounds:
-they take an org id, check no caller and answer None for what is not there."""
+The functions at the end (route_plan … default_responsible) serve other server code, such as rounds: they
+take an org id, check no caller and answer None for what is not there."""
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import asyncpg
@@ -15,11 +14,11 @@ import msgspec
 from core.access import Caller, require_property, require_role
 from core.audit.service import record_change
 from core.db import changes_of, unique_or_conflict
-from core.errors import Conflict, FieldError, Invalid, NotFound
+from core.errors import FieldError, Invalid, NotFound
 from core.ids import new_id
 from core.places import repository as places_sql
 from core.structs import Page, page_of
-from inspections.models import CATEGORIES, ChoiceItem, Item, NumberItem, Plan, Stop, Template, TemplateVersion
+from inspections.models import CATEGORIES, Plan, Stop
 from inspections.repository import setup as sql
 from inspections.schemas import (
     CheckpointCreate,
@@ -29,183 +28,11 @@ from inspections.schemas import (
     DefaultResponsibleSet,
     RouteCreate,
     RouteOut,
-    TemplateCreate,
 )
 
-# who works with templates, checkpoints and routes: everyone but owners
+# who works with checkpoints and routes: everyone but owners
 READERS = ("admin", "supervisor", "staff")
 RESPONSIBLE_ROLES = ("supervisor", "staff")
-
-
-# Templates
-
-
-def check_items(items: list[Item]) -> None:
-    """What msgspec cannot say about a checklist: keys unique, number bounds in order, choices that can pass."""
-    errors: list[FieldError] = []
-    keys: set[str] = set()
-    for i, item in enumerate(items):
-        if item.key in keys:
-            errors.append(FieldError(field=f"items[{i}].key", message=f"{item.key!r} is the key of an earlier item"))
-        keys.add(item.key)
-        if isinstance(item, NumberItem):
-            for bound in ("min", "max"):
-                value = getattr(item, bound)
-                if value is not None and not math.isfinite(value):
-                    errors.append(FieldError(field=f"items[{i}].{bound}", message="must be a finite number"))
-            if item.min is not None and item.max is not None and item.min > item.max:
-                errors.append(FieldError(field=f"items[{i}].max", message="must not be below min"))
-        if isinstance(item, ChoiceItem):
-            values: set[str] = set()
-            for j, option in enumerate(item.options):
-                if option.value in values:
-                    errors.append(
-                        FieldError(field=f"items[{i}].options[{j}].value", message=f"{option.value!r} is used twice")
-                    )
-                values.add(option.value)
-            if all(option.fails for option in item.options):
-                errors.append(FieldError(field=f"items[{i}].options", message="at least one option must not fail"))
-    if errors:
-        raise Invalid("the checklist items are not valid", errors)
-
-
-def version_of(row: asyncpg.Record) -> TemplateVersion:
-    return msgspec.convert(dict(row), TemplateVersion)
-
-
-def template_of(row: asyncpg.Record) -> Template:
-    current = {
-        "id": row["version_id"],
-        "template_id": row["id"],
-        "version": row["version"],
-        "name_zh": row["name_zh"],
-        "name_en": row["name_en"],
-        "category": row["category"],
-        "items": row["items"],
-        "created_by": row["created_by"],
-        "created_at": row["version_created_at"],
-    }
-    return msgspec.convert(
-        {
-            "id": row["id"],
-            "current_version": row["current_version"],
-            "archived": row["archived"],
-            "current": current,
-            "created_at": row["created_at"],
-            "updated_at": row["updated_at"],
-        },
-        Template,
-    )
-
-
-def _template_missing(template_id: str) -> NotFound:
-    return NotFound(f"template {template_id} not found", entity="template", id=template_id)
-
-
-async def create_template(conn: asyncpg.Connection, caller: Caller, data: TemplateCreate) -> Template:
-    require_role(caller, "admin")
-    check_items(data.items)
-    template_id = new_id()
-    await sql.insert_template(conn, caller.org_id, template_id)
-    await sql.insert_version(
-        conn,
-        caller.org_id,
-        f"{template_id}-v1",
-        template_id,
-        1,
-        data.name_zh,
-        data.name_en,
-        data.category,
-        data.items,
-        caller.user_id,
-    )
-    template = await get_template(conn, caller, template_id)
-    await record_change(conn, caller, "create", "template", template_id, after=template)
-    return template
-
-
-async def get_template(conn: asyncpg.Connection, caller: Caller, template_id: str) -> Template:
-    require_role(caller, *READERS)
-    row = await sql.get_template(conn, caller.org_id, template_id)
-    if row is None:
-        raise _template_missing(template_id)
-    return template_of(row)
-
-
-async def list_templates(
-    conn: asyncpg.Connection, caller: Caller, include_archived: bool, cursor: str | None, limit: int
-) -> Page[Template]:
-    require_role(caller, *READERS)
-    rows = await sql.list_templates(conn, caller.org_id, include_archived, cursor, limit + 1)
-    return page_of([template_of(r) for r in rows], limit)
-
-
-async def update_template(conn: asyncpg.Connection, caller: Caller, template_id: str, data: TemplateCreate) -> Template:
-    """A new version with this content, unless it is the current content already (a retried PUT)."""
-    require_role(caller, *READERS)
-    if not await sql.lock_template(conn, caller.org_id, template_id):
-        raise _template_missing(template_id)
-    require_role(caller, "admin")
-    before = await get_template(conn, caller, template_id)
-    if before.archived:
-        raise Conflict(f"template {template_id} is archived; create a new template instead")
-    check_items(data.items)
-    current = before.current
-    if (current.name_zh, current.name_en, current.category, current.items) == (
-        data.name_zh,
-        data.name_en,
-        data.category,
-        data.items,
-    ):
-        return before
-    version = before.current_version + 1
-    await sql.insert_version(
-        conn,
-        caller.org_id,
-        f"{template_id}-v{version}",
-        template_id,
-        version,
-        data.name_zh,
-        data.name_en,
-        data.category,
-        data.items,
-        caller.user_id,
-    )
-    await sql.set_current_version(conn, caller.org_id, template_id, version)
-    after = await get_template(conn, caller, template_id)
-    await record_change(conn, caller, "update", "template", template_id, before=before, after=after)
-    return after
-
-
-async def archive_template(conn: asyncpg.Connection, caller: Caller, template_id: str) -> None:
-    """Hide the template from lists and new work; its versions stay for the rounds that use them."""
-    before = await get_template(conn, caller, template_id)
-    require_role(caller, "admin")
-    if before.archived:
-        return
-    await sql.archive_template(conn, caller.org_id, template_id)
-    await record_change(
-        conn, caller, "archive", "template", template_id, before={"archived": False}, after={"archived": True}
-    )
-
-
-async def list_versions(conn: asyncpg.Connection, caller: Caller, template_id: str) -> list[TemplateVersion]:
-    """Every version of the template, newest first."""
-    await get_template(conn, caller, template_id)
-    return [version_of(r) for r in await sql.list_versions(conn, caller.org_id, template_id)]
-
-
-async def get_version(conn: asyncpg.Connection, caller: Caller, template_id: str, version: int) -> TemplateVersion:
-    require_role(caller, *READERS)
-    # versions are PostgreSQL integers: a larger number is simply not there
-    row = await sql.get_version(conn, caller.org_id, template_id, version) if 1 <= version < 2**31 else None
-    if row is None:
-        raise NotFound(
-            f"template {template_id} has no version {version}",
-            entity="template_version",
-            id=f"{template_id}-v{version}",
-        )
-    return version_of(row)
 
 
 # Checkpoints
@@ -467,16 +294,6 @@ async def remove_default_responsible(conn: asyncpg.Connection, caller: Caller, p
 
 
 # For other server code (rounds, rectification): no caller, no access checks.
-
-
-async def template_version(conn: asyncpg.Connection, org_id: str, version_id: str) -> TemplateVersion | None:
-    row = await sql.get_version_by_id(conn, org_id, version_id)
-    return None if row is None else version_of(row)
-
-
-async def current_version_id(conn: asyncpg.Connection, org_id: str, template_id: str) -> str | None:
-    """The version new work should use; None when the template is unknown or archived."""
-    return await sql.current_version_id(conn, org_id, template_id)
 
 
 async def route_plan(conn: asyncpg.Connection, org_id: str, route_id: str) -> tuple[str, Plan] | None:

@@ -11,6 +11,7 @@ from api.guards import ADMIN, STAFF, SUPERVISOR, in_property_scope
 from api.routes.places import Cursor, PageLimit
 from core.structs import Page
 from inspections import setup as service
+from inspections import templates
 from inspections.models import Template, TemplateVersion
 from inspections.schemas import (
     CheckpointCreate,
@@ -39,15 +40,15 @@ class TemplateController(Controller):
         cursor: Cursor = None,
         limit: PageLimit = 100,
     ) -> Page[Template]:
-        return await service.list_templates(conn, caller, archived, cursor, limit)
+        return await templates.list_templates(conn, caller, archived, cursor, limit)
 
     @post("/", guards=[ADMIN], summary="Create a checklist template, version 1 (admin)")
     async def create_template(self, data: JSONBody[TemplateCreate], caller: CurrentCaller, conn: Conn) -> Template:
-        return await service.create_template(conn, caller, data)
+        return await templates.create_template(conn, caller, data)
 
     @get("/{template_id:str}")
     async def get_template(self, template_id: FromPath[str], caller: CurrentCaller, conn: Conn) -> Template:
-        return await service.get_template(conn, caller, template_id)
+        return await templates.get_template(conn, caller, template_id)
 
     @put(
         "/{template_id:str}",
@@ -56,23 +57,23 @@ class TemplateController(Controller):
     async def update_template(
         self, template_id: FromPath[str], data: JSONBody[TemplateCreate], caller: CurrentCaller, conn: Conn
     ) -> Template:
-        return await service.update_template(conn, caller, template_id, data)
+        return await templates.update_template(conn, caller, template_id, data)
 
     @delete("/{template_id:str}", summary="Archive a template; its versions stay (admin)")
     async def archive_template(self, template_id: FromPath[str], caller: CurrentCaller, conn: Conn) -> None:
-        await service.archive_template(conn, caller, template_id)
+        await templates.archive_template(conn, caller, template_id)
 
     @get("/{template_id:str}/versions", summary="Every version of a template, newest first")
     async def list_versions(
         self, template_id: FromPath[str], caller: CurrentCaller, conn: Conn
     ) -> list[TemplateVersion]:
-        return await service.list_versions(conn, caller, template_id)
+        return await templates.list_versions(conn, caller, template_id)
 
     @get("/{template_id:str}/versions/{version:int}")
     async def get_version(
         self, template_id: FromPath[str], version: FromPath[int], caller: CurrentCaller, conn: Conn
     ) -> TemplateVersion:
-        return await service.get_version(conn, caller, template_id, version)
+        return await templates.get_version(conn, caller, template_id, version)
 
 
 class PropertyInspectionController(Controller):

@@ -6,7 +6,7 @@ import hashlib
 import asyncpg
 import pytest
 
-from inspections import setup
+from inspections import setup, templates
 from tests.world import build_org, login
 
 
@@ -91,8 +91,8 @@ async def test_an_edit_makes_a_new_version_and_leaves_the_old_one(api, db):
     assert trail["items"][0]["before"]["current_version"] == 1 and trail["items"][0]["after"]["current_version"] == 2
 
     # other code starts rounds from the current version and reads versions by id
-    assert await setup.current_version_id(db, org.org_id, tid) == f"{tid}-v2"
-    version = await setup.template_version(db, org.org_id, f"{tid}-v1")
+    assert await templates.current_version_id(db, org.org_id, tid) == f"{tid}-v2"
+    version = await templates.template_version(db, org.org_id, f"{tid}-v1")
     assert version is not None and version.name_en == "Common area cleaning" and len(version.items) == 3
 
 
@@ -164,8 +164,8 @@ async def test_archived_templates_are_hidden_and_keep_their_versions(api, db):
     assert [(t["id"], t["archived"]) for t in shown] == [(ids[0], True), (ids[1], False), (ids[2], False)]
     assert (await api.get(f"/templates/{ids[0]}/versions/1", headers=admin)).status_code == 200
     assert (await api.put(f"/templates/{ids[0]}", headers=admin, json=checklist(name_en="x"))).status_code == 409
-    assert await setup.current_version_id(db, org.org_id, ids[0]) is None
-    assert await setup.template_version(db, org.org_id, f"{ids[0]}-v1") is not None
+    assert await templates.current_version_id(db, org.org_id, ids[0]) is None
+    assert await templates.template_version(db, org.org_id, f"{ids[0]}-v1") is not None
     trail = (await api.get("/audit", headers=admin, params={"entity": "template", "entity_id": ids[0]})).json()
     assert [e["action"] for e in trail["items"]] == ["archive", "create"]
 
