@@ -9,6 +9,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from api.deps import AppServices, Conn, CurrentCaller
 from api.guards import SUPERVISOR, in_property_scope
+from api.routes.places import Cursor, PageLimit
 from core.structs import Page
 from inspections import rectification, rounds
 from inspections.models import Round
@@ -23,8 +24,6 @@ from inspections.schemas_work import (
     RoundDetail,
 )
 
-Cursor = Annotated[str | None, QueryParameter(description="next_cursor of the previous page")]
-PageLimit = Annotated[int, QueryParameter(ge=1, le=500, description="items per page, 1-500")]
 Mine = Annotated[bool, QueryParameter(description="only your own (supervisors and admins see their properties')")]
 RoundStatusFilter = Literal["planned", "in_progress", "completed", "missed"]
 OrderStatusFilter = Literal["open", "in_progress", "submitted", "verified"]

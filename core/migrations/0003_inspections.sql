@@ -217,34 +217,31 @@ BEGIN
     RETURN NULL;
 END $$;
 
-DO $$
-DECLARE
-    t record;
+-- Change tracking for a synced table (the same as 0002 did for its tables): stamp columns, their index, the
+-- touch trigger and the tombstone trigger keeping `keys` (the table's scope columns in sync/tables.py).
+CREATE FUNCTION sync_track(tbl text, keys text[]) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-    FOR t IN SELECT * FROM (VALUES
-        ('template_versions', ARRAY[]::text[]),
-        ('checkpoints', ARRAY['property_id']),
-        ('routes', ARRAY['property_id']),
-        ('rounds', ARRAY['assignee_id', 'property_id']),
-        ('checkpoint_visits', ARRAY['checked_by', 'property_id']),
-        ('check_results', ARRAY['checked_by', 'property_id']),
-        ('rectification_orders', ARRAY['property_id', 'reported_by', 'responsible_id'])
-    ) AS v(name, keys)
-    LOOP
-        EXECUTE format($f$
-            ALTER TABLE %1$I
-                ADD COLUMN sync_xid xid8 NOT NULL DEFAULT pg_current_xact_id(),
-                ADD COLUMN sync_created_xid xid8 NOT NULL DEFAULT pg_current_xact_id(),
-                ADD COLUMN sync_session text DEFAULT sync_session(),
-                ADD COLUMN sync_created_session text DEFAULT sync_session();
-            CREATE INDEX %2$I ON %1$I (org_id, sync_xid);
-            CREATE TRIGGER %3$I BEFORE UPDATE ON %1$I FOR EACH ROW EXECUTE FUNCTION sync_touch();
-            CREATE TRIGGER %4$I AFTER DELETE ON %1$I REFERENCING OLD TABLE AS old_rows
-                FOR EACH STATEMENT EXECUTE FUNCTION sync_tombstone(%5$s);
-        $f$, t.name, t.name || '_sync_xid', t.name || '_sync_touch', t.name || '_sync_tombstone',
-           (SELECT coalesce(string_agg(quote_literal(k), ', '), '') FROM unnest(t.keys) AS k));
-    END LOOP;
+    EXECUTE format($f$
+        ALTER TABLE %1$I
+            ADD COLUMN sync_xid xid8 NOT NULL DEFAULT pg_current_xact_id(),
+            ADD COLUMN sync_created_xid xid8 NOT NULL DEFAULT pg_current_xact_id(),
+            ADD COLUMN sync_session text DEFAULT sync_session(),
+            ADD COLUMN sync_created_session text DEFAULT sync_session();
+        CREATE INDEX %2$I ON %1$I (org_id, sync_xid);
+        CREATE TRIGGER %3$I BEFORE UPDATE ON %1$I FOR EACH ROW EXECUTE FUNCTION sync_touch();
+        CREATE TRIGGER %4$I AFTER DELETE ON %1$I REFERENCING OLD TABLE AS old_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION sync_tombstone(%5$s);
+    $f$, tbl, tbl || '_sync_xid', tbl || '_sync_touch', tbl || '_sync_tombstone',
+       (SELECT coalesce(string_agg(quote_literal(k), ', '), '') FROM unnest(keys) AS k));
 END $$;
+
+SELECT sync_track('template_versions', ARRAY[]::text[]);
+SELECT sync_track('checkpoints', ARRAY['property_id']);
+SELECT sync_track('routes', ARRAY['property_id']);
+SELECT sync_track('rounds', ARRAY['assignee_id', 'property_id']);
+SELECT sync_track('checkpoint_visits', ARRAY['checked_by', 'property_id']);
+SELECT sync_track('check_results', ARRAY['checked_by', 'property_id']);
+SELECT sync_track('rectification_orders', ARRAY['property_id', 'reported_by', 'responsible_id']);
 
 CREATE TRIGGER rounds_sync_moved AFTER UPDATE OF assignee_id ON rounds
     FOR EACH ROW WHEN (OLD.assignee_id IS DISTINCT FROM NEW.assignee_id)
