@@ -26,6 +26,7 @@ from api.routes.inspection_setup import (
     TemplateController,
 )
 from api.routes.inspections import OrderController, PropertyWorkController, RoundController
+from api.routes.kpis import org_kpis, property_kpis
 from api.routes.people import OwnerController, StaffController, UserController
 from api.routes.places import BuildingController, PropertyController, UnitController
 from api.routes.sync import pull, push, sync_schema
@@ -56,6 +57,8 @@ ROUTES = [
     PropertyWorkController,
     RoundController,
     OrderController,
+    property_kpis,
+    org_kpis,
 ]
 
 # multipart framing around an import file: boundaries and part headers

@@ -73,6 +73,9 @@ class Settlement:
         await self._results(results)
         for round_id in sorted(self.completed):
             await self._complete(self.rounds[round_id])
+        counted = {v["round_id"] for v in visits.values()} | self.completed
+        if counted:
+            await sql.count_visits(self.conn, self.org, sorted(counted))
         await self._orders()
 
     async def _version(self, version_id: str) -> TemplateVersion | None:
@@ -247,7 +250,11 @@ class Settlement:
             if needs_photo and not photos.get(rid):
                 raise _bad("check_results", rid, "photos", f"item {item.key} needs a photo / 需要拍照")
             await sql.set_columns(
-                self.conn, "check_results", self.org, rid, {"outcome": outcome, "checkpoint_id": checkpoint_id}
+                self.conn,
+                "check_results",
+                self.org,
+                rid,
+                {"outcome": outcome, "checkpoint_id": checkpoint_id, "template_version_id": found.template_version_id},
             )
             if outcome == "fail":
                 await self._open_finding(found, version, item, result, checkpoint_id)

@@ -319,6 +319,7 @@ CHECK_RESULTS = Table(
         Column(name="checked_by", required=True, immutable=True),
         Column(name="checked_at", kind="time", required=True),
         Column(name="checkpoint_id", writable=False),
+        Column(name="template_version_id", writable=False),
         Column(name="outcome", writable=False),
     ),
     read=_OWN_WORK,

@@ -21,6 +21,7 @@ import pytest
 import uvicorn
 
 from api.app import create_app
+from core.clock import Clock
 from core.db import connect
 from core.embedded import embedded_services
 from core.migrate import migrate
@@ -107,9 +108,15 @@ async def db(settings: Settings) -> AsyncIterator:
 
 
 @pytest.fixture
-async def api(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+def clock() -> Clock | None:
+    """The app's clock: the system's; a test module overrides this fixture to fix the time."""
+    return None
+
+
+@pytest.fixture
+async def api(settings: Settings, clock: Clock | None) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client for the real app on a real socket, served by uvicorn in this event loop."""
-    app = create_app(settings)
+    app = create_app(settings, clock=clock)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))

@@ -112,6 +112,11 @@ CREATE TABLE rounds (
     plan                 jsonb,
     occurrence_key       text,
     created_by           text,
+    -- its checkpoint visits by timing, kept by the server (the KPIs sum these instead of reading every visit)
+    visits_early         integer NOT NULL DEFAULT 0,
+    visits_on_time       integer NOT NULL DEFAULT 0,
+    visits_late          integer NOT NULL DEFAULT 0,
+    visits_missed        integer NOT NULL DEFAULT 0,
     created_at           timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (org_id, id),
     FOREIGN KEY (org_id, property_id) REFERENCES properties (org_id, id)
@@ -152,6 +157,8 @@ CREATE TABLE check_results (
     visit_id       text,
     checkpoint_id  text,
     item_key       text NOT NULL,
+    -- the round's, copied by the server: the KPIs count results by item without joining their rounds
+    template_version_id  text,
     result         text CHECK (result IN ('pass', 'fail', 'na')),
     value_number   double precision,
     value_text     text,
@@ -164,7 +171,9 @@ CREATE TABLE check_results (
     FOREIGN KEY (org_id, property_id) REFERENCES properties (org_id, id)
 );
 CREATE INDEX check_results_round ON check_results (org_id, round_id);
-CREATE INDEX check_results_property ON check_results (org_id, property_id, checked_at);
+-- covering: the KPIs of a period read only this index (bench/kpi.py: a year's results statement 133 -> 73 ms)
+CREATE INDEX check_results_property ON check_results (org_id, property_id, checked_at)
+    INCLUDE (checked_by, checkpoint_id, template_version_id, item_key, outcome);
 
 -- 整改单: a finding to put right, by someone, by a deadline, verified by a supervisor from photos.
 CREATE TABLE rectification_orders (

@@ -25,7 +25,7 @@ VISIT_COLUMNS = (
 )
 RESULT_COLUMNS = (
     "id, property_id, round_id, visit_id, checkpoint_id, item_key, result, value_number, value_text, note, "
-    "checked_by, checked_at, outcome"
+    "checked_by, checked_at, outcome, template_version_id"
 )
 
 
@@ -119,6 +119,26 @@ async def insert_missed_visits(
         """INSERT INTO checkpoint_visits (org_id, id, property_id, round_id, checkpoint_id, checked_by, expected_at,
                timing) VALUES ($1, $2, $3, $4, $5, $6, $7, 'missed') ON CONFLICT (org_id, id) DO NOTHING""",
         [(org_id, *row) for row in rows],
+    )
+
+
+async def count_visits(conn: asyncpg.Connection, org_id: str, round_ids: Sequence[str]) -> None:
+    """Recount the rounds' visits by timing into their visits_* columns (what the KPIs read)."""
+    await conn.execute(
+        """UPDATE rounds AS r SET visits_early = c.early, visits_on_time = c.on_time, visits_late = c.late,
+                  visits_missed = c.missed
+             FROM (SELECT ids.id, count(*) FILTER (WHERE v.timing = 'early') AS early,
+                          count(*) FILTER (WHERE v.timing = 'on_time') AS on_time,
+                          count(*) FILTER (WHERE v.timing = 'late') AS late,
+                          count(*) FILTER (WHERE v.timing = 'missed') AS missed
+                     FROM unnest($2::text[]) AS ids (id)
+                     LEFT JOIN checkpoint_visits AS v ON v.org_id = $1 AND v.round_id = ids.id
+                    GROUP BY ids.id) AS c
+            WHERE r.org_id = $1 AND r.id = c.id
+              AND (r.visits_early, r.visits_on_time, r.visits_late, r.visits_missed)
+                  IS DISTINCT FROM (c.early, c.on_time, c.late, c.missed)""",
+        org_id,
+        list(round_ids),
     )
 
 

@@ -1,0 +1,305 @@
+"""Inspection KPIs of a property over a period of local days: rounds completed, checkpoints reached on time,
+items passed, findings put right. The figures are counted in SQL (inspections/repository/kpis.py); this module
+turns a period of local dates into a UTC range, checks who may look, and shapes the answer.
+
+A rate whose denominator is zero is null: "no rounds were due" is not "no rounds were completed".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import msgspec
+
+from core.access import Caller, require_property, require_role, visible_property_ids
+from core.errors import FieldError, Invalid, NotFound
+from core.places import repository as places_sql
+from core.structs import Struct
+from inspections.repository import kpis as sql
+
+DEFAULT_DAYS = 30
+MAX_YEARS = 3
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+# Shapes
+
+
+class KpiPeriod(Struct, frozen=True):
+    """Local dates, both included, in the property's time zone; and the UTC range [start_utc, end_utc) they cover."""
+
+    from_: date = msgspec.field(name="from")
+    to: date
+    timezone: str
+    start_utc: datetime
+    end_utc: datetime
+
+
+class RoundKpis(Struct, frozen=True):
+    """Rounds whose window starts in the period (or, without a window, made in it). Due: completed, missed, or
+    past its window's end; completion_rate = completed / due."""
+
+    planned: int = 0
+    in_progress: int = 0
+    completed: int = 0
+    missed: int = 0
+    due: int = 0
+    completion_rate: float | None = None
+
+
+class VisitKpis(Struct, frozen=True):
+    """Checkpoint visits of the period's rounds by timing; timed = visits with any timing;
+    on_time_rate = on_time / timed."""
+
+    early: int = 0
+    on_time: int = 0
+    late: int = 0
+    missed: int = 0
+    timed: int = 0
+    on_time_rate: float | None = None
+
+
+class ResultKpis(Struct, frozen=True):
+    """Checklist results checked in the period by outcome; judged = passed + failed; pass_rate = passed / judged
+    ('na' and unjudged results are left out)."""
+
+    passed: int = 0
+    failed: int = 0
+    na: int = 0
+    judged: int = 0
+    pass_rate: float | None = None
+
+
+class OrderKpis(Struct, frozen=True):
+    """Rectification orders opened in the period. on_time_closure_rate = verified by their deadline / verified;
+    mean_hours_to_rectify: opened to verified, over the verified; reopen_rate = sent back at least once /
+    submitted."""
+
+    opened: int = 0
+    verified: int = 0
+    open_overdue: int = 0
+    verified_on_time: int = 0
+    on_time_closure_rate: float | None = None
+    mean_hours_to_rectify: float | None = None
+    submitted: int = 0
+    reopened: int = 0
+    reopen_rate: float | None = None
+
+
+class KpiFigures(Struct, frozen=True):
+    rounds: RoundKpis = msgspec.field(default_factory=RoundKpis)
+    visits: VisitKpis = msgspec.field(default_factory=VisitKpis)
+    items: ResultKpis = msgspec.field(default_factory=ResultKpis)
+    rectification: OrderKpis = msgspec.field(default_factory=OrderKpis)
+
+
+class StaffKpis(KpiFigures, frozen=True, kw_only=True):
+    """One person's figures: rounds and their visits by assignee, results by who checked, orders by who answers
+    for them."""
+
+    user_id: str
+    name: str | None
+
+
+class ItemKpis(ResultKpis, frozen=True, kw_only=True):
+    """One checklist item of one template; its labels from the newest version of the template that has it."""
+
+    template_id: str | None
+    item_key: str
+    label_zh: str | None
+    label_en: str | None
+
+
+class LocationKpis(ResultKpis, frozen=True, kw_only=True):
+    """Results at one checkpoint; checkpoint_id null: results recorded at no checkpoint."""
+
+    checkpoint_id: str | None
+    name: str | None
+
+
+class PropertyKpis(Struct, frozen=True):
+    property_id: str
+    period: KpiPeriod
+    totals: KpiFigures
+    by_staff: list[StaffKpis]
+    by_item: list[ItemKpis]
+    by_location: list[LocationKpis]
+
+
+class PropertyKpiTotals(Struct, frozen=True):
+    property_id: str
+    name: str
+    period: KpiPeriod
+    totals: KpiFigures
+
+
+class OrgKpis(Struct, frozen=True):
+    """The totals of each property the caller can see, each over the same local dates in its own time zone."""
+
+    properties: list[PropertyKpiTotals]
+
+
+# The period
+
+
+def _years_later(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def _local_midnight_utc(day: date, zone: ZoneInfo) -> datetime:
+    # fold=0: where midnight happens twice the day starts at the first; where it is skipped, at the jump
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+
+
+def _date(value: date | str | None, parameter: str) -> date | None:
+    if value is None:
+        return None
+    day = None
+    if isinstance(value, date):
+        day = value
+    elif ISO_DAY.fullmatch(value):  # fromisoformat alone would take 20250601 and 2025-W01-1 too
+        with contextlib.suppress(ValueError):
+            day = date.fromisoformat(value)
+    if day is None:
+        raise Invalid(
+            f"{parameter} is not a date", [FieldError(field=parameter, message=f"{value!r} is not YYYY-MM-DD")]
+        )
+    # the UTC range of a day in year 1 or 9999 can fall outside what datetime holds
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise Invalid(
+            f"{parameter} is out of range",
+            [FieldError(field=parameter, message=f"must be in the years {FIRST_YEAR}-{LAST_YEAR}")],
+        )
+    return day
+
+
+def resolve_period(from_: date | str | None, to: date | str | None, timezone: str, now: datetime) -> KpiPeriod:
+    """The local dates asked for (dates, or their YYYY-MM-DD text as a query gives them; default: the 30 local
+    days up to today in `timezone`) as a UTC range. Refuses from after to, and a span over 3 years."""
+    zone = ZoneInfo(timezone)
+    from_, to = _date(from_, "from"), _date(to, "to")
+    if to is None:
+        to = now.astimezone(zone).date()
+    if from_ is None:
+        from_ = to - timedelta(days=DEFAULT_DAYS - 1)
+    if from_ > to:
+        raise Invalid(
+            "the period starts after it ends",
+            [FieldError(field="from", message=f"{from_.isoformat()} is after to ({to.isoformat()})")],
+        )
+    if to >= _years_later(from_, MAX_YEARS):
+        raise Invalid(
+            f"a period spans at most {MAX_YEARS} years",
+            [FieldError(field="to", message=f"must be before {_years_later(from_, MAX_YEARS).isoformat()}")],
+        )
+    return KpiPeriod(
+        from_=from_,
+        to=to,
+        timezone=timezone,
+        start_utc=_local_midnight_utc(from_, zone),
+        end_utc=_local_midnight_utc(to + timedelta(days=1), zone),
+    )
+
+
+# Use cases
+
+F = TypeVar("F", bound=msgspec.Struct)
+
+
+def _take(row: asyncpg.Record | dict[str, Any], kind: type[F], **extra: Any) -> F:
+    """A Struct from the columns of a row it names (rows carry grouping columns besides the figures)."""
+    return msgspec.convert({**{name: row[name] for name in kind.__struct_fields__ if name not in extra}, **extra}, kind)
+
+
+async def property_kpis(
+    conn: asyncpg.Connection,
+    caller: Caller,
+    property_id: str,
+    from_: date | str | None,
+    to: date | str | None,
+    now: datetime,
+) -> PropertyKpis:
+    """A property's KPIs over a period, totals and broken down by person, checklist item and checkpoint.
+    For the property's supervisors and admins."""
+    await require_property(conn, caller, property_id, "supervise")
+    prop = await places_sql.get_property(conn, caller.org_id, property_id)
+    if prop is None:  # deleted since the scope check, in another transaction
+        raise NotFound(f"property {property_id} not found", entity="property", id=property_id)
+    period = resolve_period(from_, to, prop["timezone"], now)
+    span = (caller.org_id, property_id, period.start_utc, period.end_utc)
+    rounds = await sql.round_figures(conn, *span, now)
+    visits = await sql.visit_figures(conn, *span)
+    results = await sql.item_figures(conn, *span)
+    orders = await sql.order_figures(conn, *span, now)
+
+    totals: dict[str, Any] = {}
+    people: dict[str, dict[str, Any]] = {}
+    for family, rows, kind in (
+        ("rounds", rounds, RoundKpis),
+        ("visits", visits, VisitKpis),
+        ("items", results, ResultKpis),
+        ("rectification", orders, OrderKpis),
+    ):
+        for row in rows:
+            if row["kind"] == "total":
+                totals[family] = _take(row, kind)
+            elif row["kind"] == "staff" and row["user_id"] is not None:  # orders nobody answers for: totals only
+                person = people.setdefault(row["user_id"], {"user_id": row["user_id"], "name": row["name"]})
+                person[family] = _take(row, kind)
+    by_staff = sorted((StaffKpis(**p) for p in people.values()), key=lambda s: (s.name or "", s.user_id))
+    by_item = sorted(
+        (_take(r, ItemKpis) for r in results if r["kind"] == "item"), key=lambda i: (i.template_id or "", i.item_key)
+    )
+    by_location = sorted(
+        (_take(r, LocationKpis, name=r["checkpoint_name"]) for r in results if r["kind"] == "location"),
+        key=lambda loc: (loc.checkpoint_id is None, loc.name or "", loc.checkpoint_id or ""),
+    )
+    return PropertyKpis(
+        property_id=property_id,
+        period=period,
+        totals=KpiFigures(**totals),
+        by_staff=by_staff,
+        by_item=by_item,
+        by_location=by_location,
+    )
+
+
+async def org_kpis(
+    conn: asyncpg.Connection, caller: Caller, from_: date | str | None, to: date | str | None, now: datetime
+) -> OrgKpis:
+    """The totals of every property the caller supervises (admins: all of the org's), in one statement."""
+    require_role(caller, "admin", "supervisor")
+    props = await sql.properties_in_scope(conn, caller.org_id, await visible_property_ids(conn, caller))
+    periods = {p["id"]: resolve_period(from_, to, p["timezone"], now) for p in props}
+    rows = await sql.property_totals(
+        conn,
+        caller.org_id,
+        list(periods),
+        [p.start_utc for p in periods.values()],
+        [p.end_utc for p in periods.values()],
+        now,
+    )
+    figures = {
+        r["property_id"]: KpiFigures(
+            rounds=msgspec.convert(r["rounds"], RoundKpis),
+            visits=msgspec.convert(r["visits"], VisitKpis),
+            items=msgspec.convert(r["items"], ResultKpis),
+            rectification=msgspec.convert(r["rectification"], OrderKpis),
+        )
+        for r in rows
+    }
+    return OrgKpis(
+        properties=[
+            PropertyKpiTotals(property_id=p["id"], name=p["name"], period=periods[p["id"]], totals=figures[p["id"]])
+            for p in props
+        ]
+    )

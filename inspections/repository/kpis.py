@@ -1,0 +1,250 @@
+"""SQL for the inspection KPIs: every figure is counted in PostgreSQL (FILTER, GROUPING SETS), one statement per
+KPI family. Every statement is scoped by org_id.
+
+Parameters, the same positions everywhere so the fragments below can name them: $1 org_id, $2 property_id (or
+an array of them), $3 / $4 the period's UTC [start, end) (or arrays, one per property), $5 now (only in the
+statements whose figures depend on it: rounds, orders, and the org's totals).
+
+A rate is numerator / denominator as float8, NULL when the denominator is 0 (nullif). PostgreSQL computes an
+aggregate written twice in one select list once, so a rate repeating its counts costs nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+import asyncpg
+
+
+def _count(condition: str) -> str:
+    return f"count(*) FILTER (WHERE {condition})"
+
+
+def _sum(condition: str) -> str:
+    """Over rows already counted into `n` (a first GROUP BY): the sum of those matching."""
+    return f"coalesce(sum(n) FILTER (WHERE {condition}), 0)::int8"
+
+
+def _figures(counts: dict[str, str], rates: dict[str, tuple[str, str]], total: Callable[[str], str] = _count) -> str:
+    columns = [f"{total(cond)} AS {name}" for name, cond in counts.items()]
+    columns += [
+        f"{total(counts[num])}::float8 / nullif({total(counts[den])}, 0) AS {name}"
+        for name, (num, den) in rates.items()
+    ]
+    return ",\n           ".join(columns)
+
+
+# Rounds (alias r). Due: its outcome is known (completed or missed), or its window has closed.
+ROUND_COUNTS = {
+    "planned": "r.status = 'planned'",
+    "in_progress": "r.status = 'in_progress'",
+    "completed": "r.status = 'completed'",
+    "missed": "r.status = 'missed'",
+    "due": "r.status IN ('completed', 'missed') OR r.window_end < $5",
+}
+ROUND_FIGURES = _figures(ROUND_COUNTS, {"completion_rate": ("completed", "due")})
+
+# Visits and results are many (a year of one property: 175,200 of each), so their statements count in two steps:
+# a plain GROUP BY down to (who, where, what, timing or outcome) -> n, a few hundred rows, then the figures below
+# summed from those. One hash lookup per row instead of several grouping sets times several FILTERed counts
+# (measured by bench/kpi.py over a year: the results statement went from about 7x to about 4x the time of a plain
+# count of its rows).
+
+# Checkpoint visits of the period's rounds, by timing.
+VISIT_COUNTS = {
+    "early": "timing = 'early'",
+    "on_time": "timing = 'on_time'",
+    "late": "timing = 'late'",
+    "missed": "timing = 'missed'",
+    "timed": "timing IS NOT NULL",
+}
+VISIT_FIGURES = _figures(VISIT_COUNTS, {"on_time_rate": ("on_time", "timed")}, _sum)
+
+# Checklist results by outcome; 'na' and unjudged (NULL) outcomes are outside the pass rate.
+ITEM_COUNTS = {
+    "passed": "outcome = 'pass'",
+    "failed": "outcome = 'fail'",
+    "na": "outcome = 'na'",
+    "judged": "outcome IN ('pass', 'fail')",
+}
+ITEM_FIGURES = _figures(ITEM_COUNTS, {"pass_rate": ("passed", "judged")}, _sum)
+
+# Rectification orders (alias o) opened in the period.
+ORDER_COUNTS = {
+    "opened": "true",
+    "verified": "o.status = 'verified'",
+    "open_overdue": "o.status <> 'verified' AND o.due_at < $5",
+    "verified_on_time": "o.status = 'verified' AND o.verified_at <= o.due_at",
+    "submitted": "o.submitted_at IS NOT NULL",
+    "reopened": "o.rejections > 0",
+}
+ORDER_FIGURES = _figures(
+    ORDER_COUNTS, {"on_time_closure_rate": ("verified_on_time", "verified"), "reopen_rate": ("reopened", "submitted")}
+) + (
+    ",\n           (avg(extract(epoch FROM o.verified_at - o.created_at)) FILTER (WHERE o.status = 'verified')"
+    " / 3600)::float8 AS mean_hours_to_rectify"
+)
+
+
+def _rounds_in_period(property_id: str, start: str, end: str) -> str:
+    """A round is in the period by its window's start, or when it has no window, by when it was made. Spelled as
+    an OR (not coalesce) so both halves can use rounds_property_window (org_id, property_id, window_start)."""
+    return f"""r.org_id = $1 AND r.property_id = {property_id}
+       AND (r.window_start >= {start} AND r.window_start < {end}
+            OR r.window_start IS NULL AND r.created_at >= {start} AND r.created_at < {end})"""
+
+
+def _visits_of_rounds(property_id: str, start: str, end: str) -> str:
+    """(r.assignee_id, t.timing, t.n): a round's visits by timing, from the counts the server keeps on the round
+    (inspections.push_rules recounts them whenever a round's visits change), not from the visits themselves."""
+    return f"""rounds r
+     CROSS JOIN LATERAL (VALUES ('early', r.visits_early), ('on_time', r.visits_on_time), ('late', r.visits_late),
+                                ('missed', r.visits_missed)) AS t (timing, n)
+     WHERE {_rounds_in_period(property_id, start, end)}"""
+
+
+def _results_in_period(property_id: str, start: str, end: str) -> str:
+    return f"c.org_id = $1 AND c.property_id = {property_id} AND c.checked_at >= {start} AND c.checked_at < {end}"
+
+
+def _orders_in_period(property_id: str, start: str, end: str) -> str:
+    return f"o.org_id = $1 AND o.property_id = {property_id} AND o.created_at >= {start} AND o.created_at < {end}"
+
+
+ONE = ("$2", "$3", "$4")
+
+# Each statement answers the property's totals (kind 'total') and one row per person (kind 'staff', with the
+# person's name).
+ROUNDS_SQL = f"""
+WITH f AS (
+    SELECT CASE WHEN GROUPING(r.assignee_id) = 1 THEN 'total' ELSE 'staff' END AS kind, r.assignee_id AS user_id,
+           {ROUND_FIGURES}
+      FROM rounds r
+     WHERE {_rounds_in_period(*ONE)}
+     GROUP BY GROUPING SETS ((), (r.assignee_id))
+)
+SELECT f.*, u.name FROM f LEFT JOIN users u ON u.org_id = $1 AND u.id = f.user_id"""
+
+VISITS_SQL = f"""
+WITH counted AS (
+    SELECT r.assignee_id, t.timing, sum(t.n) AS n
+      FROM {_visits_of_rounds(*ONE)}
+     GROUP BY r.assignee_id, t.timing
+), f AS (
+    SELECT CASE WHEN GROUPING(assignee_id) = 1 THEN 'total' ELSE 'staff' END AS kind, assignee_id AS user_id,
+           {VISIT_FIGURES}
+      FROM counted
+     GROUP BY GROUPING SETS ((), (assignee_id))
+)
+SELECT f.*, u.name FROM f LEFT JOIN users u ON u.org_id = $1 AND u.id = f.user_id"""
+
+# Results: totals, by person, by template item and by checkpoint, from one pass over the period's rows. An item's
+# label is the one in the newest version of its template that has the item (a relabelled item shows its new label).
+RESULTS_SQL = f"""
+WITH counted AS (
+    -- an index-only scan of check_results_property: results carry their round's template version
+    SELECT c.checked_by, c.checkpoint_id, c.template_version_id, c.item_key, c.outcome, count(*) AS n
+      FROM check_results c
+     WHERE {_results_in_period(*ONE)}
+     GROUP BY c.checked_by, c.checkpoint_id, c.template_version_id, c.item_key, c.outcome
+), f AS (
+    SELECT CASE WHEN GROUPING(g.checked_by) = 0 THEN 'staff'
+                WHEN GROUPING(g.item_key) = 0 THEN 'item'
+                WHEN GROUPING(g.checkpoint_id) = 0 THEN 'location'
+                ELSE 'total' END AS kind,
+           g.checked_by AS user_id, tv.template_id, g.item_key, g.checkpoint_id,
+           {ITEM_FIGURES}
+      FROM counted g
+      LEFT JOIN template_versions tv ON tv.org_id = $1 AND tv.id = g.template_version_id
+     GROUP BY GROUPING SETS ((), (g.checked_by), (tv.template_id, g.item_key), (g.checkpoint_id))
+)
+SELECT f.*, u.name, cp.name AS checkpoint_name, label.label_zh, label.label_en
+  FROM f
+  LEFT JOIN users u ON f.kind = 'staff' AND u.org_id = $1 AND u.id = f.user_id
+  LEFT JOIN checkpoints cp ON f.kind = 'location' AND cp.org_id = $1 AND cp.id = f.checkpoint_id
+  LEFT JOIN LATERAL (
+      SELECT item ->> 'label_zh' AS label_zh, item ->> 'label_en' AS label_en
+        FROM template_versions tv, jsonb_array_elements(tv.items) AS item
+       WHERE f.kind = 'item' AND tv.org_id = $1 AND tv.template_id = f.template_id AND item ->> 'key' = f.item_key
+       ORDER BY tv.version DESC
+       LIMIT 1
+  ) label ON true"""
+
+ORDERS_SQL = f"""
+WITH f AS (
+    SELECT CASE WHEN GROUPING(o.responsible_id) = 1 THEN 'total' ELSE 'staff' END AS kind, o.responsible_id AS user_id,
+           {ORDER_FIGURES}
+      FROM rectification_orders o
+     WHERE {_orders_in_period(*ONE)}
+     GROUP BY GROUPING SETS ((), (o.responsible_id))
+)
+SELECT f.*, u.name FROM f LEFT JOIN users u ON u.org_id = $1 AND u.id = f.user_id"""
+
+# The org's view: each property's totals over its own UTC range (its own time zone), in one statement. Each family
+# is an aggregate without GROUP BY, so a property with nothing in its period still answers zeros.
+EACH = ("p.property_id", "p.start_at", "p.end_at")
+TOTALS_SQL = f"""
+SELECT p.property_id,
+       (SELECT to_jsonb(x) FROM (SELECT {ROUND_FIGURES} FROM rounds r WHERE {_rounds_in_period(*EACH)}) x) AS rounds,
+       (SELECT to_jsonb(x) FROM (
+           SELECT {VISIT_FIGURES}
+             FROM (SELECT t.timing, sum(t.n) AS n FROM {_visits_of_rounds(*EACH)} GROUP BY t.timing) g) x
+       ) AS visits,
+       (SELECT to_jsonb(x) FROM (
+           SELECT {ITEM_FIGURES}
+             FROM (SELECT c.outcome, count(*) AS n FROM check_results c WHERE {_results_in_period(*EACH)}
+                    GROUP BY c.outcome) g) x
+       ) AS items,
+       (SELECT to_jsonb(x) FROM (SELECT {ORDER_FIGURES} FROM rectification_orders o WHERE {_orders_in_period(*EACH)}) x)
+           AS rectification
+  FROM unnest($2::text[], $3::timestamptz[], $4::timestamptz[]) AS p (property_id, start_at, end_at)
+ ORDER BY p.property_id"""
+
+
+async def round_figures(
+    conn: asyncpg.Connection, org_id: str, property_id: str, start: datetime, end: datetime, now: datetime
+) -> list[asyncpg.Record]:
+    return await conn.fetch(ROUNDS_SQL, org_id, property_id, start, end, now)
+
+
+async def visit_figures(
+    conn: asyncpg.Connection, org_id: str, property_id: str, start: datetime, end: datetime
+) -> list[asyncpg.Record]:
+    return await conn.fetch(VISITS_SQL, org_id, property_id, start, end)
+
+
+async def item_figures(
+    conn: asyncpg.Connection, org_id: str, property_id: str, start: datetime, end: datetime
+) -> list[asyncpg.Record]:
+    """Rows of kind 'total', 'staff', 'item' (with its newest label) and 'location' (with its checkpoint's name)."""
+    return await conn.fetch(RESULTS_SQL, org_id, property_id, start, end)
+
+
+async def order_figures(
+    conn: asyncpg.Connection, org_id: str, property_id: str, start: datetime, end: datetime, now: datetime
+) -> list[asyncpg.Record]:
+    return await conn.fetch(ORDERS_SQL, org_id, property_id, start, end, now)
+
+
+async def property_totals(
+    conn: asyncpg.Connection,
+    org_id: str,
+    property_ids: list[str],
+    starts: list[datetime],
+    ends: list[datetime],
+    now: datetime,
+) -> list[asyncpg.Record]:
+    """Per property: property_id and the four families' totals as jsonb objects (rounds, visits, items,
+    rectification)."""
+    return await conn.fetch(TOTALS_SQL, org_id, property_ids, starts, ends, now)
+
+
+async def properties_in_scope(conn: asyncpg.Connection, org_id: str, ids: list[str] | None) -> list[asyncpg.Record]:
+    """id, name and time zone of the org's properties (`ids` None: all of them)."""
+    return await conn.fetch(
+        """SELECT id, name, timezone FROM properties
+            WHERE org_id = $1 AND ($2::text[] IS NULL OR id = ANY($2)) ORDER BY name, id""",
+        org_id,
+        ids,
+    )
