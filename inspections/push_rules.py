@@ -108,21 +108,23 @@ class Settlement:
             start, end = window_for(plan, found.started_at or self.now)
             changes: dict[str, Any] = {"window_start": start, "window_end": end, "created_by": self.caller.user_id}
             changes["plan"] = None if plan is None else msgspec.to_builtins(plan)
-            await self._update_round(found, changes | self._progress(found))
+            await self._update_round(found, changes | self._progress(found, moved=True))
         for round_id, before in w.updated.items():
             found = self.rounds[round_id]
             was = before["status"]
             if was != found.status:
                 self._check_step(found, was)
-            await self._update_round(found, self._progress(found))
+            await self._update_round(found, self._progress(found, moved=was != found.status))
 
-    def _progress(self, found: Round) -> dict[str, Any]:
-        """Times a round that started or finished must have (a device that did not say gets the server's)."""
+    def _progress(self, found: Round, *, moved: bool) -> dict[str, Any]:
+        """Times a round that started or finished must have (a device that did not say gets the server's). A
+        round that `moved` to completed in this push is checked for completeness once all of it is written."""
         changes: dict[str, Any] = {}
         if found.status in ("in_progress", "completed") and found.started_at is None:
             changes["started_at"] = self.now
         if found.status == "completed":
-            self.completed.add(found.id)
+            if moved:
+                self.completed.add(found.id)
             if found.completed_at is None:
                 changes["completed_at"] = self.now
         return changes
