@@ -162,6 +162,13 @@ async def create_order(
             "the responsible person must work on this property",
             errors=[FieldError(field="responsible_id", message="not assigned to this property")],
         )
+    if data.checkpoint_id is not None:
+        checkpoint = await setup.checkpoint(conn, caller.org_id, data.checkpoint_id)
+        if checkpoint is None or checkpoint["property_id"] != property_id:
+            raise Invalid(
+                "no such checkpoint on this property",
+                errors=[FieldError(field="checkpoint_id", message="not a checkpoint of this property")],
+            )
     if data.due_at is not None and data.due_at <= now:
         raise Invalid("a deadline must be in the future", errors=[FieldError(field="due_at", message="in the past")])
     order_id = new_id()

@@ -172,6 +172,12 @@ async def test_only_another_supervisor_verifies_and_never_the_one_who_did_the_wo
         201,
     )
     assert order["due_at"] and order["status"] == "open"
+    elsewhere = await api.post(
+        f"/properties/{org.property_id}/orders",
+        headers=supervisor,
+        json={"description": "x", "category": "safety", "checkpoint_id": "not-here"},
+    )
+    assert elsewhere.status_code == 422 and elsewhere.json()["errors"][0]["field"] == "checkpoint_id"
     order_id = order["id"]
 
     skipped = await api.post(f"/orders/{order_id}/submit", headers=supervisor)
