@@ -1,0 +1,62 @@
+"""Schedules and their occurrences. These are also the shapes the API returns."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import msgspec
+from msgspec import Meta
+
+from core.structs import Id, Struct
+
+Kind = Literal["inspection_round", "survey_campaign", "owner_meeting", "custom"]
+OccurrenceStatus = Literal["created", "missed"]
+
+# kind -> (rule, duration in minutes) when the admin gives none: a campaign every six months open for two
+# weeks, an owner meeting every quarter lasting two hours
+KIND_DEFAULTS: dict[str, tuple[str, int]] = {
+    "survey_campaign": ("FREQ=MONTHLY;INTERVAL=6", 14 * 24 * 60),
+    "owner_meeting": ("FREQ=MONTHLY;INTERVAL=3", 120),
+}
+
+Assignees = Annotated[list[Id], Meta(min_length=1, max_length=50)]
+
+
+class RoundPayload(Struct):
+    """What each occurrence of an inspection_round schedule makes: a round of this checklist (and route) for
+    each assignee."""
+
+    template_id: Id
+    assignee_ids: Assignees
+    route_id: Id | None = None
+
+
+class Schedule(Struct):
+    org_id: str
+    id: str
+    property_id: str
+    kind: Kind
+    name: str
+    rrule: str
+    dtstart_local: datetime  # naive: wall time in `timezone`
+    timezone: str  # the property's, read with the schedule
+    duration_minutes: int
+    payload: dict[str, Any]  # a RoundPayload for inspection_round, else {}
+    paused: bool
+    created_by: str | None
+    created_at: datetime
+    updated_at: datetime
+    materialised_until: datetime | None
+
+    @property
+    def round_payload(self) -> RoundPayload | None:
+        if self.kind != "inspection_round":
+            return None
+        return msgspec.convert(self.payload, RoundPayload)
+
+
+class Occurrence(Struct):
+    starts_at: datetime
+    ends_at: datetime
+    local_start: str  # ISO 8601 with the offset, in the property's time zone

@@ -1,0 +1,212 @@
+"""Use cases for schedules. Admins create, pause and resume them; supervisors of the property read them. Each
+runs inside the caller's transaction.
+
+The functions at the end (due_schedules … mark_materialised) serve the worker that materialises occurrences:
+no caller, no access checks, any org."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, timedelta
+
+import asyncpg
+import msgspec
+
+from core.access import Caller, require_property
+from core.audit.service import record_change
+from core.errors import FieldError, Invalid, NotFound
+from core.ids import new_id
+from core.places import repository as places_sql
+from core.schedules import repository as sql
+from core.schedules import rules
+from core.schedules.models import KIND_DEFAULTS, Occurrence, OccurrenceStatus, RoundPayload, Schedule
+from core.schedules.schemas import ScheduleCreate
+from core.structs import Page, page_of
+
+# Checks what a round payload names (template, route, assignees) against the property: (conn, org id,
+# property id, payload), raising Invalid. It lives with the inspections, which the kernel does not import.
+PayloadCheck = Callable[[asyncpg.Connection, str, str, RoundPayload], Awaitable[None]]
+
+
+def schedule_of(row: asyncpg.Record) -> Schedule:
+    return msgspec.convert(dict(row), Schedule)
+
+
+def _missing(schedule_id: str) -> NotFound:
+    return NotFound(f"schedule {schedule_id} not found", entity="schedule", id=schedule_id)
+
+
+async def _timezone(conn: asyncpg.Connection, org_id: str, property_id: str) -> str:
+    row = await places_sql.get_property(conn, org_id, property_id)
+    assert row is not None, "the property was checked by require_property"
+    timezone: str = row["timezone"]
+    return timezone
+
+
+async def create_schedule(
+    conn: asyncpg.Connection,
+    caller: Caller,
+    property_id: str,
+    data: ScheduleCreate,
+    *,
+    check_payload: PayloadCheck | None = None,
+) -> Schedule:
+    """A schedule of the property. Without a rule or duration, survey campaigns and owner meetings take their
+    kind's defaults; `check_payload` checks an inspection_round's payload once the rest is valid."""
+    await require_property(conn, caller, property_id, "admin")
+    default_rule, default_minutes = KIND_DEFAULTS.get(data.kind, (None, None))
+    rrule = data.rrule or default_rule
+    minutes = data.duration_minutes or default_minutes
+    errors: list[FieldError] = []
+    if rrule is None:
+        errors.append(FieldError(field="rrule", message=f"a {data.kind} schedule needs a recurrence rule"))
+    else:
+        timezone = await _timezone(conn, caller.org_id, property_id)
+        try:
+            # a rule with no occurrence scans to the year 9999 once before it is refused: off the event loop
+            rrule = await asyncio.to_thread(rules.check, rrule, data.dtstart_local, timezone)
+        except Invalid as exc:
+            errors += exc.errors
+    if minutes is None:
+        errors.append(FieldError(field="duration_minutes", message=f"a {data.kind} schedule needs a duration"))
+    if data.kind == "inspection_round" and data.payload is None:
+        errors.append(FieldError(field="payload", message="give template_id and assignee_ids (route_id optional)"))
+    if data.kind != "inspection_round" and data.payload is not None:
+        errors.append(FieldError(field="payload", message="only inspection_round schedules take a payload"))
+    if errors:
+        raise Invalid("the schedule is not valid", errors)
+    assert rrule is not None and minutes is not None
+    if data.payload is not None and check_payload is not None:
+        await check_payload(conn, caller.org_id, property_id, data.payload)
+    schedule_id = new_id()
+    await sql.insert_schedule(
+        conn,
+        caller.org_id,
+        schedule_id,
+        property_id,
+        data.kind,
+        data.name,
+        rrule,
+        data.dtstart_local,
+        minutes,
+        {} if data.payload is None else msgspec.to_builtins(data.payload),
+        caller.user_id,
+    )
+    schedule = await get_schedule(conn, caller, schedule_id)
+    await record_change(conn, caller, "create", "schedule", schedule_id, after=schedule)
+    return schedule
+
+
+async def get_schedule(conn: asyncpg.Connection, caller: Caller, schedule_id: str) -> Schedule:
+    row = await sql.get_schedule(conn, caller.org_id, schedule_id)
+    if row is None:
+        raise _missing(schedule_id)
+    try:
+        await require_property(conn, caller, row["property_id"], "supervise")
+    except NotFound:
+        raise _missing(schedule_id) from None
+    return schedule_of(row)
+
+
+async def list_schedules(
+    conn: asyncpg.Connection, caller: Caller, property_id: str, cursor: str | None, limit: int
+) -> Page[Schedule]:
+    await require_property(conn, caller, property_id, "supervise")
+    rows = await sql.list_schedules(conn, caller.org_id, property_id, cursor, limit + 1)
+    return page_of([schedule_of(r) for r in rows], limit)
+
+
+async def pause(conn: asyncpg.Connection, caller: Caller, schedule_id: str) -> Schedule:
+    """Stop making occurrences; pausing a paused schedule changes nothing."""
+    before = await get_schedule(conn, caller, schedule_id)
+    await require_property(conn, caller, before.property_id, "admin")
+    if before.paused:
+        return before
+    await sql.update_schedule(conn, caller.org_id, schedule_id, {"paused": True})
+    after = await get_schedule(conn, caller, schedule_id)
+    await record_change(conn, caller, "pause", "schedule", schedule_id, before=before, after=after)
+    return after
+
+
+async def resume(conn: asyncpg.Connection, caller: Caller, schedule_id: str, now: datetime) -> Schedule:
+    """Make occurrences again from `now` on: those that fell in the pause are skipped, not made late."""
+    before = await get_schedule(conn, caller, schedule_id)
+    await require_property(conn, caller, before.property_id, "admin")
+    if not before.paused:
+        return before
+    await sql.update_schedule(conn, caller.org_id, schedule_id, {"paused": False})
+    await sql.advance_materialised(conn, caller.org_id, schedule_id, now)
+    after = await get_schedule(conn, caller, schedule_id)
+    await record_change(conn, caller, "resume", "schedule", schedule_id, before=before, after=after)
+    return after
+
+
+def occurrence_of(schedule: Schedule, starts_at: datetime) -> Occurrence:
+    zone = rules.zone_of(schedule.timezone)
+    return Occurrence(
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=schedule.duration_minutes),
+        local_start=starts_at.astimezone(zone).isoformat(),
+    )
+
+
+async def preview(
+    conn: asyncpg.Connection, caller: Caller, schedule_id: str, count: int, now: datetime
+) -> list[Occurrence]:
+    """The next `count` occurrences starting at or after `now` (a paused schedule shows what resuming gives)."""
+    schedule = await get_schedule(conn, caller, schedule_id)
+    starts = rules.upcoming(schedule.rrule, schedule.dtstart_local, schedule.timezone, now, count)
+    return [occurrence_of(schedule, at) for at in starts]
+
+
+# For the worker: no caller, no access checks, any org.
+
+
+async def due_schedules(
+    conn: asyncpg.Connection, now: datetime, *, horizon: timedelta = timedelta(0)
+) -> list[Schedule]:
+    """Active (not paused) schedules of every org not yet materialised up to now + horizon, the furthest behind
+    (never materialised) first."""
+    return [schedule_of(r) for r in await sql.due_schedules(conn, now + horizon)]
+
+
+async def record_occurrence(
+    conn: asyncpg.Connection,
+    org_id: str,
+    schedule_id: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    status: OccurrenceStatus,
+) -> bool:
+    """Claim one occurrence: True when this call recorded it (so make its round, campaign or meeting now),
+    False when it was recorded before (another worker or an earlier run did it)."""
+    return await sql.insert_occurrence(conn, org_id, schedule_id, starts_at, ends_at, status)
+
+
+async def mark_materialised(conn: asyncpg.Connection, org_id: str, schedule_id: str, until: datetime) -> None:
+    """Occurrences before `until` are done; materialised_until only moves forward."""
+    await sql.advance_materialised(conn, org_id, schedule_id, until)
+
+
+async def record_occurrences(
+    conn: asyncpg.Connection, org_id: str, schedule_id: str, occurrences: Sequence[tuple[datetime, datetime, bool]]
+) -> set[datetime]:
+    """Claim many occurrences ((start, end, missed) each) at once; returns the starts this call recorded (make
+    those now; the others were recorded before, by another worker or an earlier run)."""
+    if not occurrences:
+        return set()
+    return await sql.insert_occurrences(
+        conn,
+        org_id,
+        schedule_id,
+        [start for start, _, _ in occurrences],
+        [end for _, end, _ in occurrences],
+        ["missed" if missed else "created" for _, _, missed in occurrences],
+    )
+
+
+async def backlog(conn: asyncpg.Connection, now: datetime) -> dict[str, int]:
+    """For `fieldwork jobs`: schedules active, and behind (their horizon already passed: no worker ticking)."""
+    row = await sql.backlog(conn, now)
+    return {"active": int(row["active"]), "behind": int(row["behind"])}
