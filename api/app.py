@@ -27,8 +27,10 @@ from api.routes.inspection_setup import (
 )
 from api.routes.inspections import OrderController, PropertyWorkController, RoundController
 from api.routes.kpis import org_kpis, property_kpis
+from api.routes.notifications import InboxController, WebhookController
 from api.routes.people import OwnerController, StaffController, UserController
 from api.routes.places import BuildingController, PropertyController, UnitController
+from api.routes.schedules import PropertyScheduleController, ScheduleController
 from api.routes.sync import pull, push, sync_schema
 from api.state import Services
 from core.clock import Clock, SystemClock
@@ -59,6 +61,10 @@ ROUTES = [
     OrderController,
     property_kpis,
     org_kpis,
+    WebhookController,
+    InboxController,
+    PropertyScheduleController,
+    ScheduleController,
 ]
 
 # multipart framing around an import file: boundaries and part headers

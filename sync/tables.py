@@ -12,7 +12,7 @@ import msgspec
 
 # The client schema version of this declaration. Raise it when a table or column is added, and give the
 # new table or column `since=<the new version>`.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 Kind = Literal["text", "int", "float", "bool", "time", "json"]
 Role = Literal["admin", "supervisor", "staff", "owner"]
@@ -369,6 +369,32 @@ RECTIFICATION_ORDERS = Table(
     since=2,
 )
 
+# A person's in-app notifications (core.notifications delivers them). Each user sees only their own; the
+# phone may only mark one read.
+_EVERYONE = ("admin", "supervisor", "staff", "owner")
+
+INBOX = Table(
+    name="inbox",
+    columns=(
+        Column(name="user_id", required=True, writable=False),
+        Column(name="notification_id", required=True, writable=False),
+        Column(name="kind", required=True, writable=False),
+        Column(name="title_zh", required=True, writable=False),
+        Column(name="title_en", required=True, writable=False),
+        Column(name="body_zh", writable=False),
+        Column(name="body_en", writable=False),
+        Column(name="property_id", writable=False),
+        Column(name="record_table", writable=False),
+        Column(name="record_id", writable=False),
+        Column(name="created_at", kind="time", required=True, writable=False),
+        Column(name="read_at", kind="time"),
+    ),
+    read={role: Visible("user_id", "self") for role in _EVERYONE},
+    write={role: ("update_own",) for role in _EVERYONE},
+    owner_column="user_id",
+    since=3,
+)
+
 TABLES: tuple[Table, ...] = (
     PROPERTIES,
     BUILDINGS,
@@ -381,6 +407,7 @@ TABLES: tuple[Table, ...] = (
     CHECKPOINT_VISITS,
     CHECK_RESULTS,
     RECTIFICATION_ORDERS,
+    INBOX,
     PHOTOS,
 )
 BY_NAME: dict[str, Table] = {table.name: table for table in TABLES}

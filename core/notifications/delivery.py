@@ -1,0 +1,150 @@
+"""Delivering the outbox: one delivery per short transaction, taken FOR UPDATE SKIP LOCKED.
+
+The row stays locked while it is delivered and is marked in the same transaction, so several workers share
+the backlog without sending anything twice, and a worker killed mid-delivery loses nothing: its connection
+dies, PostgreSQL rolls its transaction back and the row is due again for the next worker. Only the one
+delivery it had in flight can arrive twice; inbox rows have stable ids and webhook receivers dedupe on
+X-Fieldwork-Delivery, so it is acted on once.
+
+Failed attempts are retried with exponential back-off and jitter; after `max_attempts` the delivery is dead,
+its last error kept.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Literal
+
+import asyncpg
+import httpx
+import msgspec
+
+from core.clock import Clock
+from core.db import transaction
+from core.notifications import repository as sql
+from core.notifications import webhooks
+from core.notifications.models import WebhookPayload
+from core.notifications.service import inbox_id
+
+log = logging.getLogger("fieldwork.notifications")
+
+Outcome = Literal["delivered", "failed", "dead"]
+MAX_DELAY = timedelta(hours=6)
+
+
+class Policy(msgspec.Struct, frozen=True, kw_only=True):
+    max_attempts: int = 8
+    backoff_seconds: int = 30
+
+
+class Counts(msgspec.Struct, kw_only=True):
+    delivered: int = 0
+    failed: int = 0
+    dead: int = 0
+
+
+class Failure(msgspec.Struct, frozen=True):
+    error: str
+    final: bool = False  # no point trying again (the webhook is gone, the user does not exist)
+
+
+def retry_delay(attempts: int, base_seconds: int, rand: Callable[[], float] = random.random) -> timedelta:
+    """The wait after the `attempts`-th failure: base × 2^(attempts-1), at most MAX_DELAY, times a jitter in
+    [0.5, 1) so that deliveries which failed together (a receiver down) do not all come back at once."""
+    seconds = min(base_seconds * 2 ** min(attempts - 1, 32), MAX_DELAY.total_seconds())
+    return timedelta(seconds=seconds * (0.5 + rand() / 2))
+
+
+async def deliver_due(
+    pool: asyncpg.Pool,
+    *,
+    clock: Clock,
+    policy: Policy,
+    client: httpx.AsyncClient,
+    limit: int = 500,
+    budget_seconds: float = 60.0,
+) -> Counts:
+    """Deliver due deliveries one at a time until none is due, `limit` were tried or the time budget is spent
+    (the next run goes on)."""
+    counts = Counts()
+    stop = time.monotonic() + budget_seconds
+    for _ in range(limit):
+        async with transaction(pool) as conn:
+            outcome = await deliver_one(conn, clock.now(), policy, client)
+        if outcome is None:
+            break
+        setattr(counts, outcome, getattr(counts, outcome) + 1)
+        if time.monotonic() > stop:
+            break
+    return counts
+
+
+async def deliver_one(
+    conn: asyncpg.Connection, now: datetime, policy: Policy, client: httpx.AsyncClient
+) -> Outcome | None:
+    """Take the earliest due delivery, try it and record the outcome (in the caller's transaction); None when
+    nothing is due."""
+    row = await sql.claim_due(conn, now)
+    if row is None:
+        return None
+    org_id, notification_id, channel = row["org_id"], row["notification_id"], row["channel"]
+    kind, _, target = channel.partition(":")
+    if kind == "inbox":
+        failure = await _to_inbox(conn, org_id, notification_id, target)
+    else:
+        failure = await _to_webhook(conn, row, target, now, client)
+    if failure is None:
+        await sql.mark_delivered(conn, org_id, notification_id, channel, now)
+        return "delivered"
+    attempts = row["attempts"] + 1
+    dead = failure.final or attempts >= policy.max_attempts
+    next_at = None if dead else now + retry_delay(attempts, policy.backoff_seconds)
+    await sql.mark_failed(conn, org_id, notification_id, channel, error=failure.error, next_attempt_at=next_at)
+    log.log(
+        logging.WARNING if dead else logging.INFO,
+        "notification %s to %s: attempt %d failed (%s); %s",
+        notification_id,
+        channel,
+        attempts,
+        failure.error,
+        "giving up" if dead else f"next try at {next_at:%Y-%m-%d %H:%M:%S}",
+    )
+    return "dead" if dead else "failed"
+
+
+async def _to_inbox(conn: asyncpg.Connection, org_id: str, notification_id: str, user_id: str) -> Failure | None:
+    try:
+        async with conn.transaction():  # a savepoint: a failure here leaves the attempt's record writable
+            await sql.insert_inbox(conn, org_id, inbox_id(notification_id, user_id), user_id, notification_id)
+    except asyncpg.ForeignKeyViolationError:
+        return Failure(f"no user {user_id} in this org", final=True)
+    except asyncpg.PostgresError as exc:
+        return Failure(f"{type(exc).__name__}: {exc}")
+    return None
+
+
+async def _to_webhook(
+    conn: asyncpg.Connection, row: asyncpg.Record, webhook_id: str, now: datetime, client: httpx.AsyncClient
+) -> Failure | None:
+    target = await sql.webhook_target(conn, row["org_id"], webhook_id)
+    if target is None or not target["active"]:
+        return Failure("the webhook was deleted" if target is None else "the webhook is paused", final=True)
+    payload = WebhookPayload(
+        id=row["notification_id"],
+        kind=row["kind"],
+        created_at=row["created_at"],
+        property_id=row["property_id"],
+        record_table=row["record_table"],
+        record_id=row["record_id"],
+        title_zh=row["title_zh"],
+        title_en=row["title_en"],
+        body_zh=row["body_zh"],
+        body_en=row["body_en"],
+        data=row["data"],
+    )
+    error = await webhooks.post(client, target["url"], target["secret"], payload, now)
+    return None if error is None else Failure(error)
