@@ -220,24 +220,46 @@ def cmd_create_org(settings: Settings, name: str, admin_email: str, admin_passwo
 
 
 def cmd_jobs(settings: Settings) -> int:
-    from redis.asyncio import Redis
-
+    """What the background half is doing: the queue, the cron jobs, recent failures, the outbox, the schedules."""
+    from core.db import connect
     from core.heartbeat import heartbeat_age
-    from workers.settings import queue_name
+    from core.notifications.service import backlog as outbox_backlog
+    from core.schedules.service import backlog as schedule_backlog
+    from workers.settings import CRON_JOBS, connect_queue, queue_name
 
-    async def run(url: str) -> None:
-        redis = Redis.from_url(url)
+    async def run(s: Settings) -> None:
+        assert s.database_url
+        queue = await connect_queue(s)
         try:
-            queued = await redis.zcard(queue_name(settings))
-            age = await heartbeat_age(redis, settings.namespace)
-            beat = f"{age:.0f}s ago" if age is not None else "none recently (is a worker running?)"
-            print(f"queue {queue_name(settings)}: {queued} job(s) waiting or scheduled\nworker heartbeat: {beat}")
+            queued = await queue.queued_jobs(queue_name=queue_name(s))
+            results = [r for r in await queue.all_job_results() if r.queue_name == queue_name(s)]
+            age = await heartbeat_age(queue, s.namespace)
         finally:
-            await redis.aclose()
+            await queue.aclose()
+        conn = await connect(s.database_url)
+        try:
+            now = datetime.now(UTC)
+            outbox, schedules = await outbox_backlog(conn, now), await schedule_backlog(conn, now)
+        finally:
+            await conn.close()
+        beat = f"{age:.0f}s ago" if age is not None else "none recently (is a worker running?)"
+        print(f"queue {queue_name(s)}: {len(queued)} job(s) waiting or scheduled")
+        for job in queued[:10]:
+            print(f"  {job.function} (try {job.job_try or 1}) due {job.score}")
+        print(f"worker heartbeat: {beat}")
+        print("cron jobs: " + ", ".join(job.name.removeprefix("cron:") for job in CRON_JOBS))
+        failed = [r for r in results if not r.success]
+        print(f"kept results: {len(results)} ({len(failed)} failed)")
+        for r in sorted(failed, key=lambda r: r.finish_time, reverse=True)[:10]:
+            print(f"  FAILED {r.function} at {r.finish_time:%Y-%m-%d %H:%M:%S}: {r.result!r:.200}")
+        print(
+            f"notification outbox: {outbox['pending']} pending (oldest {outbox['oldest_pending_s']}s), "
+            f"{outbox['dead']} dead"
+        )
+        print(f"schedules: {schedules['active']} active, {schedules['behind']} behind")
 
     with resolved(settings) as s:
-        assert s.redis_url
-        asyncio.run(run(s.redis_url))
+        asyncio.run(run(s))
     return 0
 
 

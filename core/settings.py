@@ -38,6 +38,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     log_level: Annotated[str, Meta(pattern="^(DEBUG|INFO|WARNING|ERROR)$")] = "INFO"
     db_pool_size: Annotated[int, Meta(ge=1, le=200)] = 10
     sync_retention_days: Annotated[int, Meta(ge=1, le=3650)] = 90
+    webhook_max_attempts: Annotated[int, Meta(ge=1, le=100)] = 8
+    webhook_backoff_seconds: Seconds = 30
+    webhook_timeout_seconds: Annotated[int, Meta(ge=1, le=300)] = 10
+    schedule_horizon_days: Annotated[int, Meta(ge=1, le=365)] = 14
+    reminders: Annotated[str, Meta(pattern=r"^[0-9]{1,4}(,[0-9]{1,4})*$")] = "24,2"
+    escalate_supervisors_hours: Annotated[int, Meta(ge=0, le=24 * 90)] = 4
+    escalate_admins_hours: Annotated[int, Meta(ge=0, le=24 * 90)] = 24
+
+    @property
+    def reminder_hours(self) -> tuple[int, ...]:
+        return tuple(int(h) for h in self.reminders.split(","))
 
     @property
     def home_path(self) -> Path:
@@ -66,6 +77,31 @@ ENV: dict[str, tuple[str, str]] = {
     "sync_retention_days": (
         "FIELDWORK_SYNC_RETENTION_DAYS",
         "days deletions are kept for offline devices, 1-3650 (default 90); older devices re-sync fully",
+    ),
+    "webhook_max_attempts": (
+        "FIELDWORK_WEBHOOK_MAX_ATTEMPTS",
+        "tries of one notification (webhook or inbox) before it is marked dead, 1-100 (default 8)",
+    ),
+    "webhook_backoff_seconds": (
+        "FIELDWORK_WEBHOOK_BACKOFF_SECONDS",
+        "wait before the first retry, doubled after each failure, with jitter (default 30)",
+    ),
+    "webhook_timeout_seconds": (
+        "FIELDWORK_WEBHOOK_TIMEOUT_SECONDS",
+        "how long one webhook POST may take, 1-300 seconds (default 10)",
+    ),
+    "schedule_horizon_days": (
+        "FIELDWORK_SCHEDULE_HORIZON_DAYS",
+        "days ahead the worker makes scheduled rounds, 1-365 (default 14)",
+    ),
+    "reminders": ("FIELDWORK_REMINDERS", "hours before a deadline to remind, comma-separated (default 24,2)"),
+    "escalate_supervisors_hours": (
+        "FIELDWORK_ESCALATE_SUPERVISORS_HOURS",
+        "hours after a missed deadline to tell the property's supervisors (default 4)",
+    ),
+    "escalate_admins_hours": (
+        "FIELDWORK_ESCALATE_ADMINS_HOURS",
+        "hours after a missed deadline to tell the org's admins (default 24)",
     ),
 }
 

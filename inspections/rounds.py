@@ -180,3 +180,41 @@ def unvisited_stops(found: Round, visited: set[str]) -> list[tuple[str, datetime
     return [
         (cp, expected.get(cp)) for cp in dict.fromkeys(s.checkpoint_id for s in found.plan.stops) if cp not in visited
     ]
+
+
+async def materialise_round(
+    conn: asyncpg.Connection,
+    org_id: str,
+    property_id: str,
+    *,
+    template_id: str,
+    route_id: str | None,
+    assignee_id: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    occurrence_key: str,
+    missed: bool,
+) -> bool:
+    """The round of one schedule occurrence for one assignee, made once (its occurrence_key is unique): planned,
+    or missed when its window closed before it was made (the worker catching up after downtime). False when
+    it existed already or the template was archived meanwhile."""
+    version_id = await templates.current_version_id(conn, org_id, template_id)
+    if version_id is None:
+        return False
+    route = await setup.route_plan(conn, org_id, route_id) if route_id else None
+    return await sql.insert_scheduled_round(
+        conn,
+        org_id,
+        {
+            "id": new_id(),
+            "property_id": property_id,
+            "template_version_id": version_id,
+            "route_id": route_id if route else None,
+            "assignee_id": assignee_id,
+            "status": "missed" if missed else "planned",
+            "window_start": starts_at,
+            "window_end": ends_at,
+            "plan": msgspec.to_builtins(route[1]) if route else None,
+            "occurrence_key": occurrence_key,
+        },
+    )

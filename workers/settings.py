@@ -18,7 +18,10 @@ from core import db
 from core.clock import SystemClock
 from core.heartbeat import HEARTBEAT, heartbeat_key
 from core.settings import Settings
+from workers.jobs.deadlines import chase_deadlines
 from workers.jobs.housekeeping import prune_sync, purge_sessions
+from workers.jobs.notifications import deliver_notifications
+from workers.jobs.schedules import materialise_schedules
 
 log = logging.getLogger("fieldwork.worker")
 
@@ -40,10 +43,14 @@ async def on_shutdown(ctx: dict[str, Any]) -> None:
         await pool.close()
 
 
-FUNCTIONS: list[Any] = [purge_sessions, prune_sync]
+FUNCTIONS: list[Any] = [purge_sessions, prune_sync, materialise_schedules, chase_deadlines, deliver_notifications]
 CRON_JOBS = [
     cron(purge_sessions, minute={17}, second={0}, run_at_startup=False),
     cron(prune_sync, hour={3}, minute={41}, second={0}, run_at_startup=False),
+    # a worker back from downtime catches up at its first tick
+    cron(materialise_schedules, minute=set(range(0, 60, 5)), second={5}, run_at_startup=False),
+    cron(chase_deadlines, second={30}, run_at_startup=False),
+    cron(deliver_notifications, second={0, 10, 20, 30, 40, 50}, run_at_startup=True),
 ]
 
 
@@ -55,7 +62,8 @@ def redis_settings(settings: Settings) -> RedisSettings:
 def create_worker(settings: Settings, *, burst: bool = False, handle_signals: bool = True) -> Worker:
     return Worker(
         functions=FUNCTIONS,
-        cron_jobs=CRON_JOBS,
+        # a burst run does the queued jobs only: a cron tick falling due meanwhile would add one more
+        cron_jobs=[] if burst else CRON_JOBS,
         redis_settings=redis_settings(settings),
         queue_name=queue_name(settings),
         on_startup=on_startup,

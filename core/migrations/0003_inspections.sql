@@ -123,6 +123,8 @@ CREATE TABLE rounds (
 );
 CREATE INDEX rounds_property_window ON rounds (org_id, property_id, window_start);
 CREATE INDEX rounds_assignee ON rounds (org_id, assignee_id, status);
+-- the worker's scan for rounds whose window closed unstarted
+CREATE INDEX rounds_planned_window ON rounds (window_end) WHERE status = 'planned';
 CREATE UNIQUE INDEX rounds_occurrence ON rounds (org_id, occurrence_key) WHERE occurrence_key IS NOT NULL;
 
 -- A checkpoint reached on a round (or, timing 'missed', not reached by the time the round was completed).
@@ -210,6 +212,8 @@ CREATE UNIQUE INDEX rectification_orders_check ON rectification_orders (org_id, 
 CREATE INDEX rectification_orders_property ON rectification_orders (org_id, property_id, created_at);
 CREATE INDEX rectification_orders_status ON rectification_orders (org_id, property_id, status, submitted_at);
 CREATE INDEX rectification_orders_responsible ON rectification_orders (org_id, responsible_id, status);
+-- the worker's deadline scan, across orgs: unverified orders by deadline
+CREATE INDEX rectification_orders_deadline ON rectification_orders (due_at) WHERE status <> 'verified';
 
 -- Photos now belong to inspection records too, as before / after / evidence.
 ALTER TABLE photos ADD COLUMN purpose text CHECK (purpose IN ('before', 'after', 'evidence', 'signature'));

@@ -129,6 +129,21 @@ async def staff_of_property(conn: asyncpg.Connection, org_id: str, property_id: 
     )
 
 
+async def supervisors_of(conn: asyncpg.Connection, org_id: str, property_id: str) -> list[str]:
+    rows = await conn.fetch(
+        """SELECT u.id FROM users AS u JOIN property_staff AS s ON s.org_id = u.org_id AND s.user_id = u.id
+           WHERE u.org_id = $1 AND s.property_id = $2 AND u.role = 'supervisor' AND u.active ORDER BY u.id""",
+        org_id,
+        property_id,
+    )
+    return [row["id"] for row in rows]
+
+
+async def admins_of(conn: asyncpg.Connection, org_id: str) -> list[str]:
+    rows = await conn.fetch("SELECT id FROM users WHERE org_id = $1 AND role = 'admin' AND active ORDER BY id", org_id)
+    return [row["id"] for row in rows]
+
+
 async def link_owner(conn: asyncpg.Connection, org_id: str, unit_id: str, user_id: str) -> bool:
     status = await conn.execute(
         "INSERT INTO unit_owners (org_id, unit_id, user_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",

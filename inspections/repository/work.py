@@ -277,3 +277,36 @@ async def works_on(conn: asyncpg.Connection, org_id: str, user_id: str, property
         user_id,
         property_id,
     )
+
+
+# --- deadlines (the worker: every org) ------------------------------------------------------------------
+
+
+async def unverified_orders_due_by(conn: asyncpg.Connection, horizon: datetime) -> list[asyncpg.Record]:
+    """Orders of every org not yet verified whose deadline falls before `horizon` (overdue ones included)."""
+    return await conn.fetch(
+        """SELECT org_id, id, property_id, responsible_id, status, due_at, description FROM rectification_orders
+           WHERE status <> 'verified' AND due_at < $1 ORDER BY due_at""",
+        horizon,
+    )
+
+
+async def mark_rounds_missed(conn: asyncpg.Connection, now: datetime) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """UPDATE rounds SET status = 'missed' WHERE status = 'planned' AND window_end <= $1
+           RETURNING org_id, id, property_id, assignee_id, window_end""",
+        now,
+    )
+
+
+async def insert_scheduled_round(conn: asyncpg.Connection, org_id: str, values: dict[str, Any]) -> bool:
+    """A round for a schedule occurrence, once: a second insert of its occurrence_key does nothing."""
+    names = list(values)
+    placeholders = ", ".join(f"${i}" for i in range(2, len(names) + 2))
+    row = await conn.fetchrow(
+        f"INSERT INTO rounds (org_id, {', '.join(names)}) VALUES ($1, {placeholders}) "
+        "ON CONFLICT (org_id, occurrence_key) WHERE occurrence_key IS NOT NULL DO NOTHING RETURNING id",
+        org_id,
+        *values.values(),
+    )
+    return row is not None
