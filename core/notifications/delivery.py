@@ -1,10 +1,11 @@
-"""Delivering the outbox: one delivery per short transaction, taken FOR UPDATE SKIP LOCKED.
+"""Delivering the outbox: one delivery at a time, taken FOR UPDATE SKIP LOCKED in a short transaction.
 
-The row stays locked while it is delivered and is marked in the same transaction, so several workers share
-the backlog without sending anything twice, and a worker killed mid-delivery loses nothing: its connection
-dies, PostgreSQL rolls its transaction back and the row is due again for the next worker. Only the one
-delivery it had in flight can arrive twice; inbox rows have stable ids and webhook receivers dedupe on
-X-Fieldwork-Delivery, so it is acted on once.
+An inbox delivery is written and marked in that transaction. A webhook delivery is leased there instead
+(its next attempt moved past the POST's timeout), posted with no transaction open, and marked in another
+short one: a transaction open during a slow POST would hold back every device's sync cursor. Several
+workers share the backlog without sending anything twice; a worker killed mid-POST loses nothing (the lease
+runs out and another worker sends it). Only the one delivery it had in flight can arrive twice; inbox rows
+have stable ids and webhook receivers dedupe on X-Fieldwork-Delivery, so it is acted on once.
 
 Failed attempts are retried with exponential back-off and jitter; after `max_attempts` the delivery is dead,
 its last error kept.
@@ -39,6 +40,8 @@ MAX_DELAY = timedelta(hours=6)
 class Policy(msgspec.Struct, frozen=True, kw_only=True):
     max_attempts: int = 8
     backoff_seconds: int = 30
+    # how long a webhook delivery is kept from other workers while it is posted: longer than the POST's timeout
+    lease_seconds: int = 15
 
 
 class Counts(msgspec.Struct, kw_only=True):
@@ -73,8 +76,7 @@ async def deliver_due(
     counts = Counts()
     stop = time.monotonic() + budget_seconds
     for _ in range(limit):
-        async with transaction(pool) as conn:
-            outcome = await deliver_one(conn, clock.now(), policy, client)
+        outcome = await deliver_one(pool, clock, policy, client)
         if outcome is None:
             break
         setattr(counts, outcome, getattr(counts, outcome) + 1)
@@ -83,20 +85,34 @@ async def deliver_due(
     return counts
 
 
-async def deliver_one(
-    conn: asyncpg.Connection, now: datetime, policy: Policy, client: httpx.AsyncClient
-) -> Outcome | None:
-    """Take the earliest due delivery, try it and record the outcome (in the caller's transaction); None when
-    nothing is due."""
-    row = await sql.claim_due(conn, now)
-    if row is None:
-        return None
+async def deliver_one(pool: asyncpg.Pool, clock: Clock, policy: Policy, client: httpx.AsyncClient) -> Outcome | None:
+    """Take the earliest due delivery, try it and record the outcome; None when nothing is due."""
+    now = clock.now()
+    async with transaction(pool) as conn:
+        row = await sql.claim_due(conn, now)
+        if row is None:
+            return None
+        kind, _, target = row["channel"].partition(":")
+        if kind == "inbox":
+            return await _record(
+                conn, row, await _to_inbox(conn, row["org_id"], row["notification_id"], target), now, policy
+            )
+        webhook = await sql.webhook_target(conn, row["org_id"], target)
+        if webhook is None or not webhook["active"]:
+            gone = Failure("the webhook was deleted" if webhook is None else "the webhook is paused", final=True)
+            return await _record(conn, row, gone, now, policy)
+        await sql.lease(
+            conn, row["org_id"], row["notification_id"], row["channel"], now + timedelta(seconds=policy.lease_seconds)
+        )
+    failure = await _to_webhook(row, webhook, now, client)
+    async with transaction(pool) as conn:
+        return await _record(conn, row, failure, clock.now(), policy)
+
+
+async def _record(
+    conn: asyncpg.Connection, row: asyncpg.Record, failure: Failure | None, now: datetime, policy: Policy
+) -> Outcome:
     org_id, notification_id, channel = row["org_id"], row["notification_id"], row["channel"]
-    kind, _, target = channel.partition(":")
-    if kind == "inbox":
-        failure = await _to_inbox(conn, org_id, notification_id, target)
-    else:
-        failure = await _to_webhook(conn, row, target, now, client)
     if failure is None:
         await sql.mark_delivered(conn, org_id, notification_id, channel, now)
         return "delivered"
@@ -128,11 +144,8 @@ async def _to_inbox(conn: asyncpg.Connection, org_id: str, notification_id: str,
 
 
 async def _to_webhook(
-    conn: asyncpg.Connection, row: asyncpg.Record, webhook_id: str, now: datetime, client: httpx.AsyncClient
+    row: asyncpg.Record, webhook: asyncpg.Record, now: datetime, client: httpx.AsyncClient
 ) -> Failure | None:
-    target = await sql.webhook_target(conn, row["org_id"], webhook_id)
-    if target is None or not target["active"]:
-        return Failure("the webhook was deleted" if target is None else "the webhook is paused", final=True)
     payload = WebhookPayload(
         id=row["notification_id"],
         kind=row["kind"],
@@ -146,5 +159,5 @@ async def _to_webhook(
         body_en=row["body_en"],
         data=row["data"],
     )
-    error = await webhooks.post(client, target["url"], target["secret"], payload, now)
+    error = await webhooks.post(client, webhook["url"], webhook["secret"], payload, now)
     return None if error is None else Failure(error)

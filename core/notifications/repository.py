@@ -120,13 +120,25 @@ async def webhook_target(conn: asyncpg.Connection, org_id: str, id: str) -> asyn
     return await conn.fetchrow("SELECT url, secret, active FROM webhooks WHERE org_id = $1 AND id = $2", org_id, id)
 
 
+async def lease(conn: asyncpg.Connection, org_id: str, notification_id: str, channel: str, until: datetime) -> None:
+    """Keep a claimed delivery from other workers until `until` (past the POST's timeout), without a lock."""
+    await conn.execute(
+        "UPDATE notification_deliveries SET next_attempt_at = $4 "
+        "WHERE org_id = $1 AND notification_id = $2 AND channel = $3",
+        org_id,
+        notification_id,
+        channel,
+        until,
+    )
+
+
 async def mark_delivered(
     conn: asyncpg.Connection, org_id: str, notification_id: str, channel: str, now: datetime
 ) -> None:
     await conn.execute(
         """UPDATE notification_deliveries
            SET status = 'delivered', attempts = attempts + 1, delivered_at = $4, last_error = NULL
-           WHERE org_id = $1 AND notification_id = $2 AND channel = $3""",
+           WHERE org_id = $1 AND notification_id = $2 AND channel = $3 AND status = 'pending'""",
         org_id,
         notification_id,
         channel,
@@ -149,7 +161,7 @@ async def mark_failed(
            SET attempts = attempts + 1, last_error = $4,
                status = CASE WHEN $5::timestamptz IS NULL THEN 'dead' ELSE 'pending' END,
                next_attempt_at = coalesce($5, next_attempt_at)
-           WHERE org_id = $1 AND notification_id = $2 AND channel = $3""",
+           WHERE org_id = $1 AND notification_id = $2 AND channel = $3 AND status = 'pending'""",
         org_id,
         notification_id,
         channel,

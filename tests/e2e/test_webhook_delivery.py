@@ -305,3 +305,28 @@ async def test_a_worker_killed_mid_backlog_loses_nothing_and_its_successor_sends
     assert all(p["signed"] for p in receiver.posts)
     successor = logs[1].read_text()
     assert "Traceback" not in successor, successor
+
+
+async def test_a_slow_receiver_does_not_hold_back_phones_sync_cursors(db, settings):
+    """No transaction stays open while a webhook answers: the cluster's xmin (every pull's cursor) moves on."""
+    org = await build_org(db, "wh5")
+    with Receiver(delay=5.0) as receiver:
+        receiver.secret = await add_webhook(db, org, receiver.url)
+        async with db.transaction():
+            await notice(db, org, "slow-one")
+        leased_from = await db.fetchval("SELECT next_attempt_at FROM notification_deliveries")
+        delivering = asyncio.create_task(run_job(settings, "deliver_notifications"))
+        await wait_for(
+            lambda: db.fetchval("SELECT next_attempt_at > $1 FROM notification_deliveries", leased_from),
+            10,
+            "the delivery to be leased",
+        )
+        fence = await db.fetchval("SELECT pg_current_xact_id()::text::bigint")
+        deadline = asyncio.get_running_loop().time() + 3
+        while await db.fetchval("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint") <= fence:
+            assert asyncio.get_running_loop().time() < deadline, "a transaction is held open during the POST"
+            await asyncio.sleep(0.05)
+        assert not delivering.done(), "the POST should still be waiting on the receiver"
+        await delivering
+    assert await db.fetchval("SELECT status FROM notification_deliveries") == "delivered"
+    assert list(receiver.acted_on.values()) == [1]

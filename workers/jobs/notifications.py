@@ -30,7 +30,11 @@ async def deliver_notifications(ctx: dict[str, Any]) -> dict[str, int]:
         log.debug("a delivery run is still going in this worker")
         return {}
     settings: Settings = ctx["settings"]
-    policy = Policy(max_attempts=settings.webhook_max_attempts, backoff_seconds=settings.webhook_backoff_seconds)
+    policy = Policy(
+        max_attempts=settings.webhook_max_attempts,
+        backoff_seconds=settings.webhook_backoff_seconds,
+        lease_seconds=settings.webhook_timeout_seconds + 5,
+    )
     _running.add(worker)
     try:
         async with httpx.AsyncClient(timeout=settings.webhook_timeout_seconds, follow_redirects=False) as client:
