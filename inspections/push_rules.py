@@ -379,5 +379,7 @@ class Settlement:
             steps = [action_between(order.id, before["status"], order.status)]
         was = msgspec.structs.replace(order, status=before["status"], reject_reason=before["reject_reason"])
         for action in steps:
-            changes = await apply_transition(self.conn, self.caller, was, action, self.now, reason=order.reject_reason)
+            changes = await apply_transition(
+                self.conn, self.caller, was, action, self.now, reason=order.reject_reason, actor=actor
+            )
             was = msgspec.structs.replace(was, **changes)

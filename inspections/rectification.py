@@ -66,9 +66,11 @@ async def apply_transition(
     *,
     reason: str | None = None,
     due_at: datetime | None = None,
+    actor: Actor | None = None,
 ) -> dict[str, Any]:
-    """Check and write one step of an order's lifecycle; returns the columns it changed."""
-    actor = await actor_for(conn, caller, order.property_id)
+    """Check and write one step of an order's lifecycle; returns the columns it changed. `actor`: the caller
+    on the order's property, when the caller has worked it out already."""
+    actor = actor or await actor_for(conn, caller, order.property_id)
     after_photos = 0
     if action == "submit":
         counts = await sql.photo_counts(conn, caller.org_id, "rectification_orders", [order.id], "after")

@@ -87,27 +87,6 @@ async def due_schedules(conn: asyncpg.Connection, until: datetime) -> list[async
     )
 
 
-async def insert_occurrence(
-    conn: asyncpg.Connection,
-    org_id: str,
-    schedule_id: str,
-    starts_at: datetime,
-    ends_at: datetime,
-    status: str,
-) -> bool:
-    """True when this call inserted the occurrence; False when it was there already."""
-    inserted = await conn.fetchval(
-        """INSERT INTO schedule_occurrences (org_id, schedule_id, starts_at, ends_at, status)
-           VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING true""",
-        org_id,
-        schedule_id,
-        starts_at,
-        ends_at,
-        status,
-    )
-    return inserted is True
-
-
 async def insert_occurrences(
     conn: asyncpg.Connection,
     org_id: str,

@@ -20,7 +20,7 @@ from core.ids import new_id
 from core.places import repository as places_sql
 from core.schedules import repository as sql
 from core.schedules import rules
-from core.schedules.models import KIND_DEFAULTS, Occurrence, OccurrenceStatus, RoundPayload, Schedule
+from core.schedules.models import KIND_DEFAULTS, Occurrence, RoundPayload, Schedule
 from core.schedules.schemas import ScheduleCreate
 from core.structs import Page, page_of
 
@@ -169,19 +169,6 @@ async def due_schedules(
     """Active (not paused) schedules of every org not yet materialised up to now + horizon, the furthest behind
     (never materialised) first."""
     return [schedule_of(r) for r in await sql.due_schedules(conn, now + horizon)]
-
-
-async def record_occurrence(
-    conn: asyncpg.Connection,
-    org_id: str,
-    schedule_id: str,
-    starts_at: datetime,
-    ends_at: datetime,
-    status: OccurrenceStatus,
-) -> bool:
-    """Claim one occurrence: True when this call recorded it (so make its round, campaign or meeting now),
-    False when it was recorded before (another worker or an earlier run did it)."""
-    return await sql.insert_occurrence(conn, org_id, schedule_id, starts_at, ends_at, status)
 
 
 async def mark_materialised(conn: asyncpg.Connection, org_id: str, schedule_id: str, until: datetime) -> None:

@@ -29,6 +29,18 @@ RESULT_COLUMNS = (
 )
 
 
+async def _insert(
+    conn: asyncpg.Connection, table: str, org_id: str, values: dict[str, Any], tail: str
+) -> asyncpg.Record | None:
+    """INSERT one row of `values` (names from our own code) for the org, followed by `tail` (ON CONFLICT …,
+    RETURNING …)."""
+    names = ", ".join(values)
+    placeholders = ", ".join(f"${i}" for i in range(2, len(values) + 2))
+    return await conn.fetchrow(
+        f"INSERT INTO {table} (org_id, {names}) VALUES ($1, {placeholders}) {tail}", org_id, *values.values()
+    )
+
+
 async def set_columns(conn: asyncpg.Connection, table: str, org_id: str, row_id: str, changes: dict[str, Any]) -> None:
     if not changes:
         return
@@ -54,13 +66,7 @@ async def rounds_by_ids(
 
 
 async def insert_round(conn: asyncpg.Connection, org_id: str, values: dict[str, Any]) -> asyncpg.Record:
-    names = list(values)
-    placeholders = ", ".join(f"${i}" for i in range(2, len(names) + 2))
-    row = await conn.fetchrow(
-        f"INSERT INTO rounds (org_id, {', '.join(names)}) VALUES ($1, {placeholders}) RETURNING {ROUND_COLUMNS}",
-        org_id,
-        *values.values(),
-    )
+    row = await _insert(conn, "rounds", org_id, values, f"RETURNING {ROUND_COLUMNS}")
     assert row is not None
     return row
 
@@ -204,15 +210,9 @@ async def orders_by_ids(
 
 async def insert_order(conn: asyncpg.Connection, org_id: str, values: dict[str, Any]) -> bool:
     """Open an order unless one with its id (or for its check) exists; True when inserted."""
-    names = list(values)
-    placeholders = ", ".join(f"${i}" for i in range(2, len(names) + 2))
-    row = await conn.fetchrow(
-        f"INSERT INTO rectification_orders (org_id, {', '.join(names)}) VALUES ($1, {placeholders}) "
-        "ON CONFLICT DO NOTHING RETURNING id",
-        org_id,
-        *values.values(),
+    return (
+        await _insert(conn, "rectification_orders", org_id, values, "ON CONFLICT DO NOTHING RETURNING id") is not None
     )
-    return row is not None
 
 
 async def list_orders(
@@ -301,12 +301,5 @@ async def mark_rounds_missed(conn: asyncpg.Connection, now: datetime) -> list[as
 
 async def insert_scheduled_round(conn: asyncpg.Connection, org_id: str, values: dict[str, Any]) -> bool:
     """A round for a schedule occurrence, once: a second insert of its occurrence_key does nothing."""
-    names = list(values)
-    placeholders = ", ".join(f"${i}" for i in range(2, len(names) + 2))
-    row = await conn.fetchrow(
-        f"INSERT INTO rounds (org_id, {', '.join(names)}) VALUES ($1, {placeholders}) "
-        "ON CONFLICT (org_id, occurrence_key) WHERE occurrence_key IS NOT NULL DO NOTHING RETURNING id",
-        org_id,
-        *values.values(),
-    )
-    return row is not None
+    tail = "ON CONFLICT (org_id, occurrence_key) WHERE occurrence_key IS NOT NULL DO NOTHING RETURNING id"
+    return await _insert(conn, "rounds", org_id, values, tail) is not None

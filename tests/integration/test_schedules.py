@@ -326,11 +326,11 @@ async def test_the_worker_finds_active_schedules_of_every_org_and_records_each_o
     assert first.round_payload is None
 
     starts, ends = datetime(2026, 8, 31, 1, tzinfo=UTC), datetime(2026, 9, 14, 1, tzinfo=UTC)
-    assert await service.record_occurrence(db, first.org_id, first.id, starts, ends, "created") is True
-    assert await service.record_occurrence(db, first.org_id, first.id, starts, ends, "created") is False
+    assert await service.record_occurrences(db, first.org_id, first.id, [(starts, ends, False)]) == {starts}
+    assert await service.record_occurrences(db, first.org_id, first.id, [(starts, ends, False)]) == set()
     # the same instant of another schedule is another occurrence
     second = made[1]
-    assert await service.record_occurrence(db, orgs[1].org_id, second["id"], starts, ends, "missed") is True
+    assert await service.record_occurrences(db, orgs[1].org_id, second["id"], [(starts, ends, True)]) == {starts}
     rows = await db.fetch("SELECT schedule_id, status FROM schedule_occurrences ORDER BY status")
     assert [(r["schedule_id"], r["status"]) for r in rows] == [(first.id, "created"), (second["id"], "missed")]
 
