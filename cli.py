@@ -225,6 +225,7 @@ def cmd_jobs(settings: Settings) -> int:
     from core.heartbeat import heartbeat_age
     from core.notifications.service import backlog as outbox_backlog
     from core.schedules.service import backlog as schedule_backlog
+    from sync.photos.repository import backlog as photo_backlog
     from workers.settings import CRON_JOBS, connect_queue, queue_name
 
     async def run(s: Settings) -> None:
@@ -240,6 +241,7 @@ def cmd_jobs(settings: Settings) -> int:
         try:
             now = datetime.now(UTC)
             outbox, schedules = await outbox_backlog(conn, now), await schedule_backlog(conn, now)
+            photos = await photo_backlog(conn, now)
         finally:
             await conn.close()
         beat = f"{age:.0f}s ago" if age is not None else "none recently (is a worker running?)"
@@ -257,6 +259,10 @@ def cmd_jobs(settings: Settings) -> int:
             f"{outbox['dead']} dead"
         )
         print(f"schedules: {schedules['active']} active, {schedules['behind']} behind")
+        print(
+            f"photos: {photos['awaiting']} awaiting derivatives (oldest {photos['oldest_s']}s), "
+            f"{photos['receiving']} uploads under way"
+        )
 
     with resolved(settings) as s:
         asyncio.run(run(s))

@@ -29,15 +29,19 @@ from api.routes.inspections import OrderController, PropertyWorkController, Roun
 from api.routes.kpis import org_kpis, property_kpis
 from api.routes.notifications import InboxController, WebhookController
 from api.routes.people import OwnerController, StaffController, UserController
+from api.routes.photos import photo_bytes
 from api.routes.places import BuildingController, PropertyController, UnitController
 from api.routes.schedules import PropertyScheduleController, ScheduleController
 from api.routes.sync import pull, push, sync_schema
+from api.routes.uploads import uploads_router
 from api.state import Services
 from core.clock import Clock, SystemClock
 from core.db import create_pool
 from core.people.auth import AuthConfig
 from core.ratelimit import AttemptLimiter
 from core.settings import Settings, with_secret
+from sync.photos.storage import BlobStore
+from sync.photos.uploads import Uploads, upload_config
 
 ROUTES = [
     health,
@@ -65,6 +69,7 @@ ROUTES = [
     InboxController,
     PropertyScheduleController,
     ScheduleController,
+    photo_bytes,
 ]
 
 # multipart framing around an import file: boundaries and part headers
@@ -81,9 +86,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
         assert resolved.secret_key and resolved.database_url and resolved.redis_url
         pool = await create_pool(resolved.database_url, size=resolved.db_pool_size)
         redis = Redis.from_url(resolved.redis_url)
+        store = BlobStore.from_url(resolved.photo_store_url)
+        app_clock = clock or SystemClock()
         app.state.services = Services(
             settings=resolved,
-            clock=clock or SystemClock(),
+            clock=app_clock,
             pool=pool,
             redis=redis,
             auth=AuthConfig(
@@ -92,6 +99,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             limiter=AttemptLimiter(
                 redis, namespace=resolved.namespace, attempts=resolved.login_attempts, window=resolved.login_window
             ),
+            store=store,
+            uploads=Uploads(pool, upload_config(resolved, store), app_clock),
         )
         try:
             yield
@@ -108,7 +117,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
     # a phone back from a day offline pushes everything at once
     pushes = Router(path="/", route_handlers=[push], request_max_body_size=settings.max_push_bytes)
     return Litestar(
-        route_handlers=[*ROUTES, imports, pushes],
+        route_handlers=[*ROUTES, imports, pushes, uploads_router(settings.max_photo_bytes)],
         dependencies=DEPENDENCIES,
         middleware=[authentication],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]

@@ -13,14 +13,20 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from core.errors import (
     BadRequest,
+    ChecksumMismatch,
     Conflict,
     DomainError,
     Forbidden,
+    Gone,
     Invalid,
+    Locked,
     NotFound,
+    PreconditionFailed,
+    RangeNotSatisfiable,
     RateLimited,
     TooLarge,
     Unauthorized,
+    UnsupportedMediaType,
 )
 
 log = logging.getLogger("fieldwork.api")
@@ -32,8 +38,14 @@ STATUS: dict[type[DomainError], int] = {
     Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
+    Gone: 410,
+    PreconditionFailed: 412,
     TooLarge: 413,
+    UnsupportedMediaType: 415,
+    RangeNotSatisfiable: 416,
+    Locked: 423,
     RateLimited: 429,
+    ChecksumMismatch: 460,  # tus 1.0 checksum extension
 }
 
 # Titles people read, in English and Chinese.
@@ -44,10 +56,15 @@ TITLES: dict[int, tuple[str, str]] = {
     404: ("Not found", "未找到"),
     405: ("Method not allowed", "不支持该方法"),
     409: ("Conflict", "与现有数据冲突"),
+    410: ("Gone", "已过期或已删除"),
+    412: ("Precondition failed", "前置条件不满足"),
     413: ("Too large", "内容过大"),
     415: ("Unsupported media type", "不支持的内容类型"),
+    416: ("Range not satisfiable", "请求的范围无效"),
     422: ("Invalid input", "输入无效"),
+    423: ("Locked", "正被其他请求占用"),
     429: ("Too many attempts", "尝试次数过多"),
+    460: ("Checksum mismatch", "校验和不匹配"),
     500: ("Internal error", "服务器内部错误"),
 }
 
@@ -87,6 +104,10 @@ def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Respon
         headers["Retry-After"] = str(exc.retry_after)
     if isinstance(exc, Unauthorized):
         headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(exc, RangeNotSatisfiable):
+        headers["Content-Range"] = f"bytes */{exc.extra.get('size', '*')}"
+    if isinstance(exc, PreconditionFailed) and "tus_version" in exc.extra:
+        headers["Tus-Version"] = exc.extra["tus_version"]
     return problem(request, status, exc.code, exc.detail, headers=headers, **extra)
 
 

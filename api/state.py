@@ -11,6 +11,8 @@ from core.clock import Clock
 from core.people.auth import AuthConfig
 from core.ratelimit import AttemptLimiter
 from core.settings import Settings
+from sync.photos.storage import BlobStore
+from sync.photos.uploads import Uploads
 
 
 @dataclass
@@ -21,3 +23,5 @@ class Services:
     redis: Redis
     auth: AuthConfig
     limiter: AttemptLimiter
+    store: BlobStore
+    uploads: Uploads

@@ -20,10 +20,12 @@ class DomainError(Exception):
     code = "error"
     title = "Error"
 
-    def __init__(self, detail: str, *, keep_changes: bool = False, **extra: Any) -> None:
+    def __init__(self, detail: str, *, keep_changes: bool = False, code: str | None = None, **extra: Any) -> None:
         super().__init__(detail)
         self.detail = detail
         self.keep_changes = keep_changes
+        if code is not None:  # a finer machine-readable reason than the class gives (a photo's "truncated")
+            self.code = code
         self.extra = extra
 
 
@@ -73,3 +75,37 @@ class RateLimited(DomainError):
 class TooLarge(DomainError):
     code = "too_large"
     title = "Too large"
+
+
+class Gone(DomainError):
+    code = "gone"
+    title = "Gone"
+
+
+class Locked(DomainError):
+    """Someone else is working on it right now (an upload receiving another request's bytes)."""
+
+    code = "locked"
+    title = "Locked"
+
+
+class PreconditionFailed(DomainError):
+    code = "precondition_failed"
+    title = "Precondition failed"
+
+
+class UnsupportedMediaType(DomainError):
+    code = "unsupported_media_type"
+    title = "Unsupported media type"
+
+
+class ChecksumMismatch(DomainError):
+    """The bytes sent do not match the checksum sent with them (tus answers 460)."""
+
+    code = "checksum_mismatch"
+    title = "Checksum mismatch"
+
+
+class RangeNotSatisfiable(DomainError):
+    code = "range_not_satisfiable"
+    title = "Range not satisfiable"

@@ -45,6 +45,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     reminders: Annotated[str, Meta(pattern=r"^[0-9]{1,4}(,[0-9]{1,4})*$")] = "24,2"
     escalate_supervisors_hours: Annotated[int, Meta(ge=0, le=24 * 90)] = 4
     escalate_admins_hours: Annotated[int, Meta(ge=0, le=24 * 90)] = 24
+    photo_store: Annotated[str, Meta(pattern=r"^(file://|s3://|/)")] | None = None
+    max_photo_bytes: Bytes = 50 * 1024 * 1024
+    max_image_pixels: Annotated[int, Meta(ge=1_000_000, le=1_000_000_000)] = 50_000_000
+    upload_expiry_hours: Annotated[int, Meta(ge=1, le=24 * 90)] = 24
 
     @property
     def reminder_hours(self) -> tuple[int, ...]:
@@ -53,6 +57,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     @property
     def home_path(self) -> Path:
         return Path(self.home).expanduser().resolve()
+
+    @property
+    def photo_store_url(self) -> str:
+        return self.photo_store or f"file://{self.home_path / 'photos'}"
+
+    @property
+    def upload_dir(self) -> Path:
+        """Where partial uploads are staged (a filesystem the API replicas and workers share)."""
+        return self.home_path / "uploads"
 
 
 # Field name -> environment variable, and what a person should put there.
@@ -102,6 +115,19 @@ ENV: dict[str, tuple[str, str]] = {
     "escalate_admins_hours": (
         "FIELDWORK_ESCALATE_ADMINS_HOURS",
         "hours after a missed deadline to tell the org's admins (default 24)",
+    ),
+    "photo_store": (
+        "FIELDWORK_PHOTO_STORE",
+        "file:///dir or s3://bucket/prefix (S3 credentials from AWS_* variables); unset = $FIELDWORK_HOME/photos",
+    ),
+    "max_photo_bytes": ("FIELDWORK_MAX_PHOTO_BYTES", "largest photo upload in bytes (default 50 MiB)"),
+    "max_image_pixels": (
+        "FIELDWORK_MAX_IMAGE_PIXELS",
+        "largest photo in width x height, checked before decoding (default 50,000,000)",
+    ),
+    "upload_expiry_hours": (
+        "FIELDWORK_UPLOAD_EXPIRY_HOURS",
+        "hours an unfinished upload is kept after its last bytes, 1-2160 (default 24)",
     ),
 }
 

@@ -12,7 +12,7 @@ import msgspec
 
 # The client schema version of this declaration. Raise it when a table or column is added, and give the
 # new table or column `since=<the new version>`.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 Kind = Literal["text", "int", "float", "bool", "time", "json"]
 Role = Literal["admin", "supervisor", "staff", "owner"]
@@ -182,12 +182,24 @@ PHOTOS = Table(
         Column(name="record_id", required=True, immutable=True, max_length=64),
         Column(name="uploaded_by", required=True, immutable=True),
         Column(name="taken_at", kind="time"),
-        Column(name="content_type", max_length=100),
+        # the type found in the bytes (what the phone declared is in the upload's metadata)
+        Column(name="content_type", max_length=100, writable=False),
         Column(name="note", max_length=2000),
+        # pending (no bytes yet) -> uploaded (checked) -> ready (derivatives made) | rejected (see `rejection`)
         Column(name="status", writable=False),
         Column(name="width", kind="int", writable=False),
         Column(name="height", kind="int", writable=False),
         Column(name="purpose", choices=("before", "after", "evidence", "signature"), since=2),
+        # what the server found in the bytes (sync/photos/)
+        Column(name="sha256", writable=False, since=4),
+        Column(name="size_bytes", kind="int", writable=False, since=4),
+        Column(name="captured_at", kind="time", writable=False, since=4),
+        Column(name="gps_lat", kind="float", writable=False, since=4),
+        Column(name="gps_lon", kind="float", writable=False, since=4),
+        Column(name="device_model", writable=False, since=4),
+        Column(name="rejection", writable=False, since=4),
+        Column(name="rejection_en", writable=False, since=4),
+        Column(name="rejection_zh", writable=False, since=4),
     ),
     read={**_in_properties(), "owner": Visible("uploaded_by", "self")},
     write={

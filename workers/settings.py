@@ -18,9 +18,12 @@ from core import db
 from core.clock import SystemClock
 from core.heartbeat import HEARTBEAT, heartbeat_key
 from core.settings import Settings
+from sync.photos.storage import BlobStore
+from sync.photos.uploads import Uploads, upload_config
 from workers.jobs.deadlines import chase_deadlines
 from workers.jobs.housekeeping import prune_sync, purge_sessions
 from workers.jobs.notifications import deliver_notifications
+from workers.jobs.photos import expire_uploads, make_derivatives, queue_derivatives
 from workers.jobs.schedules import materialise_schedules
 
 log = logging.getLogger("fieldwork.worker")
@@ -35,6 +38,9 @@ async def on_startup(ctx: dict[str, Any]) -> None:
     assert settings.database_url
     ctx["pool"] = await db.create_pool(settings.database_url, size=min(settings.db_pool_size, 5))
     ctx.setdefault("clock", SystemClock())
+    ctx["queue"] = queue_name(settings)
+    ctx["store"] = BlobStore.from_url(settings.photo_store_url)
+    ctx["uploads"] = Uploads(ctx["pool"], upload_config(settings, ctx["store"]), ctx["clock"])
     log.info("worker started on queue %s", queue_name(settings))
 
 
@@ -43,7 +49,16 @@ async def on_shutdown(ctx: dict[str, Any]) -> None:
         await pool.close()
 
 
-FUNCTIONS: list[Any] = [purge_sessions, prune_sync, materialise_schedules, chase_deadlines, deliver_notifications]
+FUNCTIONS: list[Any] = [
+    purge_sessions,
+    prune_sync,
+    materialise_schedules,
+    chase_deadlines,
+    deliver_notifications,
+    queue_derivatives,
+    make_derivatives,
+    expire_uploads,
+]
 CRON_JOBS = [
     cron(purge_sessions, minute={17}, second={0}, run_at_startup=False),
     cron(prune_sync, hour={3}, minute={41}, second={0}, run_at_startup=False),
@@ -51,6 +66,8 @@ CRON_JOBS = [
     cron(materialise_schedules, minute=set(range(0, 60, 5)), second={5}, run_at_startup=False),
     cron(chase_deadlines, second={30}, run_at_startup=False),
     cron(deliver_notifications, second={0, 10, 20, 30, 40, 50}, run_at_startup=True),
+    cron(queue_derivatives, second=set(range(2, 60, 5)), run_at_startup=True),
+    cron(expire_uploads, minute=set(range(7, 60, 10)), second={15}, run_at_startup=False),
 ]
 
 

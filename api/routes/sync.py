@@ -15,6 +15,7 @@ from inspections import push_rules
 from sync import pull as pulling
 from sync import push as pushing
 from sync import service
+from sync.photos.push_rule import attach_arrived
 from sync.protocol import PullAnswer, PushAnswer, SchemaDoc
 
 IdempotencyKey = Annotated[
@@ -66,7 +67,7 @@ async def push(
     body = await request.body()
     async with transaction(services.pool) as conn:
         grants = await service.grants_now(conn, caller)
-        rules = (push_rules.rules(services.clock),)
+        rules = (attach_arrived, push_rules.rules(services.clock))
         return await pushing.push(conn, caller, grants, body, since, idempotency_key, rules=rules)
 
 

@@ -1,0 +1,181 @@
+"""SQL for photo bytes: tus uploads, and what they tell the photo rows. Every statement is scoped by org_id,
+except the workers' scans across orgs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+UPLOAD_COLUMNS = (
+    "org_id, id, uploaded_by, photo_id, length, received, metadata, state, sha256, facts, rejection, rejection_en, "
+    "rejection_zh, created_at, expires_at, completed_at"
+)
+PHOTO_COLUMNS = "org_id, id, property_id, record_table, record_id, uploaded_by, status, sha256, content_type"
+
+# An upload's outcome, onto the photo it is for: only a photo of the uploader still waiting for bytes (a photo
+# with bytes keeps them: content never changes under a photo id).
+_ATTACH = """
+    UPDATE photos AS p SET
+        status = CASE WHEN u.state = 'rejected' THEN 'rejected' ELSE 'uploaded' END,
+        sha256 = u.sha256,
+        size_bytes = u.length,
+        content_type = coalesce(u.facts->>'content_type', p.content_type),
+        width = (u.facts->>'width')::int,
+        height = (u.facts->>'height')::int,
+        -- EXIF without an offset is the camera's wall time: the property's zone says which instant it was
+        captured_at = coalesce(
+            (u.facts->>'captured_at')::timestamptz,
+            (u.facts->>'captured_local')::timestamp AT TIME ZONE (
+                SELECT timezone FROM properties WHERE org_id = p.org_id AND id = p.property_id)),
+        gps_lat = (u.facts->>'latitude')::float8,
+        gps_lon = (u.facts->>'longitude')::float8,
+        device_model = u.facts->>'device',
+        rejection = u.rejection,
+        rejection_en = u.rejection_en,
+        rejection_zh = u.rejection_zh,
+        uploaded_at = u.completed_at
+    FROM uploads AS u
+    WHERE {where}
+      AND p.org_id = u.org_id AND p.id = u.photo_id AND p.uploaded_by = u.uploaded_by
+      AND p.status IN ('pending', 'rejected')
+    RETURNING p.id, p.status
+"""
+
+
+async def photo(conn: asyncpg.Connection, org_id: str, photo_id: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(f"SELECT {PHOTO_COLUMNS} FROM photos WHERE org_id = $1 AND id = $2", org_id, photo_id)
+
+
+async def insert_upload(conn: asyncpg.Connection, values: dict[str, Any]) -> asyncpg.Record:
+    names = ", ".join(values)
+    placeholders = ", ".join(f"${i}" for i in range(1, len(values) + 1))
+    row = await conn.fetchrow(
+        f"INSERT INTO uploads ({names}) VALUES ({placeholders}) RETURNING {UPLOAD_COLUMNS}", *values.values()
+    )
+    assert row is not None
+    return row
+
+
+async def upload(conn: asyncpg.Connection, org_id: str, upload_id: str, user_id: str) -> asyncpg.Record | None:
+    """The caller's own upload: anyone else's, in any org, does not exist for them."""
+    return await conn.fetchrow(
+        f"SELECT {UPLOAD_COLUMNS} FROM uploads WHERE org_id = $1 AND id = $2 AND uploaded_by = $3",
+        org_id,
+        upload_id,
+        user_id,
+    )
+
+
+async def set_received(
+    conn: asyncpg.Connection, org_id: str, upload_id: str, received: int, expires_at: datetime
+) -> None:
+    await conn.execute(
+        "UPDATE uploads SET received = $3, expires_at = $4 WHERE org_id = $1 AND id = $2 AND state = 'receiving'",
+        org_id,
+        upload_id,
+        received,
+        expires_at,
+    )
+
+
+async def finish_upload(
+    conn: asyncpg.Connection, org_id: str, upload_id: str, changes: dict[str, Any]
+) -> asyncpg.Record | None:
+    """Mark a complete upload complete or rejected (`changes`: state, sha256, facts, rejection…)."""
+    sets = ", ".join(f"{name} = ${i}" for i, name in enumerate(changes, start=3))
+    return await conn.fetchrow(
+        f"UPDATE uploads SET {sets} WHERE org_id = $1 AND id = $2 AND state = 'receiving' RETURNING {UPLOAD_COLUMNS}",
+        org_id,
+        upload_id,
+        *changes.values(),
+    )
+
+
+async def attach_upload(conn: asyncpg.Connection, org_id: str, upload_id: str) -> asyncpg.Record | None:
+    """The photo an upload just finished for, if its row has arrived (else the row's push attaches it)."""
+    return await conn.fetchrow(_ATTACH.format(where="u.org_id = $1 AND u.id = $2"), org_id, upload_id)
+
+
+async def attach_pushed(conn: asyncpg.Connection, org_id: str, photo_ids: list[str]) -> list[asyncpg.Record]:
+    """Photos that arrived after their bytes: each gets its newest finished upload."""
+    where = """(u.org_id, u.id) IN (
+        SELECT DISTINCT ON (up.photo_id) up.org_id, up.id
+        FROM uploads AS up JOIN photos AS ph
+          ON ph.org_id = up.org_id AND ph.id = up.photo_id AND ph.uploaded_by = up.uploaded_by
+        WHERE up.org_id = $1 AND up.photo_id = ANY($2::text[]) AND up.state <> 'receiving'
+        ORDER BY up.photo_id, up.completed_at DESC)"""
+    return await conn.fetch(_ATTACH.format(where=where), org_id, photo_ids)
+
+
+async def delete_upload(conn: asyncpg.Connection, org_id: str, upload_id: str) -> None:
+    await conn.execute("DELETE FROM uploads WHERE org_id = $1 AND id = $2", org_id, upload_id)
+
+
+async def expired_uploads(conn: asyncpg.Connection, now: datetime, limit: int) -> list[asyncpg.Record]:
+    """Uploads past their expiry, across orgs, removed as they are read (the caller deletes their files)."""
+    return await conn.fetch(
+        """DELETE FROM uploads WHERE (org_id, id) IN (
+               SELECT org_id, id FROM uploads WHERE expires_at < $1 ORDER BY expires_at LIMIT $2
+               FOR UPDATE SKIP LOCKED)
+           RETURNING org_id, id, state""",
+        now,
+        limit,
+    )
+
+
+# --- derivatives -----------------------------------------------------------------------------------------
+
+
+async def awaiting_derivatives(conn: asyncpg.Connection, before: datetime, limit: int) -> list[asyncpg.Record]:
+    """Distinct (org, sha256) of photos uploaded before `before` whose derivatives are not made yet."""
+    return await conn.fetch(
+        """SELECT org_id, sha256, min(uploaded_at) AS since FROM photos
+           WHERE status = 'uploaded' AND uploaded_at < $1
+           GROUP BY org_id, sha256 ORDER BY since LIMIT $2""",
+        before,
+        limit,
+    )
+
+
+async def content_type_of(conn: asyncpg.Connection, org_id: str, sha256: str) -> str | None:
+    value: str | None = await conn.fetchval(
+        "SELECT content_type FROM photos WHERE org_id = $1 AND sha256 = $2 LIMIT 1", org_id, sha256
+    )
+    return value
+
+
+async def mark_derived(conn: asyncpg.Connection, org_id: str, sha256: str, *, rejection: dict[str, str] | None) -> int:
+    """Every photo of these bytes is ready, or rejected when decoding them failed after all."""
+    if rejection is None:
+        status = await conn.execute(
+            "UPDATE photos SET status = 'ready' WHERE org_id = $1 AND sha256 = $2 AND status = 'uploaded'",
+            org_id,
+            sha256,
+        )
+    else:
+        status = await conn.execute(
+            """UPDATE photos SET status = 'rejected', rejection = $3, rejection_en = $4, rejection_zh = $5
+               WHERE org_id = $1 AND sha256 = $2 AND status = 'uploaded'""",
+            org_id,
+            sha256,
+            rejection["code"],
+            rejection["en"],
+            rejection["zh"],
+        )
+    return int(status.split()[-1])
+
+
+async def backlog(conn: asyncpg.Connection, now: datetime) -> asyncpg.Record:
+    """For `fieldwork jobs`: photos waiting for derivatives and uploads under way, across orgs."""
+    row = await conn.fetchrow(
+        """SELECT
+             (SELECT count(*) FROM photos WHERE status = 'uploaded') AS awaiting,
+             (SELECT coalesce(extract(epoch FROM $1 - min(uploaded_at))::int, 0)
+                FROM photos WHERE status = 'uploaded') AS oldest_s,
+             (SELECT count(*) FROM uploads WHERE state = 'receiving') AS receiving""",
+        now,
+    )
+    assert row is not None
+    return row
