@@ -1,9 +1,11 @@
 """Partial uploads on disk: one file per upload, appended to by one request at a time.
 
-The lock is flock(2) on the file itself: a second request for the same upload is refused at once rather than
-interleaving bytes, and a process that dies mid-request releases it with its file descriptors. Writes are
-batched into ~1 MiB and done in a thread, with the running hashes, so neither memory nor the event loop grow
-with the upload.
+The lock is flock(2) on a lock file beside the upload's bytes: a second request for the same upload is refused
+at once rather than interleaving bytes, and a process that dies mid-request releases it with its file
+descriptors. It is a file of its own so that it outlives the bytes' move into the photo store: the request that
+completes an upload holds it until the upload is recorded as finished. Whoever takes the lock reads the upload's
+state afterwards, so a lock file removed once its upload finished misleads nobody. Writes are batched into
+~1 MiB and done in a thread, with the running hashes, so neither memory nor the event loop grow with the upload.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
-from core.errors import Locked
+from core.errors import Conflict, Locked
 
 BATCH = 1024 * 1024
 
@@ -25,36 +27,53 @@ BATCH = 1024 * 1024
 class StagedFile:
     """An upload's file, held under its lock from open() to close()."""
 
-    def __init__(self, path: Path, fd: int, hashers: list[Any]):
+    def __init__(self, path: Path, lock_fd: int, fd: int, hashers: list[Any]):
         self.path = path
-        self._fd = fd
+        self._lock_fd = lock_fd
+        self._fd: int | None = fd
         self._hashers = hashers
         self._pending: list[bytes] = []
         self._pending_size = 0
         # the batch being written while the next one arrives: disk and socket work at the same time
         self._writing: asyncio.Future[None] | None = None
 
+    @staticmethod
+    def lock_path(path: Path) -> Path:
+        return path.with_name(path.name + ".lock")
+
     @classmethod
     async def open(cls, path: Path, *, start: int, hashers: list[Any]) -> StagedFile:
-        """Lock the file and set its end at `start` (bytes past it were never acknowledged: a request cut
-        before it recorded them). Raises Locked when another request holds it."""
+        """Take the upload's lock and set the end of its bytes at `start` (bytes past it were never
+        acknowledged: a request cut before it recorded them). Raises Locked when another request holds it."""
 
-        def do() -> int:
+        def do() -> tuple[int, int]:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            lock_fd = os.open(cls.lock_path(path), os.O_RDWR | os.O_CREAT, 0o600)
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
             except OSError as exc:
-                os.close(fd)
+                os.close(lock_fd)
                 if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
-                    raise Locked("another request is sending this upload's bytes; retry when it ends") from None
+                    raise Locked(
+                        "another request is sending or checking this upload's bytes; retry when it ends"
+                    ) from None
                 raise
-            if os.fstat(fd).st_size != start:
+            size = os.fstat(fd).st_size
+            if size < start:  # never made longer with zeros: the bytes were moved on, or lost with a disk
+                os.close(fd)
+                os.close(lock_fd)
+                raise Conflict(
+                    f"this upload's staged bytes end at {size}, not {start}; ask where it stands (HEAD)",
+                    code="offset_mismatch",
+                )
+            if size > start:
                 os.ftruncate(fd, start)
             os.lseek(fd, start, os.SEEK_SET)
-            return fd
+            return lock_fd, fd
 
-        return cls(path, await asyncio.to_thread(do), hashers)
+        lock_fd, fd = await asyncio.to_thread(do)
+        return cls(path, lock_fd, fd, hashers)
 
     async def write(self, chunk: bytes) -> None:
         self._pending.append(chunk)
@@ -70,6 +89,7 @@ class StagedFile:
         self._pending, self._pending_size = [], 0
 
         def do() -> None:
+            assert self._fd is not None
             view = memoryview(data)
             while view:
                 view = view[os.write(self._fd, view) :]
@@ -88,28 +108,51 @@ class StagedFile:
         await self._start_batch()
         await self._drain()
 
+    def last_hash(self) -> Any:
+        """The last of the hashers given to open() (the request's checksum, when it sent one)."""
+        return self._hashers[-1]
+
     async def rewind(self, to: int) -> None:
         """Drop everything after `to` (a chunk refused: checksum mismatch, too long)."""
         await self._drain()
         self._pending, self._pending_size = [], 0
-        await asyncio.to_thread(lambda: (os.ftruncate(self._fd, to), os.lseek(self._fd, to, os.SEEK_SET)))
+        fd = self._fd
+        assert fd is not None
+        await asyncio.to_thread(lambda: (os.ftruncate(fd, to), os.lseek(fd, to, os.SEEK_SET)))
 
-    async def close(self) -> int:
-        """Write what is batched and make it durable (before its offset is acknowledged), then unlock;
-        returns the file's size."""
+    async def finish_writing(self) -> int:
+        """Write what is batched and make it durable (before its offset is acknowledged); returns the size of
+        the bytes. The lock stays held until release()."""
+        fd, self._fd = self._fd, None
+        assert fd is not None
 
         def do() -> int:
             try:
-                os.fsync(self._fd)
-                return os.fstat(self._fd).st_size
+                os.fsync(fd)
+                return os.fstat(fd).st_size
             finally:
-                os.close(self._fd)  # releases the flock
+                os.close(fd)
 
         try:
-            await self.flush()
+            await self._start_batch()
+            await self._drain()
         finally:
             size = await asyncio.to_thread(do)
         return size
+
+    async def release(self, *, finished: bool) -> None:
+        """Let the next request in. `finished`: the upload left `receiving`, so its lock file goes too."""
+
+        def do() -> None:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
+            if finished:
+                self.lock_path(self.path).unlink(missing_ok=True)
+            os.close(self._lock_fd)  # releases the flock
+
+        await self._drain()
+        await asyncio.to_thread(do)
 
 
 class RunningHashes:
@@ -149,4 +192,6 @@ async def sha256_of(path: Path) -> str:
 
 
 def remove(path: Path) -> None:
+    """An upload's bytes and lock file (an upload no longer receiving, or expired)."""
     path.unlink(missing_ok=True)
+    StagedFile.lock_path(path).unlink(missing_ok=True)

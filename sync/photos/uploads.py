@@ -171,50 +171,75 @@ class Uploads:
         at_start = whole.copy() if whole is not None else None  # for a request whose bytes are dropped
         hashers = [h for h in (whole, checksum.hasher() if checksum else None) if h is not None]
         staged = await staging.StagedFile.open(self._staged(upload_id), start=offset, hashers=hashers)
-        received = offset
-        refusal: Exception | None = None
-        cut = False
+        finished = False
         try:
             async with self.pool.acquire() as conn:  # a request that held the lock just before us moved on
                 now_at = await sql.upload(conn, caller.org_id, upload_id, caller.user_id)
             if now_at is None or now_at["received"] != offset or now_at["state"] != "receiving":
+                finished = now_at is None or now_at["state"] != "receiving"
                 raise Conflict("this upload moved on meanwhile; ask where it stands (HEAD)", code="offset_mismatch")
-            try:
-                async for chunk in chunks:
-                    if received + len(chunk) > upload.length:
-                        refusal = TooLarge(f"this upload is {upload.length} bytes long; more were sent")
-                        break
-                    await staged.write(chunk)
-                    received += len(chunk)
-            except Disconnected:
-                cut = True
-            await staged.flush()  # the hashes see the last batch
-            if refusal is None and checksum is not None and not cut and hashers[-1].digest() != checksum.digest:
-                refusal = ChecksumMismatch(
-                    f"the bytes sent do not match their {checksum.algorithm} checksum; they were discarded"
-                )
-            # a part of a checksummed chunk cannot be checked: it is dropped like a refused one
-            if refusal is not None or (cut and checksum is not None):
-                await staged.rewind(offset)
-                received, whole = offset, at_start
+            received, whole, cut = await self._receive(staged, upload, offset, chunks, checksum, whole, at_start)
+            if received != offset:
+                async with transaction(self.pool) as conn:
+                    expires = self.clock.now() + self.config.expiry
+                    await sql.set_received(conn, caller.org_id, upload_id, received, expires)
+            upload = msgspec.structs.replace(upload, received=received)
+            if received == upload.length and not cut:
+                # still under the lock: a retried last PATCH waits (423) rather than completing it twice
+                try:
+                    done = await self._complete(caller, upload, whole.hexdigest() if whole else None)
+                except Invalid:  # refused bytes: recorded as such
+                    finished = True
+                    raise
+                finished = True
+                return done
+            if whole is not None:
+                self._hashes.keep(upload_id, received, whole)
+            return upload
         finally:
-            size = await staged.close()
+            await staged.release(finished=finished)
+
+    async def _receive(
+        self,
+        staged: staging.StagedFile,
+        upload: Upload,
+        offset: int,
+        chunks: AsyncIterator[bytes],
+        checksum: Checksum | None,
+        whole: Any,
+        at_start: Any,
+    ) -> tuple[int, Any, bool]:
+        """Write the request's bytes; returns how far the upload got, its running hash and whether the client
+        went away. Refused bytes (too many, a checksum mismatch) are dropped and the refusal raised."""
+        received, cut = offset, False
+        refusal: Exception | None = None
+        try:
+            async for chunk in chunks:
+                if received + len(chunk) > upload.length:
+                    refusal = TooLarge(f"this upload is {upload.length} bytes long; more were sent")
+                    break
+                await staged.write(chunk)
+                received += len(chunk)
+        except Disconnected:
+            cut = True
+        await staged.flush()  # the hashes see the last batch
+        if refusal is None and checksum is not None and not cut and staged.last_hash().digest() != checksum.digest:
+            refusal = ChecksumMismatch(
+                f"the bytes sent do not match their {checksum.algorithm} checksum; they were discarded"
+            )
+        # a part of a checksummed chunk cannot be checked: it is dropped like a refused one
+        if refusal is not None or (cut and checksum is not None):
+            await staged.rewind(offset)
+            received, whole = offset, at_start
+        size = await staged.finish_writing()
         if size != received:  # never acknowledge bytes that are not on disk
-            log.error("upload %s: file holds %d bytes, expected %d", upload_id, size, received)
+            log.error("upload %s: staged file holds %d bytes, expected %d", upload.id, size, received)
             received = min(size, received)
-        if received != offset:
-            async with transaction(self.pool) as conn:
-                await sql.set_received(conn, caller.org_id, upload_id, received, self.clock.now() + self.config.expiry)
         if refusal is not None:
             if whole is not None:
-                self._hashes.keep(upload_id, offset, whole)
+                self._hashes.keep(upload.id, offset, whole)
             raise refusal
-        upload = msgspec.structs.replace(upload, received=received)
-        if received == upload.length and not cut:
-            return await self._complete(caller, upload, whole.hexdigest() if whole else None)
-        if whole is not None:
-            self._hashes.keep(upload_id, received, whole)
-        return upload
+        return received, whole, cut
 
     async def _complete(self, caller: Caller, upload: Upload, sha256: str | None) -> Upload:
         path = self._staged(upload.id)
@@ -233,11 +258,11 @@ class Uploads:
                 "rejection_en": exc.detail,
                 "rejection_zh": exc.detail_zh,
             }
-            await asyncio.to_thread(staging.remove, path)
         else:
             changes |= {"state": "complete", "facts": facts_json(facts)}
             await self.config.store.put_file(original_key(caller.org_id, sha256), path)
-            await asyncio.to_thread(staging.remove, path)
+        # the bytes go; the lock file stays until this request releases it, after the commit below
+        await asyncio.to_thread(path.unlink, missing_ok=True)
         async with transaction(self.pool) as conn:
             row = await sql.finish_upload(conn, caller.org_id, upload.id, changes)
             if row is None:  # finished by a retried request a moment ago
@@ -278,11 +303,19 @@ class Uploads:
     async def terminate(self, caller: Caller, upload_id: str) -> None:
         """Remove an upload. A finished one only forgets the upload: the photo keeps its bytes."""
         upload = await self.get(caller, upload_id)
+        staged = None
         if upload.state == "receiving":
-            # under the file's lock, so bytes still arriving for it are not left behind (Locked otherwise)
+            # under the upload's lock, so bytes still arriving for it are not left behind (Locked otherwise)
             staged = await staging.StagedFile.open(self._staged(upload_id), start=upload.received, hashers=[])
-            await staged.close()
-            await asyncio.to_thread(staging.remove, self._staged(upload_id))
+        try:
+            await self._forget(caller, upload)
+        finally:
+            if staged is not None:
+                await asyncio.to_thread(self._staged(upload_id).unlink, missing_ok=True)
+                await staged.release(finished=True)
+
+    async def _forget(self, caller: Caller, upload: Upload) -> None:
+        upload_id = upload.id
         async with transaction(self.pool) as conn:
             await sql.delete_upload(conn, caller.org_id, upload_id)
             await record_change(
@@ -299,8 +332,7 @@ class Uploads:
         async with transaction(self.pool) as conn:
             gone = await sql.expired_uploads(conn, self.clock.now(), limit)
         for row in gone:
-            if row["state"] == "receiving":
-                await asyncio.to_thread(staging.remove, self._staged(row["id"]))
+            await asyncio.to_thread(staging.remove, self._staged(row["id"]))
         return len(gone)
 
 

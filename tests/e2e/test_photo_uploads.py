@@ -16,6 +16,7 @@ import pytest
 from PIL import Image
 from tusclient.exceptions import TusCommunicationError, TusUploadFailed
 
+from sync.photos.staging import StagedFile
 from sync.photos.storage import BlobStore
 from tests.photo_world import (
     TUS,
@@ -208,7 +209,7 @@ async def test_an_expired_upload_answers_410_then_404_once_swept(api, staff, set
 
     await run_job(settings, "expire_uploads")
     assert (await api.head(url, headers={**staff.headers, **TUS})).status_code == 404
-    assert not staged.exists()
+    assert list(settings.upload_dir.iterdir()) == [], "its bytes and lock file are gone"
 
 
 async def test_termination_removes_the_upload_and_its_bytes(api, staff, settings):
@@ -218,16 +219,16 @@ async def test_termination_removes_the_upload_and_its_bytes(api, staff, settings
     assert (await staff.send(url, 0, data[:2000])).status_code == 204
     assert (await api.delete(url, headers={**staff.headers, **TUS})).status_code == 204
     assert (await api.head(url, headers={**staff.headers, **TUS})).status_code == 404
-    assert not (settings.upload_dir / url.rsplit("/", 1)[1]).exists()
+    assert list(settings.upload_dir.iterdir()) == [], "its bytes and lock file are gone"
 
 
 async def test_a_second_request_for_an_upload_in_flight_is_locked_out(api, staff, settings):
     data = jpeg(seed=11)
     photo_id = await staff.photo_row()
     url = (await staff.create(photo_id, len(data))).headers["Location"]
-    staged = settings.upload_dir / url.rsplit("/", 1)[1]
-    staged.parent.mkdir(parents=True, exist_ok=True)
-    with staged.open("ab") as held:  # what the request receiving this upload's bytes holds
+    lock = StagedFile.lock_path(settings.upload_dir / url.rsplit("/", 1)[1])
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("ab") as held:  # what the request receiving (or checking) this upload's bytes holds
         fcntl.flock(held, fcntl.LOCK_EX)
         locked = await staff.send(url, 0, data)
     assert locked.status_code == 423 and locked.json()["code"] == "locked"
@@ -274,6 +275,7 @@ async def test_the_same_bytes_are_stored_once(api, staff, settings):
     assert root is not None
     originals = [p for p in root.rglob("*") if p.is_file() and "originals" in p.parts]
     assert [p.name for p in originals] == [sha256(data)]
+    assert list(settings.upload_dir.iterdir()) == [], "finished uploads leave nothing in staging"
     await make_derivatives(settings)
     assert (await staff.pulled(first))["status"] == (await staff.pulled(second))["status"] == "ready"
 
