@@ -80,6 +80,18 @@ async def set_received(
     )
 
 
+async def move_back(conn: asyncpg.Connection, org_id: str, upload_id: str, received: int) -> bool:
+    """Set a receiving upload's offset back to the bytes actually staged."""
+    status = await conn.execute(
+        """UPDATE uploads SET received = $3
+           WHERE org_id = $1 AND id = $2 AND state = 'receiving' AND received > $3""",
+        org_id,
+        upload_id,
+        received,
+    )
+    return status.endswith(" 1")
+
+
 async def finish_upload(
     conn: asyncpg.Connection, org_id: str, upload_id: str, changes: dict[str, Any]
 ) -> asyncpg.Record | None:

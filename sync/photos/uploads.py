@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import asyncpg
 import msgspec
@@ -170,7 +170,10 @@ class Uploads:
         whole = self._hashes.take(upload_id, offset)
         at_start = whole.copy() if whole is not None else None  # for a request whose bytes are dropped
         hashers = [h for h in (whole, checksum.hasher() if checksum else None) if h is not None]
-        staged = await staging.StagedFile.open(self._staged(upload_id), start=offset, hashers=hashers)
+        try:
+            staged = await staging.StagedFile.open(self._staged(upload_id), start=offset, hashers=hashers)
+        except staging.StagedShort as short:
+            await self._fall_back(caller, upload, short.size)
         finished = False
         try:
             async with self.pool.acquire() as conn:  # a request that held the lock just before us moved on
@@ -231,7 +234,7 @@ class Uploads:
         if refusal is not None or (cut and checksum is not None):
             await staged.rewind(offset)
             received, whole = offset, at_start
-        size = await staged.finish_writing()
+        size = await staged.finish_writing(durable=received == upload.length)
         if size != received:  # never acknowledge bytes that are not on disk
             log.error("upload %s: staged file holds %d bytes, expected %d", upload.id, size, received)
             received = min(size, received)
@@ -240,6 +243,21 @@ class Uploads:
                 self._hashes.keep(upload.id, offset, whole)
             raise refusal
         return received, whole, cut
+
+    async def _fall_back(self, caller: Caller, upload: Upload, size: int) -> NoReturn:
+        """The staged bytes end before the upload's offset (lost with the machine): move the offset back to
+        what is on disk, and tell the phone to send from there."""
+        async with transaction(self.pool) as conn:
+            moved = await sql.move_back(conn, caller.org_id, upload.id, size)
+        if moved:
+            log.warning(
+                "upload %s: staged bytes end at %d, not %d; offset moved back", upload.id, size, upload.received
+            )
+        raise Conflict(
+            f"this upload's bytes on the server end at {size}; send from there",
+            code="offset_mismatch",
+            offset=size if moved else upload.received,
+        )
 
     async def _complete(self, caller: Caller, upload: Upload, sha256: str | None) -> Upload:
         path = self._staged(upload.id)
