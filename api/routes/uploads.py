@@ -5,12 +5,12 @@ needs the uploader's token: anyone else's upload answers 404."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request, Response, Router, delete, head, patch, post, route
 from litestar.enums import HttpMethod
 from litestar.exceptions import InternalServerException
-from litestar.params import FromPath
+from litestar.params import FromPath, HeaderParameter
 
 from api.auth import PUBLIC
 from api.deps import AppServices, CurrentCaller
@@ -19,6 +19,18 @@ from sync.photos.uploads import Disconnected, Upload
 
 TAGS = ["photos"]
 _VERSION = {"Tus-Resumable": tus.VERSION}
+
+
+def _header(name: str, description: str) -> Any:
+    # declared for the OpenAPI document; read (and refused with tus's own answers) by sync.photos.tus
+    return Annotated[str | None, HeaderParameter(name=name, description=description)]
+
+
+TusResumable = _header("Tus-Resumable", "the protocol version: 1.0.0 (412 otherwise)")
+UploadLength = _header("Upload-Length", "the photo's size in bytes")
+UploadMetadata = _header("Upload-Metadata", "comma-separated `key base64(value)`: photo_id (required), filename, …")
+UploadOffset = _header("Upload-Offset", "where these bytes start: the offset HEAD gave (409 otherwise)")
+UploadChecksum = _header("Upload-Checksum", "`sha1 <base64>` or `sha256 <base64>` of this request's bytes (460)")
 
 
 async def _chunks(request: Request[Any, Any, Any]) -> AsyncIterator[bytes]:
@@ -70,25 +82,30 @@ async def discover_uploads(services: AppServices) -> Response[None]:
     status_code=201,
 )
 async def create_upload(
-    request: Request[Any, Any, Any], caller: CurrentCaller, services: AppServices
+    request: Request[Any, Any, Any],
+    caller: CurrentCaller,
+    services: AppServices,
+    tus_resumable: TusResumable = None,
+    upload_length: UploadLength = None,
+    upload_metadata: UploadMetadata = None,
+    upload_checksum: UploadChecksum = None,
 ) -> Response[bytes]:
-    headers = request.headers
-    tus.require_version(headers.get("tus-resumable"))
-    length = tus.parse_int(headers.get("upload-length"), "Upload-Length")
-    raw = tus.parse_metadata(headers.get("upload-metadata"))
+    tus.require_version(tus_resumable)
+    length = tus.parse_int(upload_length, "Upload-Length")
+    raw = tus.parse_metadata(upload_metadata)
     upload = await services.uploads.create(caller, length, tus.read_metadata(raw), raw)
     if _has_body(request):
-        tus.require_chunk_type(headers.get("content-type"))
-        checksum = tus.parse_checksum(headers.get("upload-checksum"))
+        tus.require_chunk_type(request.headers.get("content-type"))
+        checksum = tus.parse_checksum(upload_checksum)
         upload = await services.uploads.append(caller, upload.id, 0, _chunks(request), checksum)
     return Response(b"", status_code=201, headers={**_where(upload), "Location": f"/uploads/{upload.id}"})
 
 
 @head("/uploads/{upload_id:str}", tags=TAGS, summary="Where an upload stands (Upload-Offset)", status_code=200)
 async def upload_offset(
-    request: Request[Any, Any, Any], upload_id: FromPath[str], caller: CurrentCaller, services: AppServices
+    upload_id: FromPath[str], caller: CurrentCaller, services: AppServices, tus_resumable: TusResumable = None
 ) -> Response[None]:
-    tus.require_version(request.headers.get("tus-resumable"))
+    tus.require_version(tus_resumable)
     upload = await services.uploads.get(caller, upload_id)
     headers = {**_where(upload), "Upload-Length": str(upload.length)}
     if upload.metadata:
@@ -106,22 +123,27 @@ async def upload_offset(
     status_code=204,
 )
 async def upload_bytes(
-    request: Request[Any, Any, Any], upload_id: FromPath[str], caller: CurrentCaller, services: AppServices
+    request: Request[Any, Any, Any],
+    upload_id: FromPath[str],
+    caller: CurrentCaller,
+    services: AppServices,
+    tus_resumable: TusResumable = None,
+    upload_offset: UploadOffset = None,
+    upload_checksum: UploadChecksum = None,
 ) -> Response[None]:
-    headers = request.headers
-    tus.require_version(headers.get("tus-resumable"))
-    tus.require_chunk_type(headers.get("content-type"))
-    offset = tus.parse_int(headers.get("upload-offset"), "Upload-Offset")
-    checksum = tus.parse_checksum(headers.get("upload-checksum"))
+    tus.require_version(tus_resumable)
+    tus.require_chunk_type(request.headers.get("content-type"))
+    offset = tus.parse_int(upload_offset, "Upload-Offset")
+    checksum = tus.parse_checksum(upload_checksum)
     upload = await services.uploads.append(caller, upload_id, offset, _chunks(request), checksum)
     return Response(None, status_code=204, headers=_where(upload))
 
 
 @delete("/uploads/{upload_id:str}", tags=TAGS, summary="Abandon an upload (tus termination)", status_code=204)
 async def terminate_upload(
-    request: Request[Any, Any, Any], upload_id: FromPath[str], caller: CurrentCaller, services: AppServices
+    upload_id: FromPath[str], caller: CurrentCaller, services: AppServices, tus_resumable: TusResumable = None
 ) -> Response[None]:
-    tus.require_version(request.headers.get("tus-resumable"))
+    tus.require_version(tus_resumable)
     await services.uploads.terminate(caller, upload_id)
     return Response(None, status_code=204, headers=_VERSION)
 
