@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from typing import Any, TypeVar, cast
 
 import asyncpg
@@ -96,6 +96,19 @@ async def update_row(
     )
     if row is None:
         raise NotFound(f"{row_id} was not found; it may have just been deleted", entity=table, id=row_id)
+    return row
+
+
+async def insert_row(
+    conn: asyncpg.Connection, table: str, values: Mapping[str, object], *, tail: str = ""
+) -> asyncpg.Record | None:
+    """INSERT one row of `values` followed by `tail` (ON CONFLICT …, RETURNING …); the row RETURNING gave, if
+    any. Table and column names come from our own code, never from a request."""
+    names = ", ".join(values)
+    placeholders = ", ".join(f"${i}" for i in range(1, len(values) + 1))
+    row: asyncpg.Record | None = await conn.fetchrow(
+        f"INSERT INTO {table} ({names}) VALUES ({placeholders}) {tail}", *values.values()
+    )
     return row
 
 

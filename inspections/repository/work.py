@@ -10,6 +10,8 @@ from typing import Any
 
 import asyncpg
 
+from core.db import insert_row
+
 ROUND_COLUMNS = (
     "id, property_id, template_version_id, route_id, assignee_id, status, window_start, window_end, started_at, "
     "completed_at, plan, occurrence_key, created_by, created_at"
@@ -34,11 +36,7 @@ async def _insert(
 ) -> asyncpg.Record | None:
     """INSERT one row of `values` (names from our own code) for the org, followed by `tail` (ON CONFLICT …,
     RETURNING …)."""
-    names = ", ".join(values)
-    placeholders = ", ".join(f"${i}" for i in range(2, len(values) + 2))
-    return await conn.fetchrow(
-        f"INSERT INTO {table} (org_id, {names}) VALUES ($1, {placeholders}) {tail}", org_id, *values.values()
-    )
+    return await insert_row(conn, table, {"org_id": org_id, **values}, tail=tail)
 
 
 async def set_columns(conn: asyncpg.Connection, table: str, org_id: str, row_id: str, changes: dict[str, Any]) -> None:

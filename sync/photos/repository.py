@@ -8,6 +8,8 @@ from typing import Any
 
 import asyncpg
 
+from core.db import insert_row
+
 UPLOAD_COLUMNS = (
     "org_id, id, uploaded_by, photo_id, length, received, metadata, state, sha256, facts, rejection, rejection_en, "
     "rejection_zh, created_at, expires_at, completed_at"
@@ -49,11 +51,7 @@ async def photo(conn: asyncpg.Connection, org_id: str, photo_id: str) -> asyncpg
 
 
 async def insert_upload(conn: asyncpg.Connection, values: dict[str, Any]) -> asyncpg.Record:
-    names = ", ".join(values)
-    placeholders = ", ".join(f"${i}" for i in range(1, len(values) + 1))
-    row = await conn.fetchrow(
-        f"INSERT INTO uploads ({names}) VALUES ({placeholders}) RETURNING {UPLOAD_COLUMNS}", *values.values()
-    )
+    row = await insert_row(conn, "uploads", values, tail=f"RETURNING {UPLOAD_COLUMNS}")
     assert row is not None
     return row
 
