@@ -32,6 +32,12 @@ from api.routes.people import OwnerController, StaffController, UserController
 from api.routes.photos import photo_bytes
 from api.routes.places import BuildingController, PropertyController, UnitController
 from api.routes.schedules import PropertyScheduleController, ScheduleController
+from api.routes.surveys import (
+    CampaignController,
+    PropertyCampaignController,
+    SurveyLinkController,
+    SurveyTemplateController,
+)
 from api.routes.sync import pull, push, sync_schema
 from api.routes.uploads import uploads_router
 from api.state import Services
@@ -70,6 +76,10 @@ ROUTES = [
     PropertyScheduleController,
     ScheduleController,
     photo_bytes,
+    SurveyTemplateController,
+    PropertyCampaignController,
+    CampaignController,
+    SurveyLinkController,
 ]
 
 # multipart framing around an import file: boundaries and part headers

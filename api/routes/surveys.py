@@ -1,0 +1,126 @@
+"""Owner satisfaction surveys: templates (admins), campaigns per property, every household's link, the report;
+and the link itself, which an owner opens without signing in (the token is the credential)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, get, post, put
+from litestar.params import FromPath, JSONBody, PathParameter
+from surveys.report import campaign_report
+
+from api.auth import PUBLIC
+from api.deps import AppServices, Conn, CurrentCaller
+from api.guards import ADMIN, SUPERVISOR, in_property_scope
+from api.routes.places import Cursor, PageLimit
+from core.structs import Page
+from surveys import campaigns, templates
+from surveys.models import SurveyTemplateIn
+from surveys.schemas import (
+    Answers,
+    Campaign,
+    CampaignCreate,
+    InvitationLink,
+    Submitted,
+    SurveyForm,
+    SurveyTemplateVersion,
+)
+from surveys.scoring import Report
+
+Token = Annotated[str, PathParameter(min_length=16, max_length=64, description="the token of a household's link")]
+
+
+class SurveyTemplateController(Controller):
+    path = "/survey-templates"
+    tags = ["surveys"]
+
+    @post("/", summary="Add a survey template (admin): dimensions, questions, skip logic")
+    async def create(
+        self, data: JSONBody[SurveyTemplateIn], caller: CurrentCaller, conn: Conn
+    ) -> SurveyTemplateVersion:
+        return await templates.create_template(conn, caller, data)
+
+    @get("/", summary="Survey templates, each as its current version")
+    async def list_all(
+        self, caller: CurrentCaller, conn: Conn, cursor: Cursor = None, limit: PageLimit = 100
+    ) -> Page[SurveyTemplateVersion]:
+        return await templates.list_templates(conn, caller, cursor, limit)
+
+    @get("/{template_id:str}", summary="A survey template's current version")
+    async def get_one(self, template_id: FromPath[str], caller: CurrentCaller, conn: Conn) -> SurveyTemplateVersion:
+        return await templates.get_template(conn, caller, template_id)
+
+    @put("/{template_id:str}", summary="Edit a survey template: a new version (campaigns keep theirs)")
+    async def update(
+        self, template_id: FromPath[str], data: JSONBody[SurveyTemplateIn], caller: CurrentCaller, conn: Conn
+    ) -> SurveyTemplateVersion:
+        return await templates.update_template(conn, caller, template_id, data)
+
+
+class PropertyCampaignController(Controller):
+    path = "/properties/{property_id:str}/campaigns"
+    tags = ["surveys"]
+    guards = [in_property_scope]
+
+    @post("/", guards=[ADMIN], summary="Start a survey campaign (admin): a link for every household")
+    async def create(
+        self,
+        property_id: FromPath[str],
+        data: JSONBody[CampaignCreate],
+        caller: CurrentCaller,
+        conn: Conn,
+        services: AppServices,
+    ) -> Campaign:
+        secret = services.settings.secret_key or ""
+        return await campaigns.create_campaign(conn, caller, property_id, data, secret=secret, now=services.clock.now())
+
+    @get("/", guards=[SUPERVISOR], summary="A property's survey campaigns (supervisors, admins)")
+    async def list_all(
+        self,
+        property_id: FromPath[str],
+        caller: CurrentCaller,
+        conn: Conn,
+        services: AppServices,
+        cursor: Cursor = None,
+        limit: PageLimit = 100,
+    ) -> Page[Campaign]:
+        return await campaigns.list_campaigns(conn, caller, property_id, cursor, limit, services.clock.now())
+
+
+class CampaignController(Controller):
+    path = "/campaigns/{campaign_id:str}"
+    tags = ["surveys"]
+
+    @get("/", summary="A campaign: its window, state and how many households answered")
+    async def get_one(
+        self, campaign_id: FromPath[str], caller: CurrentCaller, conn: Conn, services: AppServices
+    ) -> Campaign:
+        return await campaigns.get_campaign(conn, caller, campaign_id, services.clock.now())
+
+    @get("/links", summary="Every household's link, to print or send (admin)")
+    async def links(
+        self, campaign_id: FromPath[str], caller: CurrentCaller, conn: Conn, services: AppServices
+    ) -> list[InvitationLink]:
+        secret = services.settings.secret_key or ""
+        return await campaigns.invitation_links(conn, caller, campaign_id, secret=secret, now=services.clock.now())
+
+    @get("/report", summary="Scores per dimension (Σ k·count_k / n), NPS, response rates, change since the last")
+    async def report(
+        self, campaign_id: FromPath[str], caller: CurrentCaller, conn: Conn, services: AppServices
+    ) -> Report:
+        await campaigns.get_campaign(conn, caller, campaign_id, services.clock.now())  # who may see it
+        return await campaign_report(conn, caller.org_id, campaign_id)
+
+
+class SurveyLinkController(Controller):
+    path = "/survey/{token:str}"
+    tags = ["surveys"]
+    opt = PUBLIC
+
+    @get("/", summary="The survey a household's link opens (no sign-in: the link is the credential)")
+    async def form(self, token: Token, conn: Conn, services: AppServices) -> SurveyForm:
+        return await campaigns.survey_form(conn, token, services.clock.now())
+
+    @post("/", status_code=201, summary="Answer (once per household; again while open if the template allows)")
+    async def answer(self, token: Token, data: JSONBody[Answers], conn: Conn, services: AppServices) -> Submitted:
+        return await campaigns.submit(conn, token, data.answers, services.clock.now())

@@ -1,0 +1,272 @@
+"""Survey campaigns: made for a property with an open/close window, an invitation (a link) for each household,
+and one response per household, answered through the link.
+
+A link's token is an HMAC of the campaign and unit under the server's secret: unguessable, listable again for
+printing, and stored only as its sha256.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from datetime import datetime
+
+import asyncpg
+import msgspec
+
+from core.access import Caller, require_property
+from core.audit.service import record, record_change
+from core.errors import Conflict, FieldError, Invalid, NotFound
+from core.ids import new_id
+from core.structs import Page, page_of
+from surveys import answers as checks
+from surveys.repository import campaigns as sql
+from surveys.repository import templates as templates_sql
+from surveys.schemas import Campaign, CampaignCreate, InvitationLink, Submitted, SurveyForm
+from surveys.templates import version_of
+
+
+def link_token(secret: str, org_id: str, campaign_id: str, unit_id: str) -> str:
+    digest = hmac.new(secret.encode(), f"survey:{org_id}:{campaign_id}:{unit_id}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:24]).decode()
+
+
+def token_sha256(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def state_at(row: asyncpg.Record, now: datetime) -> str:
+    return "scheduled" if now < row["opens_at"] else "open" if now < row["closes_at"] else "closed"
+
+
+def campaign_of(row: asyncpg.Record, now: datetime) -> Campaign:
+    return msgspec.convert({**dict(row), "state": state_at(row, now)}, Campaign)
+
+
+def _missing(campaign_id: str) -> NotFound:
+    return NotFound(f"campaign {campaign_id} not found", entity="campaign", id=campaign_id)
+
+
+async def create_campaign(
+    conn: asyncpg.Connection,
+    caller: Caller | None,
+    property_id: str,
+    data: CampaignCreate,
+    *,
+    secret: str,
+    now: datetime,
+    org_id: str | None = None,
+    occurrence_key: str | None = None,
+) -> Campaign:
+    """A campaign with an invitation per unit. `caller` None: the workers, for a schedule's occurrence."""
+    if caller is not None:
+        await require_property(conn, caller, property_id, "admin")
+        org_id = caller.org_id
+    assert org_id is not None
+    if data.closes_at <= data.opens_at:
+        raise Invalid(
+            "the campaign must close after it opens", [FieldError(field="closes_at", message="after opens_at")]
+        )
+    template = await templates_sql.current_version(conn, org_id, data.template_id)
+    if template is None:
+        raise Invalid(
+            f"survey template {data.template_id} not found",
+            [FieldError(field="template_id", message="no such survey template")],
+        )
+    campaign_id = new_id()
+    await sql.insert_campaign(
+        conn,
+        org_id,
+        {
+            "id": campaign_id,
+            "property_id": property_id,
+            "template_version_id": template["id"],
+            "name_zh": data.name_zh,
+            "name_en": data.name_en,
+            "opens_at": data.opens_at,
+            "closes_at": data.closes_at,
+            "anonymous": data.anonymous,
+            "flag_below": data.flag_below,
+            "occurrence_key": occurrence_key,
+            "created_by": caller.user_id if caller else None,
+        },
+    )
+    units = await sql.unit_ids(conn, org_id, property_id)
+    tokens = {unit: token_sha256(link_token(secret, org_id, campaign_id, unit)) for unit in units}
+    await sql.invite_units(conn, org_id, campaign_id, property_id, tokens)
+    row = await sql.campaign(conn, org_id, campaign_id)
+    assert row is not None
+    created = campaign_of(row, now)
+    if caller is not None:
+        await record_change(conn, caller, "campaign.create", "campaign", campaign_id, after=created)
+    else:
+        await record(
+            conn,
+            org_id=org_id,
+            actor_id=None,
+            action="campaign.create",
+            entity="campaign",
+            entity_id=campaign_id,
+            after=created,
+        )
+    return created
+
+
+async def get_campaign(conn: asyncpg.Connection, caller: Caller, campaign_id: str, now: datetime) -> Campaign:
+    row = await sql.campaign(conn, caller.org_id, campaign_id)
+    if row is None:
+        raise _missing(campaign_id)
+    try:
+        await require_property(conn, caller, row["property_id"], "supervise")
+    except NotFound:
+        raise _missing(campaign_id) from None
+    return campaign_of(row, now)
+
+
+async def list_campaigns(
+    conn: asyncpg.Connection, caller: Caller, property_id: str, cursor: str | None, limit: int, now: datetime
+) -> Page[Campaign]:
+    await require_property(conn, caller, property_id, "supervise")
+    rows = await sql.property_campaigns(conn, caller.org_id, property_id, cursor, limit + 1)
+    return page_of([campaign_of(r, now) for r in rows], limit)
+
+
+async def invitation_links(
+    conn: asyncpg.Connection, caller: Caller, campaign_id: str, *, secret: str, now: datetime
+) -> list[InvitationLink]:
+    """Every household's link, for printing or SMS (admins)."""
+    found = await get_campaign(conn, caller, campaign_id, now)
+    await require_property(conn, caller, found.property_id, "admin")
+    return [
+        InvitationLink(
+            unit_id=r["unit_id"],
+            building_id=r["building_id"],
+            token=link_token(secret, caller.org_id, campaign_id, r["unit_id"]),
+            responded=r["responded_at"] is not None,
+        )
+        for r in await sql.invitations(conn, caller.org_id, campaign_id)
+    ]
+
+
+# --- answering through a link -----------------------------------------------------------------------------
+
+
+async def _opened(conn: asyncpg.Connection, token: str) -> tuple[asyncpg.Record, asyncpg.Record, asyncpg.Record]:
+    invitation = await sql.invitation_by_token(conn, token_sha256(token))
+    if invitation is None:
+        raise NotFound(
+            "this survey link is not valid; ask the property office for yours / 链接无效", entity="survey_link"
+        )
+    org_id = invitation["org_id"]
+    campaign = await sql.campaign(conn, org_id, invitation["campaign_id"])
+    assert campaign is not None
+    template = await templates_sql.version(conn, org_id, campaign["template_version_id"])
+    assert template is not None
+    return invitation, campaign, template
+
+
+async def survey_form(conn: asyncpg.Connection, token: str, now: datetime) -> SurveyForm:
+    invitation, campaign, template = await _opened(conn, token)
+    mine = None
+    if not campaign["anonymous"]:
+        mine = await sql.response_of_unit(conn, invitation["org_id"], campaign["id"], invitation["unit_id"])
+    state = state_at(campaign, now)
+    return SurveyForm(
+        campaign_id=campaign["id"],
+        property_name=await sql.property_name(conn, invitation["org_id"], campaign["property_id"]),
+        name_zh=campaign["name_zh"],
+        name_en=campaign["name_en"],
+        opens_at=campaign["opens_at"],
+        closes_at=campaign["closes_at"],
+        state=state,
+        anonymous=campaign["anonymous"],
+        can_edit=state == "open" and (invitation["responded_at"] is None or _editable(campaign, template)),
+        template=version_of(template),
+        answers=mine["answers"] if mine else None,
+    )
+
+
+def _editable(campaign: asyncpg.Record, template: asyncpg.Record) -> bool:
+    # an anonymous response is tied to no unit, so there is nothing to find again and change
+    return bool(template["allow_edit"]) and not campaign["anonymous"]
+
+
+async def submit(
+    conn: asyncpg.Connection,
+    token: str,
+    given: dict[str, object],
+    now: datetime,
+    *,
+    channel: str = "link",
+    owner_id: str | None = None,
+) -> Submitted:
+    """One household's answers: the first, or a change while the campaign is open and its template allows it."""
+    invitation, campaign, template = await _opened(conn, token)
+    org_id, campaign_id, unit_id = invitation["org_id"], campaign["id"], invitation["unit_id"]
+    state = state_at(campaign, now)
+    if state != "open":
+        raise Conflict(
+            "this survey is not open: "
+            + ("it has not started / 调查尚未开始" if state == "scheduled" else "it has closed / 调查已结束"),
+            code=f"survey_{state}",
+            state=state,
+            opens_at=campaign["opens_at"].isoformat(),
+            closes_at=campaign["closes_at"].isoformat(),
+        )
+    version = version_of(template)
+    answers = checks.check_answers(version, given)
+    likert = checks.likert_answers(version, answers)
+    nps = checks.nps_answer(version, answers)
+    if invitation["responded_at"] is not None:
+        if not _editable(campaign, template):
+            raise Conflict(
+                "this household has answered this survey already / 本户已提交过问卷",
+                code="already_answered",
+                responded_at=invitation["responded_at"].isoformat(),
+            )
+        mine = await sql.response_of_unit(conn, org_id, campaign_id, unit_id)
+        assert mine is not None
+        await sql.update_response(conn, org_id, mine["id"], answers, nps, now)
+        await sql.replace_likert(conn, org_id, campaign_id, mine["id"], likert)
+        await record(
+            conn,
+            org_id=org_id,
+            actor_id=owner_id,
+            action="survey_response.update",
+            entity="campaign",
+            entity_id=campaign_id,
+            after={"unit": unit_id},
+        )
+        return Submitted(campaign_id=campaign_id, submitted_at=now, updated=True)
+    response_id = new_id()
+    await sql.insert_response(
+        conn,
+        org_id,
+        {
+            "id": response_id,
+            "campaign_id": campaign_id,
+            "property_id": campaign["property_id"],
+            "building_id": invitation["building_id"],
+            "unit_id": None if campaign["anonymous"] else unit_id,
+            "answers": answers,
+            "nps": nps,
+            "channel": channel,
+            "submitted_by": None if campaign["anonymous"] else owner_id,
+            "submitted_at": now,
+            "updated_at": now,
+        },
+    )
+    await sql.replace_likert(conn, org_id, campaign_id, response_id, likert)
+    await sql.mark_responded(conn, org_id, campaign_id, unit_id, now)
+    # the audit names the campaign, never the unit of an anonymous answer
+    await record(
+        conn,
+        org_id=org_id,
+        actor_id=owner_id,
+        action="survey_response.create",
+        entity="campaign",
+        entity_id=campaign_id,
+        after={"channel": channel, **({} if campaign["anonymous"] else {"unit": unit_id})},
+    )
+    return Submitted(campaign_id=campaign_id, submitted_at=now, updated=False)

@@ -1,0 +1,141 @@
+"""SQL for survey campaigns, their invitations and responses. Every statement is scoped by org_id."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from core.db import insert_row
+
+CAMPAIGN = """
+    SELECT c.id, c.property_id, c.template_version_id, c.name_zh, c.name_en, c.opens_at, c.closes_at,
+           c.anonymous, c.flag_below::float8 AS flag_below, c.published_at, c.created_at,
+           (SELECT count(*) FROM survey_invitations i WHERE i.org_id = c.org_id AND i.campaign_id = c.id) AS invited,
+           (SELECT count(*) FROM survey_invitations i
+             WHERE i.org_id = c.org_id AND i.campaign_id = c.id AND i.responded_at IS NOT NULL) AS responded
+    FROM survey_campaigns c"""
+
+
+async def insert_campaign(conn: asyncpg.Connection, org_id: str, values: dict[str, Any]) -> None:
+    await insert_row(conn, "survey_campaigns", {"org_id": org_id, **values})
+
+
+async def invite_units(
+    conn: asyncpg.Connection, org_id: str, campaign_id: str, property_id: str, tokens: dict[str, str]
+) -> int:
+    """An invitation for each unit of the property; `tokens`: unit id -> the sha256 of its link's token."""
+    status = await conn.execute(
+        """INSERT INTO survey_invitations (org_id, campaign_id, unit_id, building_id, token_sha256)
+           SELECT u.org_id, $2, u.id, u.building_id, t.sha
+           FROM units u JOIN unnest($4::text[], $5::text[]) AS t(unit_id, sha) ON t.unit_id = u.id
+           WHERE u.org_id = $1 AND u.property_id = $3""",
+        org_id,
+        campaign_id,
+        property_id,
+        list(tokens),
+        list(tokens.values()),
+    )
+    return int(status.split()[-1])
+
+
+async def unit_ids(conn: asyncpg.Connection, org_id: str, property_id: str) -> list[str]:
+    rows = await conn.fetch("SELECT id FROM units WHERE org_id = $1 AND property_id = $2", org_id, property_id)
+    return [r["id"] for r in rows]
+
+
+async def campaign(conn: asyncpg.Connection, org_id: str, campaign_id: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(f"{CAMPAIGN} WHERE c.org_id = $1 AND c.id = $2", org_id, campaign_id)
+
+
+async def property_campaigns(
+    conn: asyncpg.Connection, org_id: str, property_id: str, after: str | None, limit: int
+) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        f"""{CAMPAIGN} WHERE c.org_id = $1 AND c.property_id = $2 AND ($3::text IS NULL OR c.id > $3)
+            ORDER BY c.id LIMIT $4""",
+        org_id,
+        property_id,
+        after,
+        limit,
+    )
+
+
+async def invitations(conn: asyncpg.Connection, org_id: str, campaign_id: str) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """SELECT unit_id, building_id, responded_at FROM survey_invitations
+           WHERE org_id = $1 AND campaign_id = $2 ORDER BY building_id, unit_id""",
+        org_id,
+        campaign_id,
+    )
+
+
+# --- answering ------------------------------------------------------------------------------------------
+
+
+async def invitation_by_token(conn: asyncpg.Connection, token_sha256: str) -> asyncpg.Record | None:
+    """The invitation a link's token opens, across orgs (the token is the whole credential), locked for the
+    answer being written."""
+    return await conn.fetchrow(
+        """SELECT i.org_id, i.campaign_id, i.unit_id, i.building_id, i.responded_at, c.property_id
+           FROM survey_invitations i JOIN survey_campaigns c ON c.org_id = i.org_id AND c.id = i.campaign_id
+           WHERE i.token_sha256 = $1 FOR UPDATE OF i""",
+        token_sha256,
+    )
+
+
+async def property_name(conn: asyncpg.Connection, org_id: str, property_id: str) -> str:
+    name: str = await conn.fetchval("SELECT name FROM properties WHERE org_id = $1 AND id = $2", org_id, property_id)
+    return name
+
+
+async def response_of_unit(
+    conn: asyncpg.Connection, org_id: str, campaign_id: str, unit_id: str
+) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT id, answers FROM survey_responses WHERE org_id = $1 AND campaign_id = $2 AND unit_id = $3",
+        org_id,
+        campaign_id,
+        unit_id,
+    )
+
+
+async def insert_response(conn: asyncpg.Connection, org_id: str, values: dict[str, Any]) -> None:
+    await insert_row(conn, "survey_responses", {"org_id": org_id, **values})
+
+
+async def update_response(
+    conn: asyncpg.Connection, org_id: str, response_id: str, answers: dict[str, Any], nps: int | None, at: datetime
+) -> None:
+    await conn.execute(
+        "UPDATE survey_responses SET answers = $3, nps = $4, updated_at = $5 WHERE org_id = $1 AND id = $2",
+        org_id,
+        response_id,
+        answers,
+        nps,
+        at,
+    )
+
+
+async def replace_likert(
+    conn: asyncpg.Connection, org_id: str, campaign_id: str, response_id: str, likert: list[tuple[str, str, int]]
+) -> None:
+    await conn.execute("DELETE FROM survey_likert WHERE org_id = $1 AND response_id = $2", org_id, response_id)
+    if likert:
+        await conn.executemany(
+            """INSERT INTO survey_likert (org_id, campaign_id, response_id, question_key, dimension, value)
+               VALUES ($1, $2, $3, $4, $5, $6)""",
+            [(org_id, campaign_id, response_id, key, dimension, value) for key, dimension, value in likert],
+        )
+
+
+async def mark_responded(conn: asyncpg.Connection, org_id: str, campaign_id: str, unit_id: str, at: datetime) -> None:
+    await conn.execute(
+        """UPDATE survey_invitations SET responded_at = $4
+           WHERE org_id = $1 AND campaign_id = $2 AND unit_id = $3""",
+        org_id,
+        campaign_id,
+        unit_id,
+        at,
+    )
