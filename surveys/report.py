@@ -1,0 +1,57 @@
+"""The report of an owner satisfaction survey campaign: the counts from SQL (surveys/repository/report.py, one
+statement, so one snapshot in any transaction), the figures from surveys/scoring.py. No access checks: the caller
+makes them."""
+
+from __future__ import annotations
+
+import asyncpg
+import msgspec
+
+from core.errors import NotFound
+from surveys import scoring
+from surveys.models import Dimension, MultipleChoiceQuestion, Question, SingleChoiceQuestion
+from surveys.repository import report as sql
+
+
+async def campaign_report(conn: asyncpg.Connection, org_id: str, campaign_id: str) -> scoring.Report:
+    """The campaign's scores, rates and counts, with the changes since the property's previous campaign. The
+    previous campaign's report is scored the same way, without going further back, from its Likert and NPS
+    counts: all the changes read. Its buildings and choices, which nothing reads, are not counted (counting
+    them would make the report about a third slower)."""
+    rows = await sql.report_figures(conn, org_id, campaign_id)
+    current = next((row for row in rows if not row["previous"]), None)
+    if current is None:
+        raise NotFound(f"survey campaign {campaign_id} not found", entity="survey_campaign", id=campaign_id)
+    before = next((scoring.score(_inputs(row)) for row in rows if row["previous"]), None)
+    return scoring.score(_inputs(current, before))
+
+
+def _inputs(row: asyncpg.Record, previous: scoring.Report | None = None) -> scoring.Inputs:
+    questions = msgspec.convert(row["questions"], list[Question])
+    dimensions = msgspec.convert(row["dimensions"], list[Dimension])
+    position = {question.key: i for i, question in enumerate(questions)}
+    # scoring lists questions in the order it first sees them: make that the template's
+    likert = sorted(
+        (
+            scoring.LikertCount(question_key=key, dimension=dimension, value=value, count=count)
+            for key, dimension, value, count in row["likert"]
+        ),
+        key=lambda c: (position.get(c.question_key, len(position)), c.question_key, c.value),
+    )
+    counted: dict[str, dict[str, int]] | None = row["choices"]  # None: a previous campaign's, not counted
+    choices = {
+        # every option in template order (jsonb keeps no order)
+        question.key: {option.key: counted.get(question.key, {}).get(option.key, 0) for option in question.options}
+        for question in questions
+        if counted is not None and isinstance(question, SingleChoiceQuestion | MultipleChoiceQuestion)
+    }
+    return scoring.Inputs(
+        likert=likert,
+        nps={value: count for value, count in row["nps"] if value is not None},
+        buildings=msgspec.convert(row["buildings"] or [], list[scoring.BuildingCount]),
+        choices=choices,
+        responses=sum(count for _, count in row["nps"]),
+        dimensions=[(d.key, d.name_zh, d.name_en) for d in dimensions],
+        flag_below=row["flag_below"],
+        previous=previous,
+    )
