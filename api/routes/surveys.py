@@ -3,11 +3,11 @@ and the link itself, which an owner opens without signing in (the token is the c
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
-from litestar import Controller, get, post, put
-from litestar.params import FromPath, JSONBody, PathParameter
-from surveys.report import campaign_report
+from litestar import Controller, Response, get, post, put
+from litestar.params import FromPath, JSONBody, PathParameter, QueryParameter
+from litestar.response import Stream
 
 from api.auth import PUBLIC
 from api.deps import AppServices, Conn, CurrentCaller
@@ -15,7 +15,9 @@ from api.guards import ADMIN, SUPERVISOR, in_property_scope
 from api.routes.places import Cursor, PageLimit
 from core.structs import Page
 from surveys import campaigns, templates
+from surveys import export as exports
 from surveys.models import SurveyTemplateIn
+from surveys.report import campaign_report
 from surveys.schemas import (
     Answers,
     Campaign,
@@ -27,6 +29,7 @@ from surveys.schemas import (
 )
 from surveys.scoring import Report
 
+ExportFormat = Annotated[Literal["csv", "xlsx"], QueryParameter(description="csv (responses) or xlsx (default)")]
 Token = Annotated[str, PathParameter(min_length=16, max_length=64, description="the token of a household's link")]
 
 
@@ -110,6 +113,26 @@ class CampaignController(Controller):
     ) -> Report:
         await campaigns.get_campaign(conn, caller, campaign_id, services.clock.now())  # who may see it
         return await campaign_report(conn, caller.org_id, campaign_id)
+
+    @get(
+        "/export",
+        summary="The responses as CSV, or responses, scores and buildings as XLSX (supervisors, admins)",
+        description="One row per response in submission order; an anonymous campaign's rows name no building "
+        "or unit. The CSV is UTF-8 with a BOM and streamed.",
+    )
+    async def export(
+        self, campaign_id: FromPath[str], caller: CurrentCaller, services: AppServices, format: ExportFormat = "xlsx"
+    ) -> Response[Any]:
+        # a connection of its own, not the request's: the export reads in a REPEATABLE READ transaction of its
+        # own, and the request's would be held idle meanwhile (two connections per export)
+        async with services.pool.acquire() as conn:
+            found = await campaigns.get_campaign(conn, caller, campaign_id, services.clock.now())  # who may see it
+        headers = {"Content-Disposition": exports.content_disposition(found.id, found.name_zh, format)}
+        if format == "csv":
+            chunks = exports.csv_chunks(services.pool, caller.org_id, found.id)
+            return Stream(chunks, media_type=exports.CSV_MEDIA_TYPE, headers=headers)
+        content = await exports.xlsx_bytes(services.pool, caller.org_id, found.id)
+        return Response(content, media_type=exports.XLSX_MEDIA_TYPE, headers=headers)
 
 
 class SurveyLinkController(Controller):

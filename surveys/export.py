@@ -1,0 +1,233 @@
+"""A survey campaign's responses and scores as a file: CSV (the responses) or XLSX (the responses, the scores and
+each building's response rate). No access checks: the caller makes them.
+
+- One row per response, numbered 1..n in submission order (never its id), then building and unit (never for an
+  anonymous campaign: those columns are left out, and the SQL gives NULL there anyway), channel, the time it was
+  submitted in the property's zone, and one column per question in template order.
+- What a household wrote cannot become a formula: a cell that starts with = + - @ (or a tab or carriage return,
+  OWASP's list) gets a leading apostrophe, in both formats.
+- The responses and the report are read in one REPEATABLE READ READ ONLY transaction, so they agree; the
+  responses through a server-side cursor, a batch at a time. The CSV is written as the batches arrive; the XLSX
+  is built in openpyxl's write-only mode, off the event loop (it is CPU work), and answered whole.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from collections.abc import AsyncIterator, Iterable, Sequence
+from datetime import datetime
+from typing import Any, cast
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import msgspec
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+from core.errors import NotFound
+from surveys import scoring
+from surveys.models import MultipleChoiceQuestion, Question, SingleChoiceQuestion, TextQuestion
+from surveys.report import campaign_report
+from surveys.repository import export as sql
+
+CSV_MEDIA_TYPE = "text/csv"  # UTF-8: the web layer adds "; charset=utf-8" to any text/* type (Litestar does)
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+BOM = "\ufeff"  # without it Excel reads a CSV as the machine's code page and garbles Chinese
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+MULTIPLE_SEPARATOR = "；"
+BATCH = 500
+
+Cell = str | int | float | bool | datetime | None
+
+
+class ExportedCampaign(msgspec.Struct, frozen=True):
+    """What shaping a campaign's rows needs to know about it."""
+
+    anonymous: bool
+    zone: ZoneInfo
+    questions: list[Question]
+
+
+def neutralised(text: str) -> str:
+    """`text`, made unable to start a formula in a spreadsheet."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def content_disposition(campaign_id: str, name_zh: str, extension: str) -> str:
+    """An attachment named survey-<id>.<ext>, and (RFC 5987/6266) the campaign's Chinese name for clients that
+    read filename*."""
+    named = quote(f"{name_zh}.{extension}", safe="")
+    return f"attachment; filename=\"survey-{campaign_id}.{extension}\"; filename*=UTF-8''{named}"
+
+
+def response_header(export: ExportedCampaign) -> list[str]:
+    named = [] if export.anonymous else ["楼栋 Building", "房屋 ID Unit id", "房号 Unit"]
+    return [
+        "序号 No.",
+        *named,
+        "渠道 Channel",
+        f"提交时间 Submitted at ({export.zone.key})",
+        *(neutralised(f"{q.key}: {q.text_zh} / {q.text_en}") for q in export.questions),
+    ]
+
+
+def response_cells(export: ExportedCampaign, number: int, row: asyncpg.Record) -> list[Cell]:
+    """One response's cells, as response_header names them; an unanswered (or hidden) question is None."""
+    answers: dict[str, Any] = row["answers"] or {}
+    submitted = row["submitted_at"].astimezone(export.zone).replace(tzinfo=None, microsecond=0)
+    named: list[Cell] = []
+    if not export.anonymous:
+        building = row["building_name"] or ""
+        unit = f"{building} {row['unit_number']}".strip() if row["unit_number"] else None
+        named = [neutralised(building) or None, row["unit_id"], neutralised(unit) if unit else None]
+    return [number, *named, row["channel"], submitted, *(_answer(q, answers.get(q.key)) for q in export.questions)]
+
+
+def _answer(question: Question, value: Any) -> Cell:
+    if value is None or value == "" or value == []:
+        return None
+    if isinstance(question, SingleChoiceQuestion | MultipleChoiceQuestion):
+        labels = {option.key: option.label_zh for option in question.options}
+        chosen = value if isinstance(value, list) else [value]
+        # stored in the template's option order (answers are normalised); an unknown key is shown as is
+        return neutralised(MULTIPLE_SEPARATOR.join(labels.get(key, str(key)) for key in chosen))
+    if isinstance(question, TextQuestion) or isinstance(value, str):
+        return neutralised(str(value))
+    return int(value)  # likert, nps
+
+
+def score_rows(report: scoring.Report) -> list[list[Cell]]:
+    """The Scores sheet: a row per dimension, then the campaign's figures, one per row."""
+    rows: list[list[Cell]] = [
+        [
+            "维度 Dimension",
+            "中文名 Name (zh)",
+            "英文名 Name (en)",
+            "答题数 Answers",
+            "得分 Score",
+            "满意率 Satisfaction",
+            "变化 Change",
+            "需改进 Flagged",
+        ]
+    ]
+    rows += [
+        [d.key, neutralised(d.name_zh), neutralised(d.name_en), d.answers, d.score, d.satisfaction, d.change, d.flagged]
+        for d in report.dimensions
+    ]
+    rows.append([])
+    rows += [
+        ["总体得分 Overall", report.overall],
+        ["总体变化 Overall change", report.overall_change],
+        ["净推荐值 NPS", report.nps],
+        ["净推荐值变化 NPS change", report.nps_change],
+        ["推荐者 Promoters", report.promoters],
+        ["中立者 Passives", report.passives],
+        ["贬损者 Detractors", report.detractors],
+        ["答卷数 Responses", report.responses],
+        ["邀请户数 Invited", report.invited],
+        ["回复率 Response rate", report.response_rate],
+    ]
+    return rows
+
+
+def building_rows(report: scoring.Report) -> list[list[Cell]]:
+    """The Buildings sheet: counts per building, which name no household even in an anonymous campaign."""
+    header: list[Cell] = ["楼栋 Building", "邀请户数 Invited", "已答户数 Responded", "回复率 Response rate"]
+    return [header] + [[neutralised(b.building_name), b.invited, b.responded, b.rate] for b in report.buildings]
+
+
+# --- reading ----------------------------------------------------------------------------------------------
+
+
+async def _export_of(conn: asyncpg.Connection, org_id: str, campaign_id: str) -> ExportedCampaign:
+    row = await sql.export_campaign(conn, org_id, campaign_id)
+    if row is None:
+        raise NotFound(f"campaign {campaign_id} not found", entity="campaign", id=campaign_id)
+    return ExportedCampaign(
+        anonymous=row["anonymous"],
+        zone=ZoneInfo(row["timezone"]),
+        questions=msgspec.convert(row["questions"], list[Question]),
+    )
+
+
+async def _numbered_batches(
+    conn: asyncpg.Connection, export: ExportedCampaign, org_id: str, campaign_id: str
+) -> AsyncIterator[list[list[Cell]]]:
+    number = 0
+    async for batch in sql.response_batches(conn, org_id, campaign_id, BATCH):
+        cells = []
+        for row in batch:
+            number += 1
+            cells.append(response_cells(export, number, row))
+        yield cells
+
+
+# --- CSV ----------------------------------------------------------------------------------------------------
+
+
+def _csv_text(cell: Cell) -> str:
+    if cell is None:
+        return ""
+    if isinstance(cell, datetime):
+        return cell.isoformat()
+    return str(cell)
+
+
+def _csv_lines(rows: Iterable[Sequence[Cell]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)  # RFC 4180: quoted as needed, CRLF line ends
+    writer.writerows([_csv_text(cell) for cell in row] for row in rows)
+    return buffer.getvalue().encode()
+
+
+async def csv_chunks(pool: asyncpg.Pool, org_id: str, campaign_id: str) -> AsyncIterator[bytes]:
+    """The campaign's responses as UTF-8 CSV (with a BOM), a batch of rows per chunk."""
+    async with pool.acquire() as proxy, proxy.transaction(isolation="repeatable_read", readonly=True):
+        conn = cast(asyncpg.Connection, proxy)  # a pool's connection proxy behaves as the connection
+        export = await _export_of(conn, org_id, campaign_id)
+        yield BOM.encode() + _csv_lines([response_header(export)])
+        async for rows in _numbered_batches(conn, export, org_id, campaign_id):
+            yield _csv_lines(rows)
+
+
+# --- XLSX ---------------------------------------------------------------------------------------------------
+
+
+def _xlsx_cell(cell: Cell) -> Cell:
+    # XML 1.0 cannot carry most control characters, and openpyxl refuses a string holding one
+    return ILLEGAL_CHARACTERS_RE.sub("", cell) if isinstance(cell, str) else cell
+
+
+def _append(sheet: WriteOnlyWorksheet, rows: Iterable[Sequence[Cell]]) -> None:
+    for row in rows:
+        sheet.append([_xlsx_cell(cell) for cell in row])
+
+
+def _save(workbook: Workbook) -> bytes:
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+async def xlsx_bytes(pool: asyncpg.Pool, org_id: str, campaign_id: str) -> bytes:
+    """The workbook: sheets Responses, Scores (the report) and Buildings (response rates)."""
+    workbook = Workbook(write_only=True)
+    responses = workbook.create_sheet("Responses")
+    scores = workbook.create_sheet("Scores")
+    buildings = workbook.create_sheet("Buildings")
+    for sheet in (responses, scores, buildings):
+        sheet.freeze_panes = "A2"
+    async with pool.acquire() as proxy, proxy.transaction(isolation="repeatable_read", readonly=True):
+        conn = cast(asyncpg.Connection, proxy)
+        export = await _export_of(conn, org_id, campaign_id)
+        report = await campaign_report(conn, org_id, campaign_id)
+        await asyncio.to_thread(_append, responses, [response_header(export)])
+        async for rows in _numbered_batches(conn, export, org_id, campaign_id):
+            await asyncio.to_thread(_append, responses, rows)
+    await asyncio.to_thread(_append, scores, score_rows(report))
+    await asyncio.to_thread(_append, buildings, building_rows(report))
+    return await asyncio.to_thread(_save, workbook)
