@@ -25,6 +25,7 @@ from workers.jobs.housekeeping import prune_sync, purge_sessions
 from workers.jobs.notifications import deliver_notifications
 from workers.jobs.photos import expire_uploads, make_derivatives, queue_derivatives
 from workers.jobs.schedules import materialise_schedules
+from workers.jobs.surveys import remind_surveys
 
 log = logging.getLogger("fieldwork.worker")
 
@@ -58,6 +59,7 @@ FUNCTIONS: list[Any] = [
     queue_derivatives,
     make_derivatives,
     expire_uploads,
+    remind_surveys,
 ]
 CRON_JOBS = [
     cron(purge_sessions, minute={17}, second={0}, run_at_startup=False),
@@ -68,6 +70,7 @@ CRON_JOBS = [
     cron(deliver_notifications, second={0, 10, 20, 30, 40, 50}, run_at_startup=True),
     cron(queue_derivatives, second=set(range(2, 60, 5)), run_at_startup=True),
     cron(expire_uploads, minute=set(range(7, 60, 10)), second={15}, run_at_startup=False),
+    cron(remind_surveys, minute={23}, second={0}, run_at_startup=False),
 ]
 
 

@@ -155,3 +155,32 @@ async def test_edits_while_open_when_the_template_allows_and_never_when_anonymou
     stored = await db.fetch("SELECT unit_id FROM survey_responses WHERE campaign_id = $1", secret["id"])
     assert [r["unit_id"] for r in stored] == [None]
     assert (await api.get(f"/survey/{token}")).json()["answers"] is None
+
+
+async def test_households_that_have_not_answered_are_reminded_once(api, site, db, settings):
+    from tests.integration.test_worker import run_job
+
+    org, admin = site
+    template = (await api.post("/survey-templates", headers=admin, json=TEMPLATE)).json()
+    soon = await campaign(api, org, admin, template["template_id"], opens=-24, closes=48)
+    later = await campaign(api, org, admin, template["template_id"], opens=-24, closes=24 * 10)
+    tokens = {link["unit_id"]: link["token"] for link in await links(api, admin, soon["id"])}
+    # the neighbour (no owner in this world) answers; unit 101, whose owner has not, is reminded
+    answers = {"answers": {"service": 4, "clean": 4, "recommend": 8, "repairs": "no"}}
+    assert (await api.post(f"/survey/{tokens[org.other_unit_id]}", json=answers)).status_code == 201
+    await db.execute(
+        "INSERT INTO unit_owners (org_id, unit_id, user_id) VALUES ($1, $2, $3)",
+        org.org_id,
+        org.other_unit_id,
+        org.ids["owner"],
+    )
+    await run_job(settings, "remind_surveys")
+    await run_job(settings, "remind_surveys")
+    sent = await db.fetch("SELECT dedupe_key, record_id, title_zh FROM notifications WHERE kind = 'survey_reminder'")
+    assert [(r["dedupe_key"], r["record_id"]) for r in sent] == [
+        (f"survey-reminder:{soon['id']}:{org.unit_id}", soon["id"])
+    ], "once, for the household that has not answered, of the campaign closing soon"
+    assert later["id"] not in sent[0]["dedupe_key"] and "请填写" in sent[0]["title_zh"]
+    await run_job(settings, "deliver_notifications")  # to the owner's inbox, which their phone syncs
+    inbox = await api.get("/inbox", headers=await login(api, org, "owner"))
+    assert [item["kind"] for item in inbox.json()["items"]] == ["survey_reminder"]
