@@ -42,4 +42,6 @@ async def remind_unanswered(conn: asyncpg.Connection, now: datetime, *, limit: i
             record_id=row["campaign_id"],
             data={"campaign_id": row["campaign_id"], "unit_id": row["unit_id"]},
         )
+        # marked, so the next run reads only households still to remind, however many campaigns there are
+        await sql.mark_reminded(conn, row["org_id"], row["campaign_id"], row["unit_id"], now)
     return sent

@@ -145,12 +145,13 @@ async def unanswered_owners(
     conn: asyncpg.Connection, now: datetime, closing_before: datetime, limit: int
 ) -> list[asyncpg.Record]:
     """Across orgs: for every open campaign closing before `closing_before`, the active owners of each household
-    that has not answered (one row per campaign and unit, owners as an array)."""
+    that has neither answered nor been reminded (one row per campaign and unit, owners as an array)."""
     return await conn.fetch(
         """SELECT c.org_id, c.id AS campaign_id, c.property_id, c.name_zh, c.name_en, c.closes_at, i.unit_id,
                   array_agg(o.user_id ORDER BY o.user_id) AS owners
            FROM survey_campaigns c
-           JOIN survey_invitations i ON i.org_id = c.org_id AND i.campaign_id = c.id AND i.responded_at IS NULL
+           JOIN survey_invitations i ON i.org_id = c.org_id AND i.campaign_id = c.id
+                AND i.responded_at IS NULL AND i.reminded_at IS NULL
            JOIN unit_owners o ON o.org_id = i.org_id AND o.unit_id = i.unit_id
            JOIN users u ON u.org_id = o.org_id AND u.id = o.user_id AND u.active
            WHERE c.opens_at <= $1 AND c.closes_at > $1 AND c.closes_at <= $2
@@ -159,4 +160,14 @@ async def unanswered_owners(
         now,
         closing_before,
         limit,
+    )
+
+
+async def mark_reminded(conn: asyncpg.Connection, org_id: str, campaign_id: str, unit_id: str, at: datetime) -> None:
+    await conn.execute(
+        "UPDATE survey_invitations SET reminded_at = $4 WHERE org_id = $1 AND campaign_id = $2 AND unit_id = $3",
+        org_id,
+        campaign_id,
+        unit_id,
+        at,
     )

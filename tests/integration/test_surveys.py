@@ -181,6 +181,10 @@ async def test_households_that_have_not_answered_are_reminded_once(api, site, db
         (f"survey-reminder:{soon['id']}:{org.unit_id}", soon["id"])
     ], "once, for the household that has not answered, of the campaign closing soon"
     assert later["id"] not in sent[0]["dedupe_key"] and "请填写" in sent[0]["title_zh"]
+    reminded = await db.fetch(
+        "SELECT unit_id FROM survey_invitations WHERE campaign_id = $1 AND reminded_at IS NOT NULL", soon["id"]
+    )
+    assert [r["unit_id"] for r in reminded] == [org.unit_id]
     await run_job(settings, "deliver_notifications")  # to the owner's inbox, which their phone syncs
     inbox = await api.get("/inbox", headers=await login(api, org, "owner"))
     assert [item["kind"] for item in inbox.json()["items"]] == ["survey_reminder"]
