@@ -230,3 +230,14 @@ def text_table(results: list[Result]) -> str:
 def markdown_table(results: list[Result]) -> str:
     rows = [HEADER, ["---"] * len(HEADER), *(r.cells() for r in results)]
     return "\n".join("| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows)
+
+
+def print_results(results: list[Result], notes: str, module: str) -> int:
+    """The table and its notes, then the same as markdown for docs/benchmarks.md under the command that made it;
+    returns the exit status: 1 when a target is missed."""
+    print(text_table(results))
+    print(f"\n{notes}\n")
+    print(f"Markdown (`{' '.join([f'.venv/bin/python -m {module}', *sys.argv[1:]])}`):\n")
+    print(markdown_table(results))
+    print(f"\n{notes}")
+    return 0 if all(r.passed is not False for r in results) else 1

@@ -26,7 +26,7 @@ from typing import Any
 
 import asyncpg
 
-from bench._support import ROOT, Result, markdown_table, median, percentile, say, scratch_database, text_table
+from bench._support import ROOT, Result, median, percentile, print_results, say, scratch_database
 from core.access import Caller
 from core.db import connect
 from core.people import service as people
@@ -272,12 +272,7 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=30, help="timed calls of each query (default 30)")
     args = parser.parse_args()
     results, notes = asyncio.run(run(args.days, args.repeats))
-    print(text_table(results))
-    print(f"\n{notes}\n")
-    print(f"Markdown (`{' '.join(['.venv/bin/python -m bench.kpi', *sys.argv[1:]])}`):\n")
-    print(markdown_table(results))
-    print(f"\n{notes}")
-    return 0 if all(r.passed is not False for r in results) else 1
+    return print_results(results, notes, "bench.kpi")
 
 
 if __name__ == "__main__":

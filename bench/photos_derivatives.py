@@ -278,7 +278,7 @@ def main() -> int:
         from PIL import __version__ as pillow_version
         from PIL import features
 
-        from bench._support import Result, markdown_table, median, percentile, say, text_table
+        from bench._support import Result, median, percentile, print_results, say
 
         derive = {name: implementation(name) for name in TIMED}
         say("checking that the outputs agree")
@@ -381,12 +381,7 @@ def main() -> int:
         + (f" (it differs from VmHWM for {', '.join(disagree)})" if disagree else " (the same as VmHWM in each)"),
     ]
     body = "\n".join(f"- {note}" for note in notes)
-    print(text_table(results))
-    print(f"\n{body}\n")
-    print(f"Markdown (`{' '.join(['.venv/bin/python -m bench.photos_derivatives', *sys.argv[1:]])}`):\n")
-    print(markdown_table(results))
-    print(f"\n{body}")
-    return 0 if all(r.passed is not False for r in results) else 1
+    return print_results(results, body, "bench.photos_derivatives")
 
 
 if __name__ == "__main__":

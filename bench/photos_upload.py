@@ -41,11 +41,10 @@ from bench._support import (
     Result,
     RssSampler,
     fieldwork_server,
-    markdown_table,
     median,
+    print_results,
     say,
     scratch_database,
-    text_table,
 )
 from bench.sync import PASSWORD, build_world
 from core.db import connect
@@ -213,11 +212,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5, help="timed rounds after one warm-up (default 5)")
     args = parser.parse_args()
     results = asyncio.run(run(args.mb, args.rounds))
-    print(text_table(results))
-    print()
-    print(markdown_table(results))
-    print(f"\n{os.cpu_count()} CPUs; python {sys.version.split()[0]}")
-    return 0 if all(r.passed is not False for r in results) else 1
+    return print_results(results, f"- {os.cpu_count()} CPUs; python {sys.version.split()[0]}", "bench.photos_upload")
 
 
 if __name__ == "__main__":

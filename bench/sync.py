@@ -42,13 +42,12 @@ from bench._support import (
     RssSampler,
     database_name,
     fieldwork_server,
-    markdown_table,
     median,
     percentile,
     pouchdb_server,
+    print_results,
     say,
     scratch_database,
-    text_table,
 )
 from core.access import Caller
 from core.db import connect
@@ -346,12 +345,7 @@ def main() -> int:
     if args.records < BATCH or args.records % BATCH:
         parser.error(f"--records must be a multiple of {BATCH}")
     results, notes = asyncio.run(run(args.records, args.clients, args.requests, args.pulls))
-    print(text_table(results))
-    print(f"\n{notes}\n")
-    print(f"Markdown (`{' '.join(['.venv/bin/python -m bench.sync', *sys.argv[1:]])}`):\n")
-    print(markdown_table(results))
-    print(f"\n{notes}")
-    return 0 if all(r.passed is not False for r in results) else 1
+    return print_results(results, notes, "bench.sync")
 
 
 if __name__ == "__main__":
