@@ -13,33 +13,15 @@ import openpyxl
 import pytest
 
 from core.clock import FixedClock
+from tests.integration.test_surveys import QUESTIONS as SURVEY_QUESTIONS
 from tests.world import build_org, login
 
 NOW = datetime(2025, 3, 1, 2, 0, tzinfo=UTC)  # 10:00 in Asia/Shanghai, the property's zone
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
+# the questions of test_surveys, with a multiple-choice question before the comment
 QUESTIONS = [
-    {"type": "likert", "key": "service", "dimension": "service", "text_zh": "服务质量", "text_en": "Service quality"},
-    {"type": "likert", "key": "clean", "dimension": "cleaning", "text_zh": "清洁", "text_en": "Cleaning"},
-    {"type": "nps", "key": "recommend", "text_zh": "推荐意愿", "text_en": "Would you recommend us?"},
-    {
-        "type": "single",
-        "key": "repairs",
-        "text_zh": "是否报修过",
-        "text_en": "Did you ask for a repair?",
-        "options": [
-            {"key": "yes", "label_zh": "是", "label_en": "Yes"},
-            {"key": "no", "label_zh": "否", "label_en": "No"},
-        ],
-    },
-    {
-        "type": "likert",
-        "key": "repair_speed",
-        "dimension": "facilities",
-        "text_zh": "维修及时",
-        "text_en": "Repairs on time",
-        "show_if": {"question": "repairs", "equals": "yes"},
-    },
+    *SURVEY_QUESTIONS[:-1],
     {
         "type": "multiple",
         "key": "concerns",
@@ -52,7 +34,7 @@ QUESTIONS = [
             {"key": "pets", "label_zh": "宠物", "label_en": "Pets"},
         ],
     },
-    {"type": "text", "key": "comment", "text_zh": "意见", "text_en": "Comments"},
+    SURVEY_QUESTIONS[-1],
 ]
 TEMPLATE = {"name_zh": "半年满意度调查", "name_en": "Half-year satisfaction survey", "questions": QUESTIONS}
 NAME_ZH = "2025上半年满意度调查"
