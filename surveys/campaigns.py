@@ -152,8 +152,11 @@ async def invitation_links(
 # --- answering through a link -----------------------------------------------------------------------------
 
 
-async def _opened(conn: asyncpg.Connection, token: str) -> tuple[asyncpg.Record, asyncpg.Record, asyncpg.Record]:
-    invitation = await sql.invitation_by_token(conn, token_sha256(token))
+async def _opened(
+    conn: asyncpg.Connection, token: str, *, answering: bool
+) -> tuple[asyncpg.Record, asyncpg.Record, asyncpg.Record]:
+    # answering locks the invitation: two answers sent at once are taken one after the other
+    invitation = await sql.invitation_by_token(conn, token_sha256(token), lock=answering)
     if invitation is None:
         raise NotFound(
             "this survey link is not valid; ask the property office for yours / 链接无效", entity="survey_link"
@@ -167,7 +170,7 @@ async def _opened(conn: asyncpg.Connection, token: str) -> tuple[asyncpg.Record,
 
 
 async def survey_form(conn: asyncpg.Connection, token: str, now: datetime) -> SurveyForm:
-    invitation, campaign, template = await _opened(conn, token)
+    invitation, campaign, template = await _opened(conn, token, answering=False)
     mine = None
     if not campaign["anonymous"]:
         mine = await sql.response_of_unit(conn, invitation["org_id"], campaign["id"], invitation["unit_id"])
@@ -202,7 +205,7 @@ async def submit(
     owner_id: str | None = None,
 ) -> Submitted:
     """One household's answers: the first, or a change while the campaign is open and its template allows it."""
-    invitation, campaign, template = await _opened(conn, token)
+    invitation, campaign, template = await _opened(conn, token, answering=True)
     org_id, campaign_id, unit_id = invitation["org_id"], campaign["id"], invitation["unit_id"]
     state = state_at(campaign, now)
     if state != "open":

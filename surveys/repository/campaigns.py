@@ -74,13 +74,13 @@ async def invitations(conn: asyncpg.Connection, org_id: str, campaign_id: str) -
 # --- answering ------------------------------------------------------------------------------------------
 
 
-async def invitation_by_token(conn: asyncpg.Connection, token_sha256: str) -> asyncpg.Record | None:
-    """The invitation a link's token opens, across orgs (the token is the whole credential), locked for the
-    answer being written."""
+async def invitation_by_token(conn: asyncpg.Connection, token_sha256: str, *, lock: bool) -> asyncpg.Record | None:
+    """The invitation a link's token opens, across orgs (the token is the whole credential); `lock` holds it for
+    the answer being written."""
     return await conn.fetchrow(
-        """SELECT i.org_id, i.campaign_id, i.unit_id, i.building_id, i.responded_at, c.property_id
-           FROM survey_invitations i JOIN survey_campaigns c ON c.org_id = i.org_id AND c.id = i.campaign_id
-           WHERE i.token_sha256 = $1 FOR UPDATE OF i""",
+        f"""SELECT i.org_id, i.campaign_id, i.unit_id, i.building_id, i.responded_at, c.property_id
+            FROM survey_invitations i JOIN survey_campaigns c ON c.org_id = i.org_id AND c.id = i.campaign_id
+            WHERE i.token_sha256 = $1 {"FOR UPDATE OF i" if lock else ""}""",
         token_sha256,
     )
 
