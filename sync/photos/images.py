@@ -110,9 +110,12 @@ def inspect_image(path: Path, *, max_pixels: int) -> ImageFacts:
 
 @contextmanager
 def _refusing(path: Path, max_pixels: int | None) -> Iterator[None]:
-    """Pillow's errors while opening and decoding, as the refusals they mean."""
+    """Pillow's errors while opening and decoding, as the refusals they mean. A file that cannot be read at all
+    (missing, not permitted) says nothing about the photo: that error goes on as it is, for the caller to retry."""
     try:
         yield
+    except (FileNotFoundError, PermissionError, IsADirectoryError):
+        raise
     except UnidentifiedImageError:
         raise _unidentified(path) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):

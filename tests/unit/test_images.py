@@ -343,3 +343,11 @@ def test_small_images_are_never_enlarged(tmp_path: Path) -> None:
     assert sizes(made) == ((120, 200), (120, 200))
     mid = make_derivatives(write(tmp_path, "mid.png", encode(marked((1000, 700)), "PNG")))
     assert sizes(mid) == ((1000, 700), (THUMB_EDGE, 224))
+
+
+def test_a_file_that_cannot_be_read_is_not_a_refused_photo(tmp_path: Path) -> None:
+    """A missing original (a store gone wrong) must fail the job for a retry, not mark the photo rejected."""
+    with pytest.raises(FileNotFoundError):
+        make_derivatives(tmp_path / "gone.jpg")
+    with pytest.raises(FileNotFoundError):
+        inspect_image(tmp_path / "gone.jpg", max_pixels=50_000_000)
