@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Generic, Literal, TypeVar
 
 import msgspec
@@ -26,6 +27,11 @@ Phone = Annotated[
 ]
 Password = Annotated[str, Meta(min_length=8, max_length=200)]
 TimeZone = Annotated[str, Meta(min_length=1, max_length=64, description="IANA time zone", examples=["Asia/Shanghai"])]
+# a moment given by a client: with its UTC offset, since a bare wall time could be any of 24 hours of instants
+Instant = Annotated[
+    datetime,
+    Meta(tz=True, description="a moment with its UTC offset", examples=["2026-12-01T09:00:00+08:00"]),
+]
 Latitude = Annotated[float, Meta(ge=-90, le=90)]
 Longitude = Annotated[float, Meta(ge=-180, le=180)]
 Radius = Annotated[int, Meta(ge=1, le=100_000, description="metres")]

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from msgspec import Meta
 
-from core.structs import Id, Struct, Text
+from core.structs import Id, Instant, Struct, Text
 from inspections.models import Category, Order, Round, Severity
 
 Reason = Annotated[str, Meta(min_length=1, max_length=2000)]
@@ -35,13 +35,13 @@ class OrderCreate(Struct, frozen=True):
     checkpoint_id: Id | None = None
     responsible_id: Id | None = None
     # unset: the policy for its severity
-    due_at: datetime | None = None
+    due_at: Instant | None = None
 
 
 class RejectBody(Struct, frozen=True):
     reason: Reason
     # a new deadline, when the first one no longer fits
-    due_at: datetime | None = None
+    due_at: Instant | None = None
 
 
 class NoteBody(Struct, frozen=True):
@@ -54,8 +54,8 @@ class RoundCreate(Struct, frozen=True):
     template_id: Id
     assignee_id: Id
     route_id: Id | None = None
-    window_start: datetime | None = None
-    window_end: datetime | None = None
+    window_start: Instant | None = None
+    window_end: Instant | None = None
 
 
 class Reassign(Struct, frozen=True):

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from msgspec import Meta
 
-from core.structs import Id, Name, Struct
+from core.structs import Id, Instant, Name, Struct
 from surveys.models import Dimension, Question
 
 FlagBelow = Annotated[float, Meta(ge=1, le=5, description="a dimension scoring under this is flagged")]
@@ -33,8 +33,8 @@ class CampaignCreate(Struct, frozen=True):
     template_id: Id
     name_zh: Name
     name_en: Name
-    opens_at: datetime
-    closes_at: datetime
+    opens_at: Instant
+    closes_at: Instant
     anonymous: bool = False
     flag_below: FlagBelow = 4.0
 

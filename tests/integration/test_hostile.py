@@ -286,3 +286,53 @@ async def test_a_nul_in_the_path_or_query_is_400_not_500(api, db):
         assert response.status_code == 400, (method, path, response.text)
         assert_problem(response, 400)
         assert await snapshot(db, org) == before
+
+
+async def test_a_time_without_its_offset_is_422_not_500(api, db):
+    """A bare wall time could be any of 24 hours of instants: every moment a client gives must carry its offset
+    (mixed with an offset one, it used to fail the comparison in the service: a 500)."""
+    from tests.inspection_world import set_up
+    from tests.integration.test_surveys import TEMPLATE
+
+    org = await build_org(db, "hz")
+    site = await set_up(api, org)
+    supervisor, admin = site.headers["supervisor"], site.headers["admin"]
+    template = (await api.post("/survey-templates", headers=admin, json=TEMPLATE)).json()
+    naive, aware = "2030-01-01T02:00:00", "2030-01-01T00:00:00+08:00"
+    cases = [
+        (
+            supervisor,
+            f"/properties/{org.property_id}/orders",
+            {"description": "积水", "category": "cleaning", "due_at": naive},
+            "due_at",
+        ),
+        (
+            supervisor,
+            f"/properties/{org.property_id}/rounds",
+            {
+                "template_id": site.template_id,
+                "assignee_id": org.ids["staff"],
+                "window_start": aware,
+                "window_end": naive,
+            },
+            "window_end",
+        ),
+        (
+            admin,
+            f"/properties/{org.property_id}/campaigns",
+            {
+                "template_id": template["template_id"],
+                "name_zh": "调查",
+                "name_en": "Survey",
+                "opens_at": aware,
+                "closes_at": naive,
+            },
+            "closes_at",
+        ),
+    ]
+    for headers, path, body, field in cases:
+        refused = await api.post(path, headers=headers, json=body)
+        assert refused.status_code == 422, (path, refused.text)
+        assert [e["field"] for e in refused.json()["errors"]] == [field]
+    assert await db.fetchval("SELECT count(*) FROM survey_campaigns") == 0
+    assert await db.fetchval("SELECT count(*) FROM rectification_orders") == 0
