@@ -161,12 +161,18 @@ async def _opened(
         raise NotFound(
             "this survey link is not valid; ask the property office for yours / 链接无效", entity="survey_link"
         )
+    return invitation, *await _campaign_and_template(conn, invitation)
+
+
+async def _campaign_and_template(
+    conn: asyncpg.Connection, invitation: asyncpg.Record
+) -> tuple[asyncpg.Record, asyncpg.Record]:
     org_id = invitation["org_id"]
     campaign = await sql.campaign(conn, org_id, invitation["campaign_id"])
     assert campaign is not None
     template = await templates_sql.version(conn, org_id, campaign["template_version_id"])
     assert template is not None
-    return invitation, campaign, template
+    return campaign, template
 
 
 async def survey_form(conn: asyncpg.Connection, token: str, now: datetime) -> SurveyForm:
@@ -195,17 +201,44 @@ def _editable(campaign: asyncpg.Record, template: asyncpg.Record) -> bool:
     return bool(template["allow_edit"]) and not campaign["anonymous"]
 
 
-async def submit(
+async def submit(conn: asyncpg.Connection, token: str, given: dict[str, object], now: datetime) -> Submitted:
+    """One household's answers through its link: the first, or a change while open if the template allows."""
+    invitation, campaign, template = await _opened(conn, token, answering=True)
+    return await _answer(conn, invitation, campaign, template, given, now, channel="link", owner_id=None)
+
+
+async def submit_in_app(
     conn: asyncpg.Connection,
-    token: str,
+    owner: Caller,
+    campaign_id: str,
+    unit_id: str,
+    given: dict[str, object],
+    now: datetime,
+) -> Submitted:
+    """One household's answers from an owner's phone (a synced submission): the same rules as a link's."""
+    invitation = await sql.invitation_of_unit(conn, owner.org_id, campaign_id, unit_id, lock=True)
+    if invitation is None:
+        raise NotFound(
+            "this household is not invited to this survey / 本户不在此次调查范围内",
+            entity="survey_invitation",
+            campaign_id=campaign_id,
+            unit_id=unit_id,
+        )
+    campaign, template = await _campaign_and_template(conn, invitation)
+    return await _answer(conn, invitation, campaign, template, given, now, channel="app", owner_id=owner.user_id)
+
+
+async def _answer(
+    conn: asyncpg.Connection,
+    invitation: asyncpg.Record,
+    campaign: asyncpg.Record,
+    template: asyncpg.Record,
     given: dict[str, object],
     now: datetime,
     *,
-    channel: str = "link",
-    owner_id: str | None = None,
+    channel: str,
+    owner_id: str | None,
 ) -> Submitted:
-    """One household's answers: the first, or a change while the campaign is open and its template allows it."""
-    invitation, campaign, template = await _opened(conn, token, answering=True)
     org_id, campaign_id, unit_id = invitation["org_id"], campaign["id"], invitation["unit_id"]
     state = state_at(campaign, now)
     if state != "open":

@@ -17,7 +17,7 @@ from arq.worker import Worker
 from core import db
 from core.clock import SystemClock
 from core.heartbeat import HEARTBEAT, heartbeat_key
-from core.settings import Settings
+from core.settings import Settings, with_secret
 from sync.photos.storage import BlobStore
 from sync.photos.uploads import Uploads, upload_config
 from workers.jobs.deadlines import chase_deadlines
@@ -88,7 +88,7 @@ def create_worker(settings: Settings, *, burst: bool = False, handle_signals: bo
         queue_name=queue_name(settings),
         on_startup=on_startup,
         on_shutdown=on_shutdown,
-        ctx={"settings": settings},
+        ctx={"settings": with_secret(settings)},  # survey links are derived from the secret
         burst=burst,
         handle_signals=handle_signals,
         job_serializer=msgspec.msgpack.encode,

@@ -15,7 +15,9 @@ from core.schedules.models import Occurrence, Schedule
 from core.schedules.schemas import ScheduleCreate
 from core.structs import Page
 from inspections.schedule_payload import check_round_payload
+from surveys.schedules import check_survey_payload
 
+PAYLOAD_CHECKS: dict[str, service.PayloadCheck] = {"inspection_round": check_round_payload, "survey_campaign": check_survey_payload}
 PreviewCount = Annotated[int, QueryParameter(ge=1, le=100, description="how many occurrences, 1-100")]
 
 
@@ -43,7 +45,7 @@ class PropertyScheduleController(Controller):
     async def create_schedule(
         self, property_id: FromPath[str], data: JSONBody[ScheduleCreate], caller: CurrentCaller, conn: Conn
     ) -> Schedule:
-        return await service.create_schedule(conn, caller, property_id, data, check_payload=check_round_payload)
+        return await service.create_schedule(conn, caller, property_id, data, checks=PAYLOAD_CHECKS)
 
 
 class ScheduleController(Controller):

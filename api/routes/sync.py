@@ -12,6 +12,7 @@ from litestar.response import Stream
 from api.deps import AppServices, CurrentCaller
 from core.db import transaction
 from inspections import push_rules
+from surveys import push_rule as survey_answers
 from sync import pull as pulling
 from sync import push as pushing
 from sync import service
@@ -67,7 +68,7 @@ async def push(
     body = await request.body()
     async with transaction(services.pool) as conn:
         grants = await service.grants_now(conn, caller)
-        rules = (attach_arrived, push_rules.rules(services.clock))
+        rules = (attach_arrived, push_rules.rules(services.clock), survey_answers.rules(services.clock))
         return await pushing.push(conn, caller, grants, body, since, idempotency_key, rules=rules)
 
 

@@ -67,6 +67,8 @@ def starts_to_make(schedule: Schedule, now: datetime, horizon: timedelta) -> tup
     if schedule.kind not in NEXT_ONLY:
         until = now + horizon
         return occurrences(schedule.rrule, schedule.dtstart_local, schedule.timezone, after, until), until
+    if schedule.materialised_until is not None and schedule.materialised_until > now:
+        return [], schedule.materialised_until  # the next one is made already and has not started yet
     starts = []
     for start in occurrences(schedule.rrule, schedule.dtstart_local, schedule.timezone, after, now + NEXT_LOOKAHEAD):
         starts.append(start)

@@ -32,6 +32,15 @@ class RoundPayload(Struct):
     route_id: Id | None = None
 
 
+class SurveyPayload(Struct):
+    """What each occurrence of a survey_campaign schedule makes: a campaign of this survey template, open for the
+    occurrence's duration, with an invitation per household."""
+
+    template_id: Id
+    anonymous: bool = False
+    flag_below: Annotated[float, Meta(ge=1, le=5, description="dimensions scoring under this are flagged")] = 4.0
+
+
 class Schedule(Struct):
     org_id: str
     id: str
@@ -42,7 +51,7 @@ class Schedule(Struct):
     dtstart_local: datetime  # naive: wall time in `timezone`
     timezone: str  # the property's, read with the schedule
     duration_minutes: int
-    payload: dict[str, Any]  # a RoundPayload for inspection_round, else {}
+    payload: dict[str, Any]  # a RoundPayload for inspection_round, a SurveyPayload for survey_campaign, else {}
     paused: bool
     created_by: str | None
     created_at: datetime
@@ -54,6 +63,12 @@ class Schedule(Struct):
         if self.kind != "inspection_round":
             return None
         return msgspec.convert(self.payload, RoundPayload)
+
+    @property
+    def survey_payload(self) -> SurveyPayload | None:
+        if self.kind != "survey_campaign" or not self.payload:
+            return None
+        return msgspec.convert(self.payload, SurveyPayload)
 
 
 class Occurrence(Struct):

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from msgspec import Meta
 
-from core.schedules.models import Kind, RoundPayload
+from core.schedules.models import Kind, RoundPayload, SurveyPayload
 from core.structs import Name, Struct
 
 RuleBody = Annotated[
@@ -28,7 +28,8 @@ Minutes = Annotated[int, Meta(ge=1, le=366 * 24 * 60, description="how long each
 
 class ScheduleCreate(Struct):
     """rrule and duration_minutes default by kind for survey_campaign and owner_meeting; inspection_round and
-    custom need both. payload is for inspection_round only."""
+    custom need both. payload is for inspection_round (and required there); survey is for survey_campaign: with
+    it each occurrence makes the campaign, without it the admins are told one is due."""
 
     kind: Kind
     name: Name
@@ -36,3 +37,4 @@ class ScheduleCreate(Struct):
     rrule: RuleBody | None = None
     duration_minutes: Minutes | None = None
     payload: RoundPayload | None = None
+    survey: SurveyPayload | None = None

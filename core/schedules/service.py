@@ -7,8 +7,9 @@ no caller, no access checks, any org."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 import asyncpg
 import msgspec
@@ -20,13 +21,14 @@ from core.ids import new_id
 from core.places import repository as places_sql
 from core.schedules import repository as sql
 from core.schedules import rules
-from core.schedules.models import KIND_DEFAULTS, Occurrence, RoundPayload, Schedule
+from core.schedules.models import KIND_DEFAULTS, Occurrence, Schedule
 from core.schedules.schemas import ScheduleCreate
 from core.structs import Page, page_of
 
-# Checks what a round payload names (template, route, assignees) against the property: (conn, org id,
-# property id, payload), raising Invalid. It lives with the inspections, which the kernel does not import.
-PayloadCheck = Callable[[asyncpg.Connection, str, str, RoundPayload], Awaitable[None]]
+# Checks what a kind's payload names (a round's template, route and assignees; a survey's template) against the
+# property: (conn, org id, property id, payload), raising Invalid. They live with the domain packages, which
+# the kernel does not import.
+PayloadCheck = Callable[[asyncpg.Connection, str, str, Any], Awaitable[None]]
 
 
 def schedule_of(row: asyncpg.Record) -> Schedule:
@@ -50,10 +52,10 @@ async def create_schedule(
     property_id: str,
     data: ScheduleCreate,
     *,
-    check_payload: PayloadCheck | None = None,
+    checks: Mapping[str, PayloadCheck] | None = None,
 ) -> Schedule:
     """A schedule of the property. Without a rule or duration, survey campaigns and owner meetings take their
-    kind's defaults; `check_payload` checks an inspection_round's payload once the rest is valid."""
+    kind's defaults; `checks` (by kind) check a payload once the rest is valid."""
     await require_property(conn, caller, property_id, "admin")
     default_rule, default_minutes = KIND_DEFAULTS.get(data.kind, (None, None))
     rrule = data.rrule or default_rule
@@ -74,11 +76,15 @@ async def create_schedule(
         errors.append(FieldError(field="payload", message="give template_id and assignee_ids (route_id optional)"))
     if data.kind != "inspection_round" and data.payload is not None:
         errors.append(FieldError(field="payload", message="only inspection_round schedules take a payload"))
+    if data.kind != "survey_campaign" and data.survey is not None:
+        errors.append(FieldError(field="survey", message="only survey_campaign schedules take a survey"))
     if errors:
         raise Invalid("the schedule is not valid", errors)
     assert rrule is not None and minutes is not None
-    if data.payload is not None and check_payload is not None:
-        await check_payload(conn, caller.org_id, property_id, data.payload)
+    payload = data.payload or data.survey
+    check = (checks or {}).get(data.kind)
+    if payload is not None and check is not None:
+        await check(conn, caller.org_id, property_id, payload)
     schedule_id = new_id()
     await sql.insert_schedule(
         conn,
@@ -90,7 +96,7 @@ async def create_schedule(
         rrule,
         data.dtstart_local,
         minutes,
-        {} if data.payload is None else msgspec.to_builtins(data.payload),
+        {} if payload is None else msgspec.to_builtins(payload),
         caller.user_id,
     )
     schedule = await get_schedule(conn, caller, schedule_id)

@@ -74,14 +74,28 @@ async def invitations(conn: asyncpg.Connection, org_id: str, campaign_id: str) -
 # --- answering ------------------------------------------------------------------------------------------
 
 
+INVITATION = """
+    SELECT i.org_id, i.campaign_id, i.unit_id, i.building_id, i.responded_at, c.property_id
+    FROM survey_invitations i JOIN survey_campaigns c ON c.org_id = i.org_id AND c.id = i.campaign_id"""
+
+
 async def invitation_by_token(conn: asyncpg.Connection, token_sha256: str, *, lock: bool) -> asyncpg.Record | None:
     """The invitation a link's token opens, across orgs (the token is the whole credential); `lock` holds it for
     the answer being written."""
     return await conn.fetchrow(
-        f"""SELECT i.org_id, i.campaign_id, i.unit_id, i.building_id, i.responded_at, c.property_id
-            FROM survey_invitations i JOIN survey_campaigns c ON c.org_id = i.org_id AND c.id = i.campaign_id
-            WHERE i.token_sha256 = $1 {"FOR UPDATE OF i" if lock else ""}""",
-        token_sha256,
+        f"{INVITATION} WHERE i.token_sha256 = $1 {'FOR UPDATE OF i' if lock else ''}", token_sha256
+    )
+
+
+async def invitation_of_unit(
+    conn: asyncpg.Connection, org_id: str, campaign_id: str, unit_id: str, *, lock: bool
+) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        f"""{INVITATION} WHERE i.org_id = $1 AND i.campaign_id = $2 AND i.unit_id = $3
+            {"FOR UPDATE OF i" if lock else ""}""",
+        org_id,
+        campaign_id,
+        unit_id,
     )
 
 

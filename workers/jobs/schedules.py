@@ -7,20 +7,25 @@ import logging
 from datetime import timedelta
 from typing import Any
 
+from core.clock import Clock
 from core.db import transaction
 from core.schedules.materialise import Maker, announce, due, materialise
 from core.settings import Settings
 from inspections.schedules import make_rounds
+from surveys.schedules import campaign_maker
 
 log = logging.getLogger("fieldwork.worker.schedules")
 
-MAKERS: dict[str, Maker] = {
-    "inspection_round": make_rounds,
-    # until the surveys issue makes campaigns and meetings of them, their occurrences are announced
-    "survey_campaign": announce,
-    "owner_meeting": announce,
-    "custom": announce,
-}
+
+def makers(settings: Settings, clock: Clock) -> dict[str, Maker]:
+    """What each kind's occurrences make."""
+    assert settings.secret_key, "the worker's settings carry the secret (workers.settings.create_worker)"
+    return {
+        "inspection_round": make_rounds,
+        "survey_campaign": campaign_maker(settings.secret_key, clock),
+        "owner_meeting": announce,
+        "custom": announce,
+    }
 
 
 async def materialise_schedules(ctx: dict[str, Any]) -> dict[str, int]:
@@ -30,9 +35,10 @@ async def materialise_schedules(ctx: dict[str, Any]) -> dict[str, int]:
     async with transaction(ctx["pool"]) as conn:
         todo = await due(conn, now, horizon)
     counts = {"schedules": len(todo), "created": 0, "missed": 0}
+    kinds = makers(settings, ctx["clock"])
     for schedule in todo:
         async with transaction(ctx["pool"]) as conn:
-            tally = await materialise(conn, schedule, now, horizon, MAKERS)
+            tally = await materialise(conn, schedule, now, horizon, kinds)
         counts["created"] += tally.created
         counts["missed"] += tally.missed
         if tally.missed:

@@ -1,0 +1,178 @@
+"""Owners answering in the app: campaigns, survey templates and their household's invitations reach the phone
+through sync; answers come back through push and end in the same response table as a link's. And campaigns made
+by the workers from a survey_campaign schedule."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from core.ids import new_id
+from tests.integration.test_materialise import SHANGHAI_9AM_DAY1, tick
+from tests.integration.test_surveys import TEMPLATE, campaign, links
+from tests.integration.test_sync_protocol import changes, pull, push
+from tests.world import build_org, login
+
+GOOD = {"service": 4, "clean": 2, "recommend": 9, "repairs": "no"}
+
+
+def submission(org, campaign_id, answers, *, unit=None, owner=None, record_id=None):
+    return {
+        "id": record_id or new_id(),
+        "campaign_id": campaign_id,
+        "unit_id": unit or org.unit_id,
+        "submitted_by": owner or org.ids["owner"],
+        "answers": json.dumps(answers, ensure_ascii=False),
+        "answered_at": int(datetime.now(UTC).timestamp() * 1000),
+    }
+
+
+def rows(pulled, table):
+    return {r["id"]: r for r in pulled["changes"][table]["created"] + pulled["changes"][table]["updated"]}
+
+
+async def test_an_owner_answers_in_the_app_and_hears_back_through_pull(api, db):
+    org = await build_org(db, "sa")
+    admin, owner = await login(api, org, "admin"), await login(api, org, "owner")
+    template = (await api.post("/survey-templates", headers=admin, json=TEMPLATE)).json()
+    made = await campaign(api, org, admin, template["template_id"])
+
+    first = await pull(api, db, owner)
+    campaigns = rows(first, "survey_campaigns")
+    assert list(campaigns) == [made["id"]] and campaigns[made["id"]]["results"] is None
+    assert made["template_version_id"] in rows(first, "survey_template_versions")
+    version = rows(first, "survey_template_versions")[made["template_version_id"]]
+    assert json.loads(version["questions"])[0]["key"] == "service"
+    invitations = list(rows(first, "survey_invitations").values())
+    assert [(i["campaign_id"], i["unit_id"], i["responded_at"]) for i in invitations] == [
+        (made["id"], org.unit_id, None)
+    ], "an owner's phone holds its own household's invitation only"
+
+    mine = submission(org, made["id"], GOOD)
+    answer = await push(api, owner, first["timestamp"], changes("survey_submissions", [mine]))
+    assert answer.status_code == 200, answer.text
+    response = await db.fetchrow("SELECT unit_id, channel, submitted_by, answers FROM survey_responses")
+    assert (response["unit_id"], response["channel"], response["submitted_by"]) == (
+        org.unit_id,
+        "app",
+        org.ids["owner"],
+    )
+    assert response["answers"] == GOOD
+    after = await pull(api, db, owner, first["timestamp"])
+    assert rows(after, "survey_submissions")[mine["id"]]["status"] == "accepted"
+    assert rows(after, "survey_invitations")[invitations[0]["id"]]["responded_at"] is not None
+    report = (await api.get(f"/campaigns/{made['id']}/report", headers=admin)).json()
+    assert report["responses"] == 1 and {d["key"]: d["score"] for d in report["dimensions"]}["cleaning"] == 2.0
+
+    # the household answered: a second answer (another phone, or the link) is refused on the record
+    again = submission(org, made["id"], {**GOOD, "clean": 5})
+    assert (await push(api, owner, after["timestamp"], changes("survey_submissions", [again]))).status_code == 200
+    token = next(h["token"] for h in await links(api, admin, made["id"]) if h["unit_id"] == org.unit_id)
+    by_link = await api.post(f"/survey/{token}", json={"answers": GOOD})
+    assert by_link.status_code == 409 and by_link.json()["code"] == "already_answered"
+    refused = rows(await pull(api, db, owner, after["timestamp"]), "survey_submissions")[again["id"]]
+    assert (refused["status"], refused["refusal"]) == ("refused", "already_answered")
+    assert refused["refusal_zh"] == "本户已提交过此问卷。" and "already" in refused["refusal_en"]
+    assert await db.fetchval("SELECT count(*) FROM survey_responses") == 1
+
+
+async def test_refusals_of_app_answers(api, db):
+    org = await build_org(db, "sr")
+    admin, owner = await login(api, org, "admin"), await login(api, org, "owner")
+    template = (await api.post("/survey-templates", headers=admin, json=TEMPLATE)).json()
+    made = await campaign(api, org, admin, template["template_id"])
+    closed = await campaign(api, org, admin, template["template_id"], opens=-48, closes=-1)
+    since = (await pull(api, db, owner))["timestamp"]
+
+    # the neighbour's household is not the owner's to answer for: the whole push is refused
+    theirs = submission(org, made["id"], GOOD, unit=org.other_unit_id)
+    forbidden = await push(api, owner, since, changes("survey_submissions", [theirs]))
+    assert forbidden.status_code == 403 and forbidden.headers["content-type"] == "application/problem+json"
+    # someone else's name on the record
+    impostor = submission(org, made["id"], GOOD, owner=org.ids["admin"])
+    assert (await push(api, owner, since, changes("survey_submissions", [impostor]))).status_code == 403
+
+    skipped = submission(org, made["id"], {"service": 4})
+    late = submission(org, closed["id"], GOOD)
+    garbage = {**submission(org, made["id"], GOOD), "answers": "[1, 2]"}
+    pushed = await push(api, owner, since, changes("survey_submissions", [skipped, late, garbage]))
+    assert pushed.status_code == 200, pushed.text
+    pulled = await pull(api, db, owner, since)
+    got = rows(pulled, "survey_submissions")
+    assert got[skipped["id"]]["refusal"] == "invalid_answers" and "answers.clean" in got[skipped["id"]]["refusal_en"]
+    assert (got[late["id"]]["status"], got[late["id"]]["refusal"]) == ("refused", "survey_closed")
+    assert got[garbage["id"]]["refusal"] == "invalid_answers"
+    assert await db.fetchval("SELECT count(*) FROM survey_responses") == 0
+
+    # the phone, having pulled the refusal, corrects the answers and pushes the record again: taken
+    fixed = {**skipped, "answers": json.dumps(GOOD)}
+    again = await push(api, owner, pulled["timestamp"], changes("survey_submissions", updated=[fixed]))
+    assert again.status_code == 200 and again.json()["rejected"] == []
+    assert await db.fetchval("SELECT status FROM survey_submissions WHERE id = $1", skipped["id"]) == "accepted"
+    assert await db.fetchval("SELECT count(*) FROM survey_responses WHERE channel = 'app'") == 1
+
+    staff = await login(api, org, "staff")
+    by_staff = await push(api, staff, since, changes("survey_submissions", [submission(org, made["id"], GOOD)]))
+    assert by_staff.status_code == 403
+
+
+async def test_an_anonymous_app_answer_keeps_nothing_that_ties_it_to_the_household(api, db):
+    org = await build_org(db, "sn")
+    admin, owner = await login(api, org, "admin"), await login(api, org, "owner")
+    template = (await api.post("/survey-templates", headers=admin, json=TEMPLATE)).json()
+    made = await campaign(api, org, admin, template["template_id"], anonymous=True)
+    since = (await pull(api, db, owner))["timestamp"]
+    mine = submission(org, made["id"], GOOD)
+    assert (await push(api, owner, since, changes("survey_submissions", [mine]))).status_code == 200
+    response = await db.fetchrow("SELECT unit_id, submitted_by, channel FROM survey_responses")
+    assert (response["unit_id"], response["submitted_by"], response["channel"]) == (None, None, "app")
+    stored = await db.fetchrow("SELECT status, answers FROM survey_submissions WHERE id = $1", mine["id"])
+    assert (stored["status"], stored["answers"]) == ("accepted", None)
+    assert rows(await pull(api, db, owner, since), "survey_submissions")[mine["id"]]["answers"] is None
+    again = submission(org, made["id"], GOOD)
+    assert (await push(api, owner, since, changes("survey_submissions", [again]))).status_code == 200
+    assert await db.fetchval("SELECT refusal FROM survey_submissions WHERE id = $1", again["id"]) == (
+        "already_answered"
+    )
+
+
+async def test_a_survey_schedule_makes_its_campaign_with_invitations(api, db, settings):
+    org = await build_org(db, "ss")
+    admin = await login(api, org, "admin")
+    template = (await api.post("/survey-templates", headers=admin, json=TEMPLATE)).json()
+    base = {"kind": "survey_campaign", "name": "半年满意度调查", "dtstart_local": "2026-12-01T09:00:00"}
+    bad = await api.post(
+        f"/properties/{org.property_id}/schedules", headers=admin, json={**base, "survey": {"template_id": "nope"}}
+    )
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "survey.template_id"
+    wrong_kind = await api.post(
+        f"/properties/{org.property_id}/schedules",
+        headers=admin,
+        json={**base, "kind": "owner_meeting", "survey": {"template_id": template["template_id"]}},
+    )
+    assert wrong_kind.status_code == 422 and wrong_kind.json()["errors"][0]["field"] == "survey"
+    created = await api.post(
+        f"/properties/{org.property_id}/schedules",
+        headers=admin,
+        json={**base, "survey": {"template_id": template["template_id"], "anonymous": True, "flag_below": 3.5}},
+    )
+    assert created.status_code == 201, created.text
+    schedule = created.json()
+    await db.execute(
+        "UPDATE schedules SET created_at = $2 WHERE id = $1", schedule["id"], SHANGHAI_9AM_DAY1 - timedelta(days=1)
+    )
+    made = "SELECT * FROM survey_campaigns WHERE occurrence_key LIKE $1 || ':%' ORDER BY opens_at"
+    await tick(settings, SHANGHAI_9AM_DAY1 - timedelta(hours=2))
+    await tick(settings, SHANGHAI_9AM_DAY1 - timedelta(hours=1))  # a later tick makes nothing more
+    assert len(await db.fetch(made, schedule["id"])) == 1
+    await tick(settings, SHANGHAI_9AM_DAY1 + timedelta(days=2))  # once it has opened, the next one is made
+    found, following = await db.fetch(made, schedule["id"])
+    assert following["opens_at"] == datetime(2027, 6, 1, 1, 0, tzinfo=UTC)
+    assert (found["opens_at"], found["closes_at"]) == (SHANGHAI_9AM_DAY1, SHANGHAI_9AM_DAY1 + timedelta(days=14))
+    assert (found["anonymous"], float(found["flag_below"]), found["name_zh"]) == (True, 3.5, "半年满意度调查（2026-12）")
+    invited = await db.fetchval("SELECT count(*) FROM survey_invitations WHERE campaign_id = $1", found["id"])
+    assert invited == 2
+    # the household's link works for the campaign the worker made (the worker derives it from the same secret)
+    token = (await links(api, admin, found["id"]))[0]["token"]
+    assert (await api.get(f"/survey/{token}")).json()["state"] == "scheduled"
+    assert await db.fetchval("SELECT count(*) FROM notifications WHERE kind = 'schedule.survey_campaign'") == 2
