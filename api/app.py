@@ -35,6 +35,7 @@ from api.routes.schedules import PropertyScheduleController, ScheduleController
 from api.routes.surveys import (
     CampaignController,
     PropertyCampaignController,
+    SurveyActionController,
     SurveyLinkController,
     SurveyTemplateController,
 )
@@ -79,6 +80,7 @@ ROUTES = [
     SurveyTemplateController,
     PropertyCampaignController,
     CampaignController,
+    SurveyActionController,
     SurveyLinkController,
 ]
 

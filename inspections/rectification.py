@@ -18,6 +18,7 @@ from core.access import Caller, require_property, visible_property_ids
 from core.audit.service import record_change
 from core.errors import FieldError, Forbidden, Invalid, NotFound
 from core.ids import new_id
+from core.people import repository as people_sql
 from core.structs import Page
 from inspections import setup
 from inspections.models import Order
@@ -36,7 +37,7 @@ def check_order_id(org_id: str, check_id: str) -> str:
 
 
 async def actor_for(conn: asyncpg.Connection, caller: Caller, property_id: str) -> Actor:
-    role = await sql.works_on(conn, caller.org_id, caller.user_id, property_id)
+    role = await people_sql.works_on(conn, caller.org_id, caller.user_id, property_id)
     return Actor(user_id=caller.user_id, supervises=role == "supervisor", on_site=role is not None)
 
 
@@ -152,13 +153,21 @@ async def transition(
 
 
 async def create_order(
-    conn: asyncpg.Connection, caller: Caller, property_id: str, data: OrderCreate, now: datetime
+    conn: asyncpg.Connection,
+    caller: Caller,
+    property_id: str,
+    data: OrderCreate,
+    now: datetime,
+    *,
+    source: str = "manual",
+    order_id: str | None = None,
 ) -> OrderOut:
-    """An order opened by hand by a supervisor (or an admin) of the property."""
+    """An order opened by hand by a supervisor (or an admin) of the property: `source` manual, or survey for a
+    survey's improvement action (whose id, given, makes a retry open it once)."""
     await require_property(conn, caller, property_id, "supervise")
     if (
         data.responsible_id is not None
-        and await sql.works_on(conn, caller.org_id, data.responsible_id, property_id) is None
+        and await people_sql.works_on(conn, caller.org_id, data.responsible_id, property_id) is None
     ):
         raise Invalid(
             "the responsible person must work on this property",
@@ -173,14 +182,14 @@ async def create_order(
             )
     if data.due_at is not None and data.due_at <= now:
         raise Invalid("a deadline must be in the future", errors=[FieldError(field="due_at", message="in the past")])
-    order_id = new_id()
+    order_id = order_id or new_id()
     await open_order(
         conn,
         caller,
         {
             "id": order_id,
             "property_id": property_id,
-            "source": "manual",
+            "source": source,
             "checkpoint_id": data.checkpoint_id,
             "location": data.location,
             "category": data.category,

@@ -18,6 +18,7 @@ from core.access import Caller, require_property, visible_property_ids
 from core.audit.service import record_change
 from core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from core.ids import new_id
+from core.people import repository as people_sql
 from core.structs import Page
 from inspections import setup, templates
 from inspections.checks import expected_times
@@ -48,7 +49,7 @@ def missed_visit_id(round_id: str, checkpoint_id: str) -> str:
 
 
 async def _assignee_ok(conn: asyncpg.Connection, caller: Caller, property_id: str, user_id: str) -> None:
-    role = await sql.works_on(conn, caller.org_id, user_id, property_id)
+    role = await people_sql.works_on(conn, caller.org_id, user_id, property_id)
     if role not in ("staff", "supervisor"):
         raise Invalid(
             "rounds go to staff or supervisors of the property",

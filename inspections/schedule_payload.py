@@ -7,9 +7,9 @@ from __future__ import annotations
 import asyncpg
 
 from core.errors import FieldError, Invalid
+from core.people import repository as people_sql
 from core.schedules.models import RoundPayload
 from inspections import setup, templates
-from inspections.repository import work
 
 ASSIGNEE_ROLES = ("staff", "supervisor")
 
@@ -27,7 +27,7 @@ async def check_round_payload(conn: asyncpg.Connection, org_id: str, property_id
         field = f"payload.assignee_ids[{i}]"
         if user_id in seen:
             errors.append(FieldError(field=field, message="listed twice"))
-        elif await work.works_on(conn, org_id, user_id, property_id) not in ASSIGNEE_ROLES:
+        elif await people_sql.works_on(conn, org_id, user_id, property_id) not in ASSIGNEE_ROLES:
             errors.append(FieldError(field=field, message="not staff or a supervisor of this property"))
         seen.add(user_id)
     if errors:

@@ -1,15 +1,16 @@
-"""Survey shapes on the wire: template versions, campaigns, invitation links, the form an owner answers and
-their answers."""
+"""Survey shapes on the wire: template versions, campaigns, invitation links, the form an owner answers,
+their answers, improvement actions and the results published to owners."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from msgspec import Meta
 
 from core.structs import Id, Instant, Name, Struct
 from surveys.models import Dimension, Question
+from surveys.scoring import Report
 
 FlagBelow = Annotated[float, Meta(ge=1, le=5, description="a dimension scoring under this is flagged")]
 
@@ -89,3 +90,76 @@ class Submitted(Struct, frozen=True):
     campaign_id: str
     submitted_at: datetime
     updated: bool
+
+
+# --- improvement actions and published results -------------------------------------------------------------
+
+Category = Literal["cleaning", "patrol", "engineering", "greening", "safety", "other"]  # inspections.CATEGORIES
+
+
+class ActionIn(Struct, frozen=True):
+    """One thing to do about a flagged dimension: a rectification order (kind "order": the field staff's
+    lifecycle, photos and verification), or a plain action with a person and a deadline (a meeting, a
+    training, a contract to renegotiate)."""
+
+    kind: Literal["order", "action"]
+    title_zh: Name
+    title_en: Name
+    due_at: Instant
+    # a plain action needs one; an order without one goes to the property's default for its category
+    responsible_id: Id | None = None
+    # orders only: unset, the dimension's usual category
+    category: Category | None = None
+    severity: Literal["low", "medium", "high", "critical"] = "medium"
+    # the client's id for the action (and its order): a retried call makes it once
+    id: Id | None = None
+
+
+class ActionsCreate(Struct, frozen=True):
+    dimension: Annotated[str, Meta(min_length=1, max_length=40)]
+    actions: Annotated[list[ActionIn], Meta(min_length=1, max_length=20)]
+
+
+class ImprovementAction(Struct, frozen=True):
+    id: str
+    campaign_id: str
+    property_id: str
+    dimension: str
+    kind: str
+    title_zh: str
+    title_en: str
+    responsible_id: str | None
+    due_at: datetime
+    order_id: str | None
+    status: str  # open | done (an order's: done once verified)
+    done_at: datetime | None
+    done_note: str | None
+    published: bool
+    created_by: str | None
+    created_at: datetime
+
+
+class ActionDone(Struct, frozen=True):
+    note: Annotated[str, Meta(max_length=2000)] | None = None
+
+
+class PublishedAction(Struct, frozen=True):
+    id: str
+    dimension: str
+    kind: str
+    title_zh: str
+    title_en: str
+    due_at: datetime
+    status: str
+
+
+class Published(Struct, frozen=True):
+    """What the property's owners see of a closed campaign: its report (no household in it) and what the company
+    will do. It is the `results` of the campaign record on owners' phones."""
+
+    campaign_id: str
+    name_zh: str
+    name_en: str
+    published_at: datetime
+    report: Report
+    actions: list[PublishedAction]

@@ -74,3 +74,27 @@ async def login(api: httpx.AsyncClient, org: Org, who: str) -> dict[str, str]:
     response = await api.post("/auth/login", json={"login": org.email(who), "password": PASSWORD})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+async def add_households(conn: asyncpg.Connection, org: Org, count: int, building: str = "2号楼") -> list[str]:
+    """`count` more units of the property in a new building, each with an owner who can sign in as
+    f"owner{i}"; returns the units' ids (org.ids[f"owner{i}"] is the owner's)."""
+    caller = Caller(org_id=org.org_id, user_id=org.ids["admin"], role="admin", session_id="test")
+    built = await places.create_building(conn, caller, org.property_id, BuildingCreate(name=building))
+    units = []
+    for i in range(count):
+        unit = await places.create_unit(
+            conn, caller, org.property_id, UnitCreate(building_id=built.id, number=f"{1 + i // 4}0{1 + i % 4}")
+        )
+        who = f"owner{i}"
+        owner = await people.create_user(conn, caller, UserCreate(name=f"业主{i}", role="owner", email=org.email(who)))
+        await people.link_owner(conn, caller, unit.id, owner.id)
+        org.ids[who] = owner.id
+        units.append(unit.id)
+    await conn.execute(
+        "UPDATE users SET password_hash = (SELECT password_hash FROM users WHERE id = $1), activated_at = now() "
+        "WHERE id = ANY($2::text[])",
+        org.ids["admin"],
+        [org.ids[f"owner{i}"] for i in range(count)],
+    )
+    return units

@@ -17,7 +17,10 @@ from core.structs import Page
 from inspections.schedule_payload import check_round_payload
 from surveys.schedules import check_survey_payload
 
-PAYLOAD_CHECKS: dict[str, service.PayloadCheck] = {"inspection_round": check_round_payload, "survey_campaign": check_survey_payload}
+PAYLOAD_CHECKS: dict[str, service.PayloadCheck] = {
+    "inspection_round": check_round_payload,
+    "survey_campaign": check_survey_payload,
+}
 PreviewCount = Annotated[int, QueryParameter(ge=1, le=100, description="how many occurrences, 1-100")]
 
 

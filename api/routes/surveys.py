@@ -1,10 +1,13 @@
-"""Owner satisfaction surveys: templates (admins), campaigns per property, every household's link, the report;
-and the link itself, which an owner opens without signing in (the token is the credential)."""
+"""Owner satisfaction surveys: templates (admins), campaigns per property, every household's link, the report,
+improvement actions and publishing the results; and the link itself, which an owner opens without signing in
+(the token is the credential). Owners answering in the app do it through sync (surveys/push_rule.py)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
+import asyncpg
 from litestar import Controller, Response, get, post, put
 from litestar.params import FromPath, JSONBody, PathParameter, QueryParameter
 from litestar.response import Stream
@@ -13,16 +16,24 @@ from api.auth import PUBLIC
 from api.deps import AppServices, Conn, CurrentCaller
 from api.guards import ADMIN, SUPERVISOR, in_property_scope
 from api.routes.places import Cursor, PageLimit
+from core.access import Caller
 from core.structs import Page
-from surveys import campaigns, templates
+from inspections import rectification
+from inspections.schemas_work import OrderCreate
+from surveys import actions, campaigns, templates
 from surveys import export as exports
+from surveys.actions import OrderWanted
 from surveys.models import SurveyTemplateIn
 from surveys.report import campaign_report
 from surveys.schemas import (
+    ActionDone,
+    ActionsCreate,
     Answers,
     Campaign,
     CampaignCreate,
+    ImprovementAction,
     InvitationLink,
+    Published,
     Submitted,
     SurveyForm,
     SurveyTemplateVersion,
@@ -31,6 +42,18 @@ from surveys.scoring import Report
 
 ExportFormat = Annotated[Literal["csv", "xlsx"], QueryParameter(description="csv (responses) or xlsx (default)")]
 Token = Annotated[str, PathParameter(min_length=16, max_length=64, description="the token of a household's link")]
+
+
+async def open_survey_order(conn: asyncpg.Connection, caller: Caller, wanted: OrderWanted, now: datetime) -> None:
+    """An improvement action's rectification order, opened through the inspections package's own rules."""
+    data = OrderCreate(
+        description=wanted.description,
+        category=wanted.category,  # type: ignore[arg-type]
+        severity=wanted.severity,  # type: ignore[arg-type]
+        responsible_id=wanted.responsible_id,
+        due_at=wanted.due_at,
+    )
+    await rectification.create_order(conn, caller, wanted.property_id, data, now, source="survey", order_id=wanted.id)
 
 
 class SurveyTemplateController(Controller):
@@ -133,6 +156,60 @@ class CampaignController(Controller):
             return Stream(chunks, media_type=exports.CSV_MEDIA_TYPE, headers=headers)
         content = await exports.xlsx_bytes(services.pool, caller.org_id, found.id)
         return Response(content, media_type=exports.XLSX_MEDIA_TYPE, headers=headers)
+
+    @post(
+        "/actions",
+        guards=[ADMIN],
+        status_code=201,
+        summary="Improvement actions for a flagged dimension (admin): rectification orders or plain actions",
+        description="Every action carries a deadline; a plain action a person. Give each action an id to make a "
+        "retried call safe. A dimension that is not flagged answers 409 dimension_not_flagged.",
+    )
+    async def add_actions(
+        self,
+        campaign_id: FromPath[str],
+        data: JSONBody[ActionsCreate],
+        caller: CurrentCaller,
+        conn: Conn,
+        services: AppServices,
+    ) -> list[ImprovementAction]:
+        now = services.clock.now()
+        return await actions.create_actions(conn, caller, campaign_id, data, now, open_survey_order)
+
+    @get("/actions", guards=[SUPERVISOR], summary="A campaign's improvement actions and their states")
+    async def list_actions(
+        self, campaign_id: FromPath[str], caller: CurrentCaller, conn: Conn, services: AppServices
+    ) -> list[ImprovementAction]:
+        return await actions.list_actions(conn, caller, campaign_id, services.clock.now())
+
+    @post(
+        "/publish",
+        guards=[ADMIN],
+        status_code=200,
+        summary="Publish a closed campaign's results and actions to the property's owners (admin)",
+        description="Owners' phones pull them as the campaign's `results` and the `survey_actions` records; "
+        "the owners are notified. Publishing again brings what they see up to date.",
+    )
+    async def publish(
+        self, campaign_id: FromPath[str], caller: CurrentCaller, conn: Conn, services: AppServices
+    ) -> Published:
+        return await actions.publish(conn, caller, campaign_id, services.clock.now())
+
+
+class SurveyActionController(Controller):
+    path = "/survey-actions/{action_id:str}"
+    tags = ["surveys"]
+
+    @post("/done", status_code=200, summary="A plain improvement action is done (its person, a supervisor, an admin)")
+    async def done(
+        self,
+        action_id: FromPath[str],
+        data: JSONBody[ActionDone],
+        caller: CurrentCaller,
+        conn: Conn,
+        services: AppServices,
+    ) -> ImprovementAction:
+        return await actions.complete_action(conn, caller, action_id, data, services.clock.now())
 
 
 class SurveyLinkController(Controller):

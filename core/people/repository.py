@@ -95,6 +95,19 @@ async def users_of_properties(conn: asyncpg.Connection, org_id: str, property_id
     return [r["user_id"] for r in rows]
 
 
+async def owners_of_property(conn: asyncpg.Connection, org_id: str, property_id: str) -> list[str]:
+    """The active owners of the property's units."""
+    rows = await conn.fetch(
+        """SELECT DISTINCT o.user_id FROM unit_owners o
+           JOIN units un ON un.org_id = o.org_id AND un.id = o.unit_id
+           JOIN users u ON u.org_id = o.org_id AND u.id = o.user_id AND u.active
+           WHERE o.org_id = $1 AND un.property_id = $2 ORDER BY o.user_id""",
+        org_id,
+        property_id,
+    )
+    return [r["user_id"] for r in rows]
+
+
 async def update_user(conn: asyncpg.Connection, org_id: str, id: str, changes: dict[str, object]) -> asyncpg.Record:
     return await update_row(conn, "users", org_id=org_id, row_id=id, changes=changes, returning=USER_COLUMNS)
 
@@ -137,6 +150,18 @@ async def supervisors_of(conn: asyncpg.Connection, org_id: str, property_id: str
         property_id,
     )
     return [row["id"] for row in rows]
+
+
+async def works_on(conn: asyncpg.Connection, org_id: str, user_id: str, property_id: str) -> str | None:
+    """The user's role if they are assigned to the property (admins: always), else None."""
+    return await conn.fetchval(
+        """SELECT u.role FROM users AS u WHERE u.org_id = $1 AND u.id = $2 AND u.active AND (u.role = 'admin'
+               OR EXISTS (SELECT 1 FROM property_staff AS s WHERE s.org_id = $1 AND s.user_id = $2
+                          AND s.property_id = $3))""",
+        org_id,
+        user_id,
+        property_id,
+    )
 
 
 async def admins_of(conn: asyncpg.Connection, org_id: str) -> list[str]:

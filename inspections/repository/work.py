@@ -267,18 +267,6 @@ async def review_queue(
 # --- people -------------------------------------------------------------------------------------------
 
 
-async def works_on(conn: asyncpg.Connection, org_id: str, user_id: str, property_id: str) -> str | None:
-    """The user's role if they are assigned to the property (admins: always), else None."""
-    return await conn.fetchval(
-        """SELECT u.role FROM users AS u WHERE u.org_id = $1 AND u.id = $2 AND u.active AND (u.role = 'admin'
-               OR EXISTS (SELECT 1 FROM property_staff AS s WHERE s.org_id = $1 AND s.user_id = $2
-                          AND s.property_id = $3))""",
-        org_id,
-        user_id,
-        property_id,
-    )
-
-
 # --- deadlines (the worker: every org) ------------------------------------------------------------------
 
 

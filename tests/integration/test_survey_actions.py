@@ -1,0 +1,82 @@
+"""Improvement actions: what a call may ask for, who may make them, and an order's action following its order."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from tests.integration.test_surveys import TEMPLATE, campaign, links
+from tests.world import build_org, login
+
+LOW = {"service": 5, "clean": 2, "recommend": 9, "repairs": "no"}
+
+
+async def flagged_campaign(api, org, admin):
+    template = (await api.post("/survey-templates", headers=admin, json=TEMPLATE)).json()
+    made = await campaign(api, org, admin, template["template_id"])
+    for household in await links(api, admin, made["id"]):
+        assert (await api.post(f"/survey/{household['token']}", json={"answers": LOW})).status_code == 201
+    return made
+
+
+def action(**more):
+    due = (datetime.now(UTC) + timedelta(days=7)).isoformat()
+    return {"kind": "action", "title_zh": "整改", "title_en": "Fix it", "due_at": due, **more}
+
+
+async def test_actions_are_checked_and_admins_make_them(api, db):
+    org = await build_org(db, "ac")
+    admin = await login(api, org, "admin")
+    made = await flagged_campaign(api, org, admin)
+    url = f"/campaigns/{made['id']}/actions"
+    past = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+    refused = await api.post(
+        url,
+        headers=admin,
+        json={
+            "dimension": "cleaning",
+            "actions": [
+                action(),  # a plain action without a person
+                action(responsible_id=org.ids["elsewhere"]),  # works on another property
+                action(kind="order", due_at=past),
+            ],
+        },
+    )
+    assert refused.status_code == 422
+    assert [e["field"] for e in refused.json()["errors"]] == [
+        "actions[0].responsible_id",
+        "actions[1].responsible_id",
+        "actions[2].due_at",
+    ]
+    unknown = await api.post(url, headers=admin, json={"dimension": "nope", "actions": [action()]})
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "dimension"
+    supervisor = await login(api, org, "supervisor")
+    body = {"dimension": "cleaning", "actions": [action(responsible_id=org.ids["staff"])]}
+    assert (await api.post(url, headers=supervisor, json=body)).status_code == 403
+    listed = await api.get(url, headers=supervisor)
+    assert listed.status_code == 200 and listed.json() == []
+    owner = await login(api, org, "owner")
+    assert (await api.get(url, headers=owner)).status_code in (403, 404)
+
+    # the staff member does their action; someone else on the staff may not mark it done
+    made_actions = (await api.post(url, headers=admin, json=body)).json()
+    done_url = f"/survey-actions/{made_actions[0]['id']}/done"
+    elsewhere = await login(api, org, "elsewhere")
+    assert (await api.post(done_url, headers=elsewhere, json={})).status_code == 404
+    done = await api.post(done_url, headers=await login(api, org, "staff"), json={"note": "done"})
+    assert done.status_code == 200 and done.json()["done_note"] == "done"
+    assert await db.fetchval("SELECT count(*) FROM audit_log WHERE action = 'survey_action.done'") == 1
+
+
+async def test_an_orders_action_is_done_when_its_order_is_verified(api, db):
+    org = await build_org(db, "ao")
+    admin = await login(api, org, "admin")
+    made = await flagged_campaign(api, org, admin)
+    body = {"dimension": "cleaning", "actions": [action(kind="order", id="fix-bins")]}
+    created = await api.post(f"/campaigns/{made['id']}/actions", headers=admin, json=body)
+    assert created.status_code == 201, created.text
+    assert await db.fetchval("SELECT status FROM rectification_orders WHERE id = 'fix-bins'") == "open"
+    await db.execute("UPDATE rectification_orders SET status = 'in_progress' WHERE id = 'fix-bins'")
+    assert await db.fetchval("SELECT status FROM survey_actions WHERE id = 'fix-bins'") == "open"
+    await db.execute("UPDATE rectification_orders SET status = 'verified', verified_at = now() WHERE id = 'fix-bins'")
+    row = await db.fetchrow("SELECT status, done_at FROM survey_actions WHERE id = 'fix-bins'")
+    assert row["status"] == "done" and row["done_at"] is not None
