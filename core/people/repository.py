@@ -154,7 +154,7 @@ async def supervisors_of(conn: asyncpg.Connection, org_id: str, property_id: str
 
 async def works_on(conn: asyncpg.Connection, org_id: str, user_id: str, property_id: str) -> str | None:
     """The user's role if they are assigned to the property (admins: always), else None."""
-    return await conn.fetchval(
+    role: str | None = await conn.fetchval(
         """SELECT u.role FROM users AS u WHERE u.org_id = $1 AND u.id = $2 AND u.active AND (u.role = 'admin'
                OR EXISTS (SELECT 1 FROM property_staff AS s WHERE s.org_id = $1 AND s.user_id = $2
                           AND s.property_id = $3))""",
@@ -162,6 +162,7 @@ async def works_on(conn: asyncpg.Connection, org_id: str, user_id: str, property
         user_id,
         property_id,
     )
+    return role
 
 
 async def admins_of(conn: asyncpg.Connection, org_id: str) -> list[str]:
