@@ -92,9 +92,7 @@ async def create_campaign(
             "created_by": caller.user_id if caller else None,
         },
     )
-    units = await sql.unit_ids(conn, org_id, property_id)
-    tokens = {unit: token_sha256(link_token(secret, org_id, campaign_id, unit)) for unit in units}
-    await sql.invite_units(conn, org_id, campaign_id, property_id, tokens)
+    await _invite(conn, secret, org_id, campaign_id, property_id, await sql.unit_ids(conn, org_id, property_id))
     row = await sql.campaign(conn, org_id, campaign_id)
     assert row is not None
     created = campaign_of(row, now)
@@ -111,6 +109,22 @@ async def create_campaign(
             after=created,
         )
     return created
+
+
+async def _invite(
+    conn: asyncpg.Connection, secret: str, org_id: str, campaign_id: str, property_id: str, units: list[str]
+) -> int:
+    tokens = {unit: token_sha256(link_token(secret, org_id, campaign_id, unit)) for unit in units}
+    return await sql.invite_units(conn, org_id, campaign_id, property_id, tokens)
+
+
+async def invite_new_units(conn: asyncpg.Connection, secret: str, now: datetime, *, limit: int = 5000) -> int:
+    """Invite the households added to a property after its campaign was made, while the campaign is still to
+    close (the workers, hourly); returns how many were invited."""
+    todo: dict[tuple[str, str, str], list[str]] = {}
+    for row in await sql.uninvited_units(conn, now, limit):
+        todo.setdefault((row["org_id"], row["campaign_id"], row["property_id"]), []).append(row["unit_id"])
+    return sum([await _invite(conn, secret, *campaign, units) for campaign, units in todo.items()])
 
 
 async def get_campaign(conn: asyncpg.Connection, caller: Caller, campaign_id: str, now: datetime) -> Campaign:

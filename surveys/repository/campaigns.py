@@ -30,7 +30,8 @@ async def invite_units(
         """INSERT INTO survey_invitations (org_id, campaign_id, unit_id, building_id, token_sha256)
            SELECT u.org_id, $2, u.id, u.building_id, t.sha
            FROM units u JOIN unnest($4::text[], $5::text[]) AS t(unit_id, sha) ON t.unit_id = u.id
-           WHERE u.org_id = $1 AND u.property_id = $3""",
+           WHERE u.org_id = $1 AND u.property_id = $3
+           ON CONFLICT (org_id, campaign_id, unit_id) DO NOTHING""",
         org_id,
         campaign_id,
         property_id,
@@ -38,6 +39,22 @@ async def invite_units(
         list(tokens.values()),
     )
     return int(status.split()[-1])
+
+
+async def uninvited_units(conn: asyncpg.Connection, now: datetime, limit: int) -> list[asyncpg.Record]:
+    """Across orgs: units of the property of a campaign still to close that have no invitation to it (added to
+    the property after the campaign was made)."""
+    return await conn.fetch(
+        """SELECT c.org_id, c.id AS campaign_id, c.property_id, u.id AS unit_id
+           FROM survey_campaigns c
+           JOIN units u ON u.org_id = c.org_id AND u.property_id = c.property_id
+           WHERE c.closes_at > $1
+             AND NOT EXISTS (SELECT 1 FROM survey_invitations i
+                             WHERE i.org_id = c.org_id AND i.campaign_id = c.id AND i.unit_id = u.id)
+           ORDER BY c.org_id, c.id, u.id LIMIT $2""",
+        now,
+        limit,
+    )
 
 
 async def unit_ids(conn: asyncpg.Connection, org_id: str, property_id: str) -> list[str]:

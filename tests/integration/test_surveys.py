@@ -188,3 +188,23 @@ async def test_households_that_have_not_answered_are_reminded_once(api, site, db
     await run_job(settings, "deliver_notifications")  # to the owner's inbox, which their phone syncs
     inbox = await api.get("/inbox", headers=await login(api, org, "owner"))
     assert [item["kind"] for item in inbox.json()["items"]] == ["survey_reminder"]
+
+
+async def test_households_added_after_a_campaign_was_made_are_invited_while_it_is_open(api, site, db, settings):
+    from tests.integration.test_worker import run_job
+
+    org, admin = site
+    template = (await api.post("/survey-templates", headers=admin, json=TEMPLATE)).json()
+    open_now = await campaign(api, org, admin, template["template_id"])
+    closed = await campaign(api, org, admin, template["template_id"], opens=-48, closes=-1)
+    added = await api.post(
+        f"/properties/{org.property_id}/units", headers=admin, json={"building_id": org.building_id, "number": "103"}
+    )
+    assert added.status_code == 201, added.text
+    await run_job(settings, "remind_surveys")
+    await run_job(settings, "remind_surveys")  # nothing twice
+    households = await links(api, admin, open_now["id"])
+    assert len(households) == 3 and added.json()["id"] in {h["unit_id"] for h in households}
+    token = next(h["token"] for h in households if h["unit_id"] == added.json()["id"])
+    assert (await api.get(f"/survey/{token}")).json()["state"] == "open"
+    assert len(await links(api, admin, closed["id"])) == 2, "a closed campaign invites nobody new"
