@@ -309,11 +309,11 @@ async def _answer(
     )
     await sql.replace_likert(conn, org_id, campaign_id, response_id, likert)
     await sql.mark_responded(conn, org_id, campaign_id, unit_id, now)
-    # the audit names the campaign, never the unit of an anonymous answer
+    # the audit names the campaign, never the unit or the owner of an anonymous answer
     await record(
         conn,
         org_id=org_id,
-        actor_id=owner_id,
+        actor_id=None if campaign["anonymous"] else owner_id,
         action="survey_response.create",
         entity="campaign",
         entity_id=campaign_id,

@@ -3,7 +3,8 @@ each building's response rate). No access checks: the caller makes them.
 
 - One row per response, numbered 1..n in submission order (never its id), then building and unit (never for an
   anonymous campaign: those columns are left out, and the SQL gives NULL there anyway), channel, the time it was
-  submitted in the property's zone, and one column per question in template order.
+  submitted in the property's zone (an anonymous campaign: the day, in an order within the day that tells
+  nothing), and one column per question in template order.
 - What a household wrote cannot become a formula: a cell that starts with = + - @ (or a tab or carriage return,
   OWASP's list) gets a leading apostrophe, in both formats.
 - The responses and the report are read in one REPEATABLE READ READ ONLY transaction, so they agree; the
@@ -17,7 +18,7 @@ import asyncio
 import csv
 import io
 from collections.abc import AsyncIterator, Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, cast
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -41,7 +42,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MULTIPLE_SEPARATOR = "；"
 BATCH = 500
 
-Cell = str | int | float | bool | datetime | None
+Cell = str | int | float | bool | datetime | date | None
 
 
 class ExportedCampaign(msgspec.Struct, frozen=True):
@@ -65,12 +66,14 @@ def content_disposition(campaign_id: str, name_zh: str, extension: str) -> str:
 
 
 def response_header(export: ExportedCampaign) -> list[str]:
+    zone = export.zone.key
     named = [] if export.anonymous else ["楼栋 Building", "房屋 ID Unit id", "房号 Unit"]
     return [
         "序号 No.",
         *named,
         "渠道 Channel",
-        f"提交时间 Submitted at ({export.zone.key})",
+        # an anonymous campaign gives the day only (see surveys/repository/export.py)
+        f"提交日期 Submitted on ({zone})" if export.anonymous else f"提交时间 Submitted at ({zone})",
         *(neutralised(f"{q.key}: {q.text_zh} / {q.text_en}") for q in export.questions),
     ]
 
@@ -78,7 +81,8 @@ def response_header(export: ExportedCampaign) -> list[str]:
 def response_cells(export: ExportedCampaign, number: int, row: asyncpg.Record) -> list[Cell]:
     """One response's cells, as response_header names them; an unanswered (or hidden) question is None."""
     answers: dict[str, Any] = row["answers"] or {}
-    submitted = row["submitted_at"].astimezone(export.zone).replace(tzinfo=None, microsecond=0)
+    local = row["submitted_at"].astimezone(export.zone)
+    submitted: Cell = local.date() if export.anonymous else local.replace(tzinfo=None, microsecond=0)
     named: list[Cell] = []
     if not export.anonymous:
         building = row["building_name"] or ""
@@ -172,7 +176,7 @@ async def _numbered_batches(
 def _csv_text(cell: Cell) -> str:
     if cell is None:
         return ""
-    if isinstance(cell, datetime):
+    if isinstance(cell, date):  # a datetime too
         return cell.isoformat()
     return str(cell)
 

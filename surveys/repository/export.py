@@ -21,7 +21,9 @@ CAMPAIGN_SQL = """
       JOIN survey_template_versions tv ON tv.org_id = c.org_id AND tv.id = c.template_version_id
      WHERE c.org_id = $1 AND c.id = $2"""
 
-# submission order: a response keeps its first submitted_at when it is edited, so its number never moves
+# submission order: a response keeps its first submitted_at when it is edited, so its number never moves. An
+# anonymous campaign's responses are ordered by day only, and by their random ids within it, so neither a row's
+# number nor its time can be matched against when an owner was seen answering (a push in the audit trail).
 RESPONSES_SQL = """
     SELECT CASE WHEN c.anonymous THEN NULL ELSE b.name END AS building_name,
            CASE WHEN c.anonymous THEN NULL ELSE u.id END AS unit_id,
@@ -29,10 +31,13 @@ RESPONSES_SQL = """
            r.channel, r.submitted_at, r.answers
       FROM survey_responses r
       JOIN survey_campaigns c ON c.org_id = r.org_id AND c.id = r.campaign_id
+      JOIN properties p ON p.org_id = c.org_id AND p.id = c.property_id
       LEFT JOIN buildings b ON b.org_id = r.org_id AND b.id = r.building_id AND NOT c.anonymous
       LEFT JOIN units u ON u.org_id = r.org_id AND u.id = r.unit_id AND NOT c.anonymous
      WHERE r.org_id = $1 AND r.campaign_id = $2
-     ORDER BY r.submitted_at, r.id"""
+     ORDER BY CASE WHEN c.anonymous THEN (r.submitted_at AT TIME ZONE p.timezone)::date END,
+              CASE WHEN c.anonymous THEN r.id END,
+              r.submitted_at, r.id"""
 
 
 async def export_campaign(conn: asyncpg.Connection, org_id: str, campaign_id: str) -> asyncpg.Record | None:

@@ -129,6 +129,8 @@ async def test_an_anonymous_app_answer_keeps_nothing_that_ties_it_to_the_househo
     stored = await db.fetchrow("SELECT status, answers FROM survey_submissions WHERE id = $1", mine["id"])
     assert (stored["status"], stored["answers"]) == ("accepted", None)
     assert rows(await pull(api, db, owner, since), "survey_submissions")[mine["id"]]["answers"] is None
+    audit = await db.fetchrow("SELECT actor_id, after FROM audit_log WHERE action = 'survey_response.create'")
+    assert audit["actor_id"] is None and org.unit_id not in json.dumps(audit["after"]), "the audit names nobody"
     again = submission(org, made["id"], GOOD)
     assert (await push(api, owner, since, changes("survey_submissions", [again]))).status_code == 200
     assert await db.fetchval("SELECT refusal FROM survey_submissions WHERE id = $1", again["id"]) == (
