@@ -27,6 +27,7 @@ from api.routes.inspection_setup import (
 )
 from api.routes.inspections import OrderController, PropertyWorkController, RoundController
 from api.routes.kpis import org_kpis, property_kpis
+from api.routes.meetings import MeetingController, PropertyMeetingController
 from api.routes.notifications import InboxController, WebhookController
 from api.routes.people import OwnerController, StaffController, UserController
 from api.routes.photos import photo_bytes
@@ -82,6 +83,8 @@ ROUTES = [
     CampaignController,
     SurveyActionController,
     SurveyLinkController,
+    PropertyMeetingController,
+    MeetingController,
 ]
 
 # multipart framing around an import file: boundaries and part headers

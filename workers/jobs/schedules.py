@@ -12,6 +12,7 @@ from core.db import transaction
 from core.schedules.materialise import Maker, announce, due, materialise
 from core.settings import Settings
 from inspections.schedules import make_rounds
+from surveys.meetings import make_meeting
 from surveys.schedules import campaign_maker
 
 log = logging.getLogger("fieldwork.worker.schedules")
@@ -23,7 +24,7 @@ def makers(settings: Settings, clock: Clock) -> dict[str, Maker]:
     return {
         "inspection_round": make_rounds,
         "survey_campaign": campaign_maker(settings.secret_key, clock),
-        "owner_meeting": announce,
+        "owner_meeting": make_meeting,
         "custom": announce,
     }
 
