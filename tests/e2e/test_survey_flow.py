@@ -60,37 +60,36 @@ def expected_scores(given: list[dict[str, object]]) -> tuple[dict[str, float], i
     return scores, nps
 
 
+async def open_campaign(api, org, admin, name_zh, name_en):
+    """A template of QUESTIONS and a campaign of it on the org's property, open for two weeks from START."""
+    template = (
+        await api.post(
+            "/survey-templates", headers=admin, json={"name_zh": name_zh, "name_en": name_en, "questions": QUESTIONS}
+        )
+    ).json()
+    made = await api.post(
+        f"/properties/{org.property_id}/campaigns",
+        headers=admin,
+        json={
+            "template_id": template["template_id"],
+            "name_zh": name_zh,
+            "name_en": name_en,
+            "opens_at": START.isoformat(),
+            "closes_at": (START + timedelta(days=14)).isoformat(),
+            "flag_below": 4.0,
+        },
+    )
+    assert made.status_code == 201, made.text
+    return made.json()
+
+
 async def test_fifty_households_answer_and_owners_pull_the_published_results(api, db, clock, settings):
     org = await build_org(db, "flow")
     households = await add_households(db, org, 48)  # with build_org's two: fifty
     units = [org.unit_id, org.other_unit_id, *households]
     owner_of = {org.unit_id: "owner", **{u: f"owner{i}" for i, u in enumerate(households)}}
     admin = await login(api, org, "admin")
-    template = (
-        await api.post(
-            "/survey-templates",
-            headers=admin,
-            json={
-                "name_zh": "2026年下半年业主满意度调查",
-                "name_en": "H2 2026 owner satisfaction",
-                "questions": QUESTIONS,
-            },
-        )
-    ).json()
-    made = (
-        await api.post(
-            f"/properties/{org.property_id}/campaigns",
-            headers=admin,
-            json={
-                "template_id": template["template_id"],
-                "name_zh": "2026年下半年满意度调查",
-                "name_en": "H2 2026 satisfaction survey",
-                "opens_at": START.isoformat(),
-                "closes_at": (START + timedelta(days=14)).isoformat(),
-                "flag_below": 4.0,
-            },
-        )
-    ).json()
+    made = await open_campaign(api, org, admin, "2026年下半年满意度调查", "H2 2026 satisfaction survey")
     assert made["invited"] == 50 and made["state"] == "open"
     tokens = {h["unit_id"]: h["token"] for h in (await api.get(f"/campaigns/{made['id']}/links", headers=admin)).json()}
 
@@ -120,30 +119,7 @@ async def test_fifty_households_answer_and_owners_pull_the_published_results(api
     assert again.headers["content-type"] == "application/problem+json"
     elsewhere = await build_org(db, "flow2")
     other_admin = await login(api, elsewhere, "admin")
-    other_template = (
-        await api.post(
-            "/survey-templates",
-            headers=other_admin,
-            json={
-                "name_zh": "调查",
-                "name_en": "Survey",
-                "questions": QUESTIONS,
-            },
-        )
-    ).json()
-    theirs = (
-        await api.post(
-            f"/properties/{elsewhere.property_id}/campaigns",
-            headers=other_admin,
-            json={
-                "template_id": other_template["template_id"],
-                "name_zh": "调查",
-                "name_en": "Survey",
-                "opens_at": START.isoformat(),
-                "closes_at": (START + timedelta(days=14)).isoformat(),
-            },
-        )
-    ).json()
+    theirs = await open_campaign(api, elsewhere, other_admin, "调查", "Survey")
     their_token = (await api.get(f"/campaigns/{theirs['id']}/links", headers=other_admin)).json()[0]["token"]
     skipped = await api.post(f"/survey/{their_token}", json={"answers": {"service": 5}})
     assert skipped.status_code == 422 and skipped.headers["content-type"] == "application/problem+json"
