@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 import msgspec
@@ -20,6 +21,8 @@ from core.errors import Conflict, FieldError, Invalid, NotFound
 from core.ids import new_id
 from core.notifications.service import notify
 from core.people import repository as people_sql
+from core.places import repository as places_sql
+from core.schedules.rules import zone_of
 from surveys import campaigns
 from surveys.report import campaign_report
 from surveys.repository import actions as sql
@@ -126,12 +129,35 @@ async def create_actions(
         }
         if await sql.insert_action(conn, caller.org_id, values):
             await record_change(conn, caller, "survey_action.create", "survey_action", action_id, after=values)
+            if given.kind == "action":  # an order reaches its person's phone through sync, with its reminders
+                await _tell_responsible(conn, caller.org_id, values, scored.name_zh, scored.name_en)
         made.append(action_id)
     rows = await sql.actions_by_ids(conn, caller.org_id, made)
     for row in rows:
         if row["campaign_id"] != campaign_id:
             raise Conflict(f"action {row['id']} belongs to another campaign", code="id_taken", id=row["id"])
     return [action_of(r) for r in rows]
+
+
+async def _tell_responsible(
+    conn: asyncpg.Connection, org_id: str, action: dict[str, Any], dimension_zh: str, dimension_en: str
+) -> None:
+    prop = await places_sql.get_property(conn, org_id, action["property_id"])
+    due = action["due_at"].astimezone(zone_of(prop["timezone"] if prop else "UTC")).strftime("%Y-%m-%d %H:%M")
+    await notify(
+        conn,
+        org_id=org_id,
+        dedupe_key=f"survey-action:{action['id']}",
+        kind="survey_action",
+        recipients=[action["responsible_id"]],
+        title_zh=f"整改措施（{dimension_zh}）：{action['title_zh']}",
+        title_en=f"Improvement action ({dimension_en}): {action['title_en']}",
+        body_zh=f"请于 {due} 前完成。",
+        body_en=f"Due by {due}.",
+        property_id=action["property_id"],
+        record_table="survey_actions",
+        record_id=action["id"],
+    )
 
 
 async def _check_actions(

@@ -59,6 +59,8 @@ async def test_actions_are_checked_and_admins_make_them(api, db):
 
     # the staff member does their action; someone else on the staff may not mark it done
     made_actions = (await api.post(url, headers=admin, json=body)).json()
+    told = await db.fetch("SELECT kind, title_en, body_zh FROM notifications WHERE kind = 'survey_action'")
+    assert [r["title_en"] for r in told] == ["Improvement action (Cleaning): Fix it"] and "前完成" in told[0]["body_zh"]
     done_url = f"/survey-actions/{made_actions[0]['id']}/done"
     elsewhere = await login(api, org, "elsewhere")
     assert (await api.post(done_url, headers=elsewhere, json={})).status_code == 404
