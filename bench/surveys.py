@@ -6,10 +6,13 @@ One property of 20 buildings × 1,000 units (`--units` per building), a template
 of the 6 default dimensions), one NPS, two single-choice, one multiple-choice and one text question; two campaigns
 six months apart, every household answering both (seeded answers, a different mood each time), loaded with COPY:
 per campaign 20,000 invitations, 20,000 responses and 240,000 survey_likert rows. Then `surveys.report.
-campaign_report` (the current campaign with the changes since the previous one: one statement counting both, and
-the scoring) is timed round-robin with the baseline, a plain scan that reads every response's answers once:
-`SELECT sum(length(answers::text)) FROM survey_responses WHERE org_id = $1 AND campaign_id = $2`. The statements'
-parts, run alone for one campaign, are timed too, to show where the time goes.
+campaign_report` (the current campaign with the changes since the previous one: one statement, and the scoring) is
+timed round-robin with the baseline, a plain scan that reads every response's answers once:
+`SELECT sum(length(answers::text)) FROM survey_responses WHERE org_id = $1 AND campaign_id = $2`. The previous
+campaign closed months before, so the workers have kept its final counts (`surveys.report.keep_final_counts`), as
+they do ten minutes after a campaign closes; the report as it was before they do (the previous campaign counted
+again, in a transaction that hides the kept counts and is rolled back) is timed too. So are the statement's parts,
+run alone for one campaign, to show where the time goes.
 
 The surveys issue's target: the report well under 300 ms for a campaign of 20,000 responses (PASS: p95 < 300 ms).
 """
@@ -52,7 +55,8 @@ ORG, PROPERTY = "bench-org", "p1"
 BUILDINGS = 20
 TARGET_MS = 300.0
 OPENS = datetime(2026, 9, 1, 1, tzinfo=UTC)
-USE_CASE = "campaign_report (the campaign and its previous one)"
+USE_CASE = "campaign_report, the previous campaign's counts kept"
+COUNTED_AGAIN = "campaign_report, the previous campaign counted again"
 BASELINE = "SELECT sum(length(answers::text)) FROM survey_responses WHERE org_id = $1 AND campaign_id = $2"
 COMMENTS = [
     "电梯经常坏，希望尽快修好。",
@@ -209,6 +213,17 @@ async def load(conn: asyncpg.Connection, raw: asyncpg.Connection, units: int) ->
     return survey
 
 
+async def without_kept_counts(conn: asyncpg.Connection) -> report.scoring.Report:
+    """The report as it is before the workers keep the previous campaign's counts."""
+    hidden = conn.transaction()
+    await hidden.start()
+    try:
+        await conn.execute("DELETE FROM survey_final_counts")
+        return await report.campaign_report(conn, ORG, "current")
+    finally:
+        await hidden.rollback()
+
+
 async def run(units: int, repeats: int) -> tuple[list[Result], str]:
     async with scratch_database() as url:
         conn, raw = await connect(url), await asyncpg.connect(url)
@@ -223,6 +238,11 @@ async def run(units: int, repeats: int) -> tuple[list[Result], str]:
                 raise RuntimeError(f"the report counted {check.responses} responses of {responses}")
             if check.overall_change is None:
                 raise RuntimeError("the report did not find the previous campaign")
+            counted_again = await report.campaign_report(conn, ORG, "current")
+            if await report.keep_final_counts(conn, OPENS) != ["previous"]:
+                raise RuntimeError("the previous campaign's counts were not kept")
+            if await report.campaign_report(conn, ORG, "current") != counted_again:
+                raise RuntimeError("the report from the kept counts differs from the one counting them again")
             answer_bytes = await conn.fetchval(BASELINE, ORG, "current")
             singles = [q.key for q in survey.questions if isinstance(q, SingleChoiceQuestion)]
             multiples = [q.key for q in survey.questions if isinstance(q, MultipleChoiceQuestion)]
@@ -230,6 +250,7 @@ async def run(units: int, repeats: int) -> tuple[list[Result], str]:
             queries: dict[str, Callable[[], Awaitable[Any]]] = {
                 "baseline": lambda: conn.fetchval(BASELINE, ORG, "current"),
                 USE_CASE: lambda: report.campaign_report(*one),
+                COUNTED_AGAIN: lambda: without_kept_counts(conn),
                 "its one statement (report_figures), both campaigns": lambda: sql.report_figures(*one),
                 "part, one campaign: Likert counts": lambda: sql.likert_counts(*one),
                 "part, one campaign: NPS and responses": lambda: sql.nps_counts(*one),
@@ -266,8 +287,8 @@ async def run(units: int, repeats: int) -> tuple[list[Result], str]:
         f"Likert rows each; loaded in {load_s:.1f} s; the baseline reads {answer_bytes:,} characters of answers",
         f"the report: overall {check.overall} ({check.overall_change:+.2f}), NPS {check.nps} "
         f"({check.nps_change:+d}), flagged: {', '.join(check.flagged) or 'none'}",
-        "the report's statement counts the previous campaign's Likert and NPS answers only (what the changes are "
-        "computed from); the parts are each one campaign's, run alone",
+        "the report's statement reads the previous campaign's kept Likert and NPS counts (what the changes are "
+        "computed from); counted again, it counts those answers only; the parts are each one campaign's, run alone",
         f"median and p95 (nearest rank) of {repeats} calls each, interleaved, after 6 warm-up calls of each",
         f"target (the surveys issue): the report well under {TARGET_MS:.0f} ms; {verdict}: p95 "
         f"{percentile(seen[USE_CASE], 95) * 1000:.1f} ms",

@@ -4,6 +4,8 @@ makes them."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import asyncpg
 import msgspec
 
@@ -12,12 +14,17 @@ from surveys import scoring
 from surveys.models import Dimension, MultipleChoiceQuestion, Question, SingleChoiceQuestion
 from surveys.repository import report as sql
 
+# No answer is taken once a campaign has closed; this long after, none that was under way then can still be
+# committing, and its counts are final.
+SETTLED = timedelta(minutes=10)
+
 
 async def campaign_report(conn: asyncpg.Connection, org_id: str, campaign_id: str) -> scoring.Report:
     """The campaign's scores, rates and counts, with the changes since the property's previous campaign. The
     previous campaign's report is scored the same way, without going further back, from its Likert and NPS
     counts: all the changes read. Its buildings and choices, which nothing reads, are not counted (counting
-    them would make the report about a third slower)."""
+    them would make the report about a third slower), and its Likert and NPS counts are read from those the
+    workers keep once it has closed (`keep_final_counts`), when they have."""
     rows = await sql.report_figures(conn, org_id, campaign_id)
     current = next((row for row in rows if not row["previous"]), None)
     if current is None:
@@ -55,3 +62,13 @@ def _inputs(row: asyncpg.Record, previous: scoring.Report | None = None) -> scor
         flag_below=row["flag_below"],
         previous=previous,
     )
+
+
+async def keep_final_counts(conn: asyncpg.Connection, now: datetime, *, limit: int = 100) -> list[str]:
+    """Keep the Likert and NPS counts of up to `limit` campaigns that closed more than SETTLED ago (across orgs);
+    returns their ids."""
+    kept = []
+    for row in await sql.campaigns_to_keep(conn, now - SETTLED, limit):
+        await sql.keep_counts(conn, row["org_id"], row["id"])
+        kept.append(row["id"])
+    return kept

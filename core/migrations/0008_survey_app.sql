@@ -71,3 +71,16 @@ BEGIN
 END $$;
 CREATE TRIGGER rectification_orders_survey_action AFTER UPDATE OF status ON rectification_orders
     FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status) EXECUTE FUNCTION survey_action_follows_order();
+
+-- A closed campaign's Likert and NPS counts, kept by the workers once no answer can arrive any more: the report
+-- of the campaign after it reads its changes from here instead of counting the previous campaign again.
+CREATE TABLE survey_final_counts (
+    org_id       text NOT NULL,
+    campaign_id  text NOT NULL,
+    likert       jsonb NOT NULL,  -- [[question_key, dimension, value, count]]
+    nps          jsonb NOT NULL,  -- [[value or null, count]]
+    counted_at   timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (org_id, campaign_id),
+    FOREIGN KEY (org_id, campaign_id) REFERENCES survey_campaigns (org_id, id)
+);
+CREATE INDEX survey_campaigns_closing ON survey_campaigns (closes_at);

@@ -42,6 +42,11 @@ def _likert(campaign: str) -> str:
      GROUP BY question_key, dimension, value"""
 
 
+def _likert_json(campaign: str) -> str:
+    return f"""SELECT coalesce(jsonb_agg(jsonb_build_array(question_key, dimension, value, count)), '[]')
+      FROM ({_likert(campaign)}) x"""
+
+
 def _buildings(campaign: str) -> str:
     # counted down to one row per building first, then named; a building is never deleted while it has units
     # (and so invitations), but a report must not lose invitations if one were
@@ -111,6 +116,13 @@ WITH t AS (
 )
 {_choices("g", "(SELECT option_questions FROM t)", "(SELECT option_keys FROM t)")}"""
 
+# A closed campaign's Likert and NPS counts, kept (survey_final_counts); nothing when they are kept already.
+KEEP_SQL = f"""
+INSERT INTO survey_final_counts (org_id, campaign_id, likert, nps)
+SELECT $1, $2, ({_likert_json("$2")}),
+       (SELECT coalesce(jsonb_agg(jsonb_build_array(nps, count)), '[]') FROM ({NPS_SQL}) x)
+ON CONFLICT (org_id, campaign_id) DO NOTHING"""
+
 # The campaign (previous = false) and the property's previous campaign (previous = true, when there is one), each
 # with its template version and its counts as jsonb: likert [[question_key, dimension, value, count]], nps
 # [[value or null, count]], buildings [{building_id, building_name, invited, responded}] by name, choices
@@ -127,19 +139,22 @@ WITH this AS (
       FROM this CROSS JOIN LATERAL ({_campaign(f"({_previous('this.property_id', 'this.opens_at')})")}) p
 )
 SELECT cp.*,
-       (SELECT coalesce(jsonb_agg(jsonb_build_array(question_key, dimension, value, count)), '[]')
-          FROM ({_likert("cp.id")}) x) AS likert,
-       r.nps,
+       coalesce(kept.likert, ({_likert_json("cp.id")})) AS likert,
+       coalesce(kept.nps, r.nps) AS nps,
        CASE WHEN NOT cp.previous THEN
            (SELECT coalesce(jsonb_agg(to_jsonb(x) ORDER BY building_name, building_id), '[]')
               FROM ({_buildings("cp.id")}) x)
        END AS buildings,
        r.choices
   FROM campaigns cp
+  -- a closed campaign's counts, once the workers have kept them: read for the previous campaign, not counted
+  LEFT JOIN survey_final_counts kept ON kept.org_id = $1 AND kept.campaign_id = cp.id AND cp.previous
  CROSS JOIN LATERAL ({_choice_facts("cp.questions")}) t
  CROSS JOIN LATERAL (
      WITH g AS MATERIALIZED ({_groups("cp.id", "CASE WHEN NOT cp.previous THEN t.others END")})
-     SELECT (SELECT coalesce(jsonb_agg(jsonb_build_array(nps, count)), '[]') FROM ({_nps("g")}) x) AS nps,
+     SELECT CASE WHEN kept.nps IS NULL THEN
+                (SELECT coalesce(jsonb_agg(jsonb_build_array(nps, count)), '[]') FROM ({_nps("g")}) x)
+            END AS nps,
             CASE WHEN NOT cp.previous THEN
                 (SELECT coalesce(jsonb_object_agg(question, options), '{{}}')
                    FROM (SELECT question, jsonb_object_agg(option, count) AS options
@@ -155,6 +170,22 @@ async def report_figures(conn: asyncpg.Connection, org_id: str, campaign_id: str
     counts (likert, nps, buildings, choices: jsonb, shaped as FIGURES_SQL says; the previous campaign's
     buildings and choices NULL), in one statement. No rows: no such campaign in the org."""
     return await conn.fetch(FIGURES_SQL, org_id, campaign_id)
+
+
+async def campaigns_to_keep(conn: asyncpg.Connection, closed_before: datetime, limit: int) -> list[asyncpg.Record]:
+    """Across orgs: (org_id, id) of the campaigns closed before `closed_before` whose counts are not kept yet."""
+    return await conn.fetch(
+        """SELECT c.org_id, c.id FROM survey_campaigns c
+           WHERE c.closes_at < $1
+             AND NOT EXISTS (SELECT 1 FROM survey_final_counts f WHERE f.org_id = c.org_id AND f.campaign_id = c.id)
+           ORDER BY c.closes_at, c.org_id, c.id LIMIT $2""",
+        closed_before,
+        limit,
+    )
+
+
+async def keep_counts(conn: asyncpg.Connection, org_id: str, campaign_id: str) -> None:
+    await conn.execute(KEEP_SQL, org_id, campaign_id)
 
 
 async def campaign_row(conn: asyncpg.Connection, org_id: str, campaign_id: str) -> asyncpg.Record | None:

@@ -31,7 +31,7 @@ from surveys.models import (
     SingleChoiceQuestion,
     TextQuestion,
 )
-from surveys.report import campaign_report
+from surveys.report import SETTLED, campaign_report, keep_final_counts
 from surveys.repository import report as sql
 from tests.world import Org, build_org
 
@@ -521,3 +521,24 @@ async def test_the_single_purpose_statements_count_what_the_report_counts(db, si
     ]
     choices = await sql.choice_counts(db, o, "now", ["channel"], ["improve"])
     assert choices == report.choices
+
+
+async def test_a_closed_campaigns_kept_counts_serve_the_next_report(db, site: Site) -> None:
+    before, now = await arrange_history(db, site)
+    expected = expected_report(now, previous=expected_report(before))
+    closes = await db.fetchval("SELECT closes_at FROM survey_campaigns WHERE id = 'before'")
+
+    assert "before" not in await keep_final_counts(db, closes + SETTLED / 2), "an answer may still be committing"
+    assert "before" in await keep_final_counts(db, closes + SETTLED * 2)
+    assert await keep_final_counts(db, closes + SETTLED * 3) == [], "kept once"
+    assert await campaign_report(db, site.org.org_id, "now") == expected
+
+    # the kept counts are what the report reads: Likert rows slipped in behind them change nothing
+    await db.execute(
+        """INSERT INTO survey_likert (org_id, campaign_id, response_id, question_key, dimension, value)
+           SELECT DISTINCT ON (response_id) org_id, campaign_id, response_id, 'extra', 'service', 1
+             FROM survey_likert WHERE campaign_id = 'before'"""
+    )
+    assert await campaign_report(db, site.org.org_id, "now") == expected
+    await db.execute("DELETE FROM survey_final_counts")
+    assert await campaign_report(db, site.org.org_id, "now") != expected, "counted again, the extra row shows"

@@ -1,5 +1,6 @@
-"""Hourly: invite the households added to a property since its campaign was made, then remind the households
-that have not answered a survey closing within three days (once each)."""
+"""Hourly: invite the households added to a property since its campaign was made, remind the households that
+have not answered a survey closing within three days (once each), and keep the final counts of the campaigns
+that have closed (surveys.report.keep_final_counts)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 from core.db import transaction
 from surveys.campaigns import invite_new_units
 from surveys.reminders import remind_unanswered
+from surveys.report import keep_final_counts
 
 log = logging.getLogger("fieldwork.worker.surveys")
 
@@ -23,4 +25,8 @@ async def remind_surveys(ctx: dict[str, Any]) -> int:
         sent = await remind_unanswered(conn, now)
     if sent:
         log.info("reminded %d households of surveys closing soon", sent)
+    async with transaction(ctx["pool"]) as conn:
+        kept = await keep_final_counts(conn, now)
+    if kept:
+        log.info("kept the final counts of %d closed campaigns: %s", len(kept), ", ".join(kept))
     return sent
