@@ -17,6 +17,7 @@ from api.deps import AppServices, Conn, CurrentCaller
 from api.guards import ADMIN, SUPERVISOR, in_property_scope
 from api.routes.places import Cursor, PageLimit
 from core.access import Caller
+from core.errors import Conflict
 from core.structs import Page
 from inspections import rectification
 from inspections.schemas_work import OrderCreate
@@ -53,7 +54,11 @@ async def open_survey_order(conn: asyncpg.Connection, caller: Caller, wanted: Or
         responsible_id=wanted.responsible_id,
         due_at=wanted.due_at,
     )
-    await rectification.create_order(conn, caller, wanted.property_id, data, now, source="survey", order_id=wanted.id)
+    order = await rectification.create_order(
+        conn, caller, wanted.property_id, data, now, source="survey", order_id=wanted.id
+    )
+    if order.source != "survey" or order.property_id != wanted.property_id:  # the id was an order of its own
+        raise Conflict(f"id {wanted.id} is taken by another order", code="id_taken", id=wanted.id)
 
 
 class SurveyTemplateController(Controller):

@@ -82,3 +82,19 @@ async def test_an_orders_action_is_done_when_its_order_is_verified(api, db):
     await db.execute("UPDATE rectification_orders SET status = 'verified', verified_at = now() WHERE id = 'fix-bins'")
     row = await db.fetchrow("SELECT status, done_at FROM survey_actions WHERE id = 'fix-bins'")
     assert row["status"] == "done" and row["done_at"] is not None
+
+
+async def test_an_action_id_that_is_another_orders_is_refused(api, db):
+    org = await build_org(db, "at")
+    admin = await login(api, org, "admin")
+    made = await flagged_campaign(api, org, admin)
+    by_hand = await api.post(
+        f"/properties/{org.property_id}/orders",
+        headers=admin,
+        json={"description": "漏水 leak", "category": "engineering"},
+    )
+    assert by_hand.status_code == 201, by_hand.text
+    body = {"dimension": "cleaning", "actions": [action(kind="order", id=by_hand.json()["id"])]}
+    taken = await api.post(f"/campaigns/{made['id']}/actions", headers=admin, json=body)
+    assert (taken.status_code, taken.json()["code"]) == (409, "id_taken")
+    assert await db.fetchval("SELECT count(*) FROM survey_actions") == 0
