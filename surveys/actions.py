@@ -164,7 +164,10 @@ async def _check_actions(
     conn: asyncpg.Connection, caller: Caller, property_id: str, actions: list[ActionIn], now: datetime
 ) -> None:
     errors: list[FieldError] = []
+    ids = [given.id for given in actions if given.id is not None]
     for i, given in enumerate(actions):
+        if given.id is not None and ids.count(given.id) > 1:
+            errors.append(FieldError(field=f"actions[{i}].id", message="given to more than one action"))
         if given.due_at <= now:
             errors.append(FieldError(field=f"actions[{i}].due_at", message="a deadline must be in the future"))
         if given.kind == "action" and given.responsible_id is None:

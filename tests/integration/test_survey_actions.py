@@ -38,6 +38,8 @@ async def test_actions_are_checked_and_admins_make_them(api, db):
                 action(),  # a plain action without a person
                 action(responsible_id=org.ids["elsewhere"]),  # works on another property
                 action(kind="order", due_at=past),
+                action(kind="order", id="twice"),
+                action(kind="order", id="twice"),
             ],
         },
     )
@@ -46,6 +48,8 @@ async def test_actions_are_checked_and_admins_make_them(api, db):
         "actions[0].responsible_id",
         "actions[1].responsible_id",
         "actions[2].due_at",
+        "actions[3].id",
+        "actions[4].id",
     ]
     unknown = await api.post(url, headers=admin, json={"dimension": "nope", "actions": [action()]})
     assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "dimension"
