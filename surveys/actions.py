@@ -142,8 +142,8 @@ async def create_actions(
 async def _tell_responsible(
     conn: asyncpg.Connection, org_id: str, action: dict[str, Any], dimension_zh: str, dimension_en: str
 ) -> None:
-    prop = await places_sql.get_property(conn, org_id, action["property_id"])
-    due = action["due_at"].astimezone(zone_of(prop["timezone"] if prop else "UTC")).strftime("%Y-%m-%d %H:%M")
+    zone = zone_of(await places_sql.property_timezone(conn, org_id, action["property_id"]))
+    due = action["due_at"].astimezone(zone).strftime("%Y-%m-%d %H:%M")
     await notify(
         conn,
         org_id=org_id,

@@ -64,11 +64,6 @@ def _missing(meeting_id: str) -> NotFound:
     return NotFound(f"meeting {meeting_id} not found", entity="meeting", id=meeting_id)
 
 
-async def _zone(conn: asyncpg.Connection, org_id: str, property_id: str) -> str:
-    prop = await places_sql.get_property(conn, org_id, property_id)
-    return prop["timezone"] if prop else "UTC"
-
-
 async def found_meeting(
     conn: asyncpg.Connection, caller: Caller, meeting_id: str, level: Level = "read", *, lock: bool = False
 ) -> asyncpg.Record:
@@ -100,7 +95,7 @@ def _check_times(starts_at: datetime, ends_at: datetime) -> None:
 
 
 async def _tell_owners(conn: asyncpg.Connection, org_id: str, row: asyncpg.Record, kind: str, dedupe_key: str) -> None:
-    zone = zone_of(await _zone(conn, org_id, row["property_id"]))
+    zone = zone_of(await places_sql.property_timezone(conn, org_id, row["property_id"]))
     start, end = row["starts_at"].astimezone(zone), row["ends_at"].astimezone(zone)
     when = (
         f"{start:%Y-%m-%d %H:%M}–{end:%H:%M}"
@@ -138,7 +133,7 @@ async def create_meeting(conn: asyncpg.Connection, caller: Caller, property_id: 
     """A meeting made by hand (admins); 409 when the property has one that quarter."""
     await require_property(conn, caller, property_id, "admin")
     _check_times(data.starts_at, data.ends_at)
-    quarter = quarter_of(data.starts_at, await _zone(conn, caller.org_id, property_id))
+    quarter = quarter_of(data.starts_at, await places_sql.property_timezone(conn, caller.org_id, property_id))
     meeting_id = new_id()
     values = {
         "id": meeting_id,
@@ -225,7 +220,9 @@ async def update_meeting(conn: asyncpg.Connection, caller: Caller, meeting_id: s
     starts_at, ends_at = changes.get("starts_at", row["starts_at"]), changes.get("ends_at", row["ends_at"])
     _check_times(starts_at, ends_at)
     if "starts_at" in changes:
-        changes["quarter"] = quarter_of(starts_at, await _zone(conn, caller.org_id, row["property_id"]))
+        changes["quarter"] = quarter_of(
+            starts_at, await places_sql.property_timezone(conn, caller.org_id, row["property_id"])
+        )
     after = await unique_or_conflict(
         sql.update_meeting(conn, caller.org_id, meeting_id, changes),
         "the property has an owner meeting in that quarter already (one per quarter)",

@@ -24,8 +24,7 @@ async def remind_unanswered(conn: asyncpg.Connection, now: datetime, *, limit: i
     for row in await sql.unanswered_owners(conn, now, now + REMIND_BEFORE, limit):
         key = (row["org_id"], row["property_id"])
         if key not in zones:
-            prop = await places_sql.get_property(conn, row["org_id"], row["property_id"])
-            zones[key] = prop["timezone"] if prop else "UTC"
+            zones[key] = await places_sql.property_timezone(conn, row["org_id"], row["property_id"])
         closes = row["closes_at"].astimezone(zone_of(zones[key])).strftime("%Y-%m-%d %H:%M")
         sent += await notify(
             conn,

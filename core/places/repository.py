@@ -41,6 +41,14 @@ async def get_property(conn: asyncpg.Connection, org_id: str, id: str) -> asyncp
     return await conn.fetchrow(f"SELECT {PROPERTY_COLUMNS} FROM properties WHERE org_id = $1 AND id = $2", org_id, id)
 
 
+async def property_timezone(conn: asyncpg.Connection, org_id: str, property_id: str) -> str:
+    """The property's IANA time zone, or UTC when the property is not there."""
+    zone: str | None = await conn.fetchval(
+        "SELECT timezone FROM properties WHERE org_id = $1 AND id = $2", org_id, property_id
+    )
+    return zone or "UTC"
+
+
 async def list_properties(
     conn: asyncpg.Connection, org_id: str, ids: list[str] | None, after: str | None, limit: int
 ) -> list[asyncpg.Record]:
