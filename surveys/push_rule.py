@@ -62,8 +62,7 @@ async def _take(conn: asyncpg.Connection, caller: Caller, grants: Grants, row: a
     except (Conflict, NotFound, Invalid) as refused:
         await sql.refuse(conn, caller.org_id, row["id"], *_refusal(refused))
         return
-    anonymous = await sql.campaign_is_anonymous(conn, caller.org_id, row["campaign_id"])
-    await sql.accept(conn, caller.org_id, row["id"], clear_answers=anonymous)
+    await sql.accept(conn, caller.org_id, row["id"])
 
 
 def _refusal(error: DomainError) -> tuple[str, str, str]:

@@ -14,23 +14,16 @@ async def submissions(conn: asyncpg.Connection, org_id: str, ids: list[str]) -> 
     )
 
 
-async def campaign_is_anonymous(conn: asyncpg.Connection, org_id: str, campaign_id: str) -> bool:
-    anonymous: bool = await conn.fetchval(
-        "SELECT anonymous FROM survey_campaigns WHERE org_id = $1 AND id = $2", org_id, campaign_id
-    )
-    return anonymous
-
-
-async def accept(conn: asyncpg.Connection, org_id: str, submission_id: str, *, clear_answers: bool) -> None:
+async def accept(conn: asyncpg.Connection, org_id: str, submission_id: str) -> None:
     """Taken. An anonymous campaign's answers are not kept beside the unit that gave them."""
     await conn.execute(
-        """UPDATE survey_submissions
+        """UPDATE survey_submissions s
            SET status = 'accepted', refusal = NULL, refusal_en = NULL, refusal_zh = NULL,
-               answers = CASE WHEN $3 THEN NULL ELSE answers END
-           WHERE org_id = $1 AND id = $2""",
+               answers = CASE WHEN c.anonymous THEN NULL ELSE s.answers END
+           FROM survey_campaigns c
+           WHERE s.org_id = $1 AND s.id = $2 AND c.org_id = s.org_id AND c.id = s.campaign_id""",
         org_id,
         submission_id,
-        clear_answers,
     )
 
 
