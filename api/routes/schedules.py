@@ -46,9 +46,16 @@ class PropertyScheduleController(Controller):
         summary="Add a schedule (admin); survey campaigns and owner meetings default their rule and duration",
     )
     async def create_schedule(
-        self, property_id: FromPath[str], data: JSONBody[ScheduleCreate], caller: CurrentCaller, conn: Conn
+        self,
+        property_id: FromPath[str],
+        data: JSONBody[ScheduleCreate],
+        caller: CurrentCaller,
+        conn: Conn,
+        services: AppServices,
     ) -> Schedule:
-        return await service.create_schedule(conn, caller, property_id, data, checks=PAYLOAD_CHECKS)
+        return await service.create_schedule(
+            conn, caller, property_id, data, services.clock.now(), checks=PAYLOAD_CHECKS
+        )
 
 
 class ScheduleController(Controller):

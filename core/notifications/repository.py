@@ -70,9 +70,11 @@ async def webhook_ids_for(conn: asyncpg.Connection, org_id: str, kind: str) -> l
 async def insert_deliveries(
     conn: asyncpg.Connection, org_id: str, notification_id: str, channels: Sequence[str]
 ) -> None:
+    # due at once, whatever the clock: not the database's now(), which a worker on an injected clock may not
+    # have reached yet
     await conn.execute(
-        """INSERT INTO notification_deliveries (org_id, notification_id, channel)
-           SELECT $1, $2, channel FROM unnest($3::text[]) AS channel ON CONFLICT DO NOTHING""",
+        """INSERT INTO notification_deliveries (org_id, notification_id, channel, next_attempt_at)
+           SELECT $1, $2, channel, '-infinity' FROM unnest($3::text[]) AS channel ON CONFLICT DO NOTHING""",
         org_id,
         notification_id,
         list(channels),

@@ -28,11 +28,13 @@ async def insert_schedule(
     duration_minutes: int,
     payload: dict[str, Any],
     created_by: str,
+    created_at: datetime,
 ) -> None:
     await conn.execute(
         """INSERT INTO schedules
-               (org_id, id, property_id, kind, name, rrule, dtstart_local, duration_minutes, payload, created_by)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)""",
+               (org_id, id, property_id, kind, name, rrule, dtstart_local, duration_minutes, payload, created_by,
+                created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)""",
         org_id,
         id,
         property_id,
@@ -43,6 +45,7 @@ async def insert_schedule(
         duration_minutes,
         payload,
         created_by,
+        created_at,
     )
 
 

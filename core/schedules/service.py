@@ -51,11 +51,13 @@ async def create_schedule(
     caller: Caller,
     property_id: str,
     data: ScheduleCreate,
+    now: datetime,
     *,
     checks: Mapping[str, PayloadCheck] | None = None,
 ) -> Schedule:
-    """A schedule of the property. Without a rule or duration, survey campaigns and owner meetings take their
-    kind's defaults; `checks` (by kind) check a payload once the rest is valid."""
+    """A schedule of the property, made at `now` (the injected clock's, so occurrences are made from then on).
+    Without a rule or duration, survey campaigns and owner meetings take their kind's defaults; `checks` (by kind)
+    check a payload once the rest is valid."""
     await require_property(conn, caller, property_id, "admin")
     default_rule, default_minutes = KIND_DEFAULTS.get(data.kind, (None, None))
     rrule = data.rrule or default_rule
@@ -98,6 +100,7 @@ async def create_schedule(
         minutes,
         {} if payload is None else msgspec.to_builtins(payload),
         caller.user_id,
+        now,
     )
     schedule = await get_schedule(conn, caller, schedule_id)
     await record_change(conn, caller, "create", "schedule", schedule_id, after=schedule)

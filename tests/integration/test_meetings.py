@@ -1,16 +1,19 @@
 """Owner meetings (业主会议) against the real app, worker, PostgreSQL and Redis: a schedule makes the quarter's
 meeting, its notice reaches the property's owners (and no one else's), owners pull it without minutes, staff
-draft the minutes and attach files, and once published the owners of that property, and only they, read them."""
+draft the minutes and attach files, and once published the owners of that property, and only they, read them.
+
+The app and the worker read one clock, fixed at NOW, so the quarters and the dates below hold on any day."""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from core.access import Caller
+from core.clock import FixedClock
 from core.people import service as people
 from core.people.schemas import UserCreate
 from core.places import service as places
@@ -22,6 +25,7 @@ from tests.integration.test_worker import run_job
 from tests.world import Org, build_org, login
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2026, 10, 12, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai on a Monday in the fourth quarter
 PDF = b"%PDF-1.4\n% minutes of the owners' meeting\n" + bytes(range(256)) * 40
 
 
@@ -50,9 +54,15 @@ async def site(api, db):
     return org, heads, neighbour_unit
 
 
+@pytest.fixture
+def clock() -> FixedClock:
+    """The app's clock (tests/conftest.py serves the app with it) and the worker's, fixed at NOW."""
+    return FixedClock(NOW)
+
+
 def local_evening(days_ahead: int) -> datetime:
-    """19:00 in Shanghai, some days from now."""
-    day = datetime.now(SHANGHAI) + timedelta(days=days_ahead)
+    """19:00 in Shanghai, some days after NOW."""
+    day = NOW.astimezone(SHANGHAI) + timedelta(days=days_ahead)
     return day.replace(hour=19, minute=0, second=0, microsecond=0)
 
 
@@ -99,7 +109,7 @@ async def upload(api, headers, meeting_id, name="会议纪要.pdf", content=PDF,
 
 
 async def test_a_scheduled_meeting_is_noticed_and_its_minutes_reach_only_that_property_s_owners(
-    api, db, settings, site
+    api, db, settings, site, clock
 ):
     org, heads, _ = site
     admin, owner, neighbour = heads["admin"], heads["owner"], heads["neighbour"]
@@ -108,8 +118,8 @@ async def test_a_scheduled_meeting_is_noticed_and_its_minutes_reach_only_that_pr
     owner_since = (await pull(api, db, owner))["timestamp"]
 
     # the worker's tick makes the quarter's meeting, once, and tells the admins and supervisors
-    await run_job(settings, "materialise_schedules")
-    await run_job(settings, "materialise_schedules")
+    await run_job(settings, "materialise_schedules", clock)
+    await run_job(settings, "materialise_schedules", clock)
     [made] = await db.fetch("SELECT id, quarter, status, occurrence_key, starts_at FROM owner_meetings")
     assert made["status"] == "planned" and made["quarter"] == quarter_of(starts, "Asia/Shanghai")
     assert made["occurrence_key"].startswith(f"{schedule['id']}:") and made["starts_at"] == starts
@@ -127,7 +137,7 @@ async def test_a_scheduled_meeting_is_noticed_and_its_minutes_reach_only_that_pr
     again = await ok(await api.post(f"/meetings/{meeting_id}/notice", headers=admin))
     assert again["noticed_at"] == noticed["noticed_at"]
     assert await db.fetchval("SELECT count(*) FROM notifications WHERE kind LIKE 'meeting.%'") == 1
-    await run_job(settings, "deliver_notifications")
+    await run_job(settings, "deliver_notifications", clock)
     assert await kinds_in_inbox(api, owner) == ["meeting.notice"]
     assert await kinds_in_inbox(api, neighbour) == []
 
@@ -179,14 +189,14 @@ async def test_a_scheduled_meeting_is_noticed_and_its_minutes_reach_only_that_pr
     assert meetings_in(await pull(api, db, neighbour, neighbour_since)) == {}
     assert meetings_in(await pull(api, db, neighbour)) == {}
     assert (await api.get(file_path, headers=neighbour)).status_code == 404
-    await run_job(settings, "deliver_notifications")
+    await run_job(settings, "deliver_notifications", clock)
     assert await kinds_in_inbox(api, owner) == ["meeting.minutes", "meeting.notice"]
     assert await kinds_in_inbox(api, neighbour) == []
     assert (await ok(await api.post(f"/meetings/{meeting_id}/minutes/publish", headers=admin)))["status"] == "held"
     assert await db.fetchval("SELECT count(*) FROM notifications WHERE kind = 'meeting.minutes'") == 1
 
 
-async def test_one_meeting_per_property_per_quarter(api, db, settings, site):
+async def test_one_meeting_per_property_per_quarter(api, db, settings, site, clock):
     org, heads, _ = site
     admin = heads["admin"]
     # the first day of a quarter in Shanghai is still the previous quarter in UTC: the property's zone decides
@@ -214,7 +224,7 @@ async def test_one_meeting_per_property_per_quarter(api, db, settings, site):
     upcoming = local_evening(40)
     hand = await hand_made(api, org, admin, upcoming + timedelta(hours=1))
     await quarterly(api, org, admin, upcoming)
-    await run_job(settings, "materialise_schedules")
+    await run_job(settings, "materialise_schedules", clock)
     rows = await db.fetch(
         "SELECT id FROM owner_meetings WHERE quarter = $1 AND property_id = $2", hand["quarter"], org.property_id
     )
@@ -302,7 +312,7 @@ async def test_who_may_do_what_with_a_meeting(api, db, site):
     assert await db.fetchval("SELECT count(*) FROM meeting_attachments") == 0
 
 
-async def test_a_change_after_the_notice_tells_the_owners_again(api, db, settings, site):
+async def test_a_change_after_the_notice_tells_the_owners_again(api, db, settings, site, clock):
     org, heads, _ = site
     admin = heads["admin"]
     starts = local_evening(20)
@@ -330,5 +340,5 @@ async def test_a_change_after_the_notice_tells_the_owners_again(api, db, setting
     assert [r["kind"] for r in sent] == ["meeting.notice", "meeting.updated", "meeting.updated"]
     assert all(r["recipients"] == [f"inbox:{org.ids['owner']}"] for r in sent)
     assert "小区广场" in sent[-1]["body_zh"] and f"{later.astimezone(SHANGHAI):%H:%M}" in sent[-1]["body_zh"]
-    await run_job(settings, "deliver_notifications")
+    await run_job(settings, "deliver_notifications", clock)
     assert await kinds_in_inbox(api, heads["owner"]) == ["meeting.notice", "meeting.updated", "meeting.updated"]

@@ -1,14 +1,13 @@
 """Owners answering in the app: campaigns, survey templates and their household's invitations reach the phone
-through sync; answers come back through push and end in the same response table as a link's. And campaigns made
-by the workers from a survey_campaign schedule."""
+through sync; answers come back through push and end in the same response table as a link's. (Campaigns made by
+the workers from a survey_campaign schedule: tests/integration/test_materialise.py.)"""
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from core.ids import new_id
-from tests.integration.test_materialise import SHANGHAI_9AM_DAY1, tick
 from tests.integration.test_surveys import TEMPLATE, campaign, links
 from tests.integration.test_sync_protocol import changes, pull, push
 from tests.world import build_org, login
@@ -136,46 +135,3 @@ async def test_an_anonymous_app_answer_keeps_nothing_that_ties_it_to_the_househo
     assert await db.fetchval("SELECT refusal FROM survey_submissions WHERE id = $1", again["id"]) == (
         "already_answered"
     )
-
-
-async def test_a_survey_schedule_makes_its_campaign_with_invitations(api, db, settings):
-    org = await build_org(db, "ss")
-    admin = await login(api, org, "admin")
-    template = (await api.post("/survey-templates", headers=admin, json=TEMPLATE)).json()
-    base = {"kind": "survey_campaign", "name": "半年满意度调查", "dtstart_local": "2026-12-01T09:00:00"}
-    bad = await api.post(
-        f"/properties/{org.property_id}/schedules", headers=admin, json={**base, "survey": {"template_id": "nope"}}
-    )
-    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "survey.template_id"
-    wrong_kind = await api.post(
-        f"/properties/{org.property_id}/schedules",
-        headers=admin,
-        json={**base, "kind": "owner_meeting", "survey": {"template_id": template["template_id"]}},
-    )
-    assert wrong_kind.status_code == 422 and wrong_kind.json()["errors"][0]["field"] == "survey"
-    created = await api.post(
-        f"/properties/{org.property_id}/schedules",
-        headers=admin,
-        json={**base, "survey": {"template_id": template["template_id"], "anonymous": True, "flag_below": 3.5}},
-    )
-    assert created.status_code == 201, created.text
-    schedule = created.json()
-    await db.execute(
-        "UPDATE schedules SET created_at = $2 WHERE id = $1", schedule["id"], SHANGHAI_9AM_DAY1 - timedelta(days=1)
-    )
-    made = "SELECT * FROM survey_campaigns WHERE occurrence_key LIKE $1 || ':%' ORDER BY opens_at"
-    await tick(settings, SHANGHAI_9AM_DAY1 - timedelta(hours=2))
-    await tick(settings, SHANGHAI_9AM_DAY1 - timedelta(hours=1))  # a later tick makes nothing more
-    assert len(await db.fetch(made, schedule["id"])) == 1
-    await tick(settings, SHANGHAI_9AM_DAY1 + timedelta(days=2))  # once it has opened, the next one is made
-    found, following = await db.fetch(made, schedule["id"])
-    assert following["opens_at"] == datetime(2027, 6, 1, 1, 0, tzinfo=UTC)
-    assert (found["opens_at"], found["closes_at"]) == (SHANGHAI_9AM_DAY1, SHANGHAI_9AM_DAY1 + timedelta(days=14))
-    assert (found["anonymous"], float(found["flag_below"])) == (True, 3.5)
-    assert found["name_zh"] == "半年满意度调查（2026-12）"
-    invited = await db.fetchval("SELECT count(*) FROM survey_invitations WHERE campaign_id = $1", found["id"])
-    assert invited == 2
-    # the household's link works for the campaign the worker made (the worker derives it from the same secret)
-    token = (await links(api, admin, found["id"]))[0]["token"]
-    assert (await api.get(f"/survey/{token}")).json()["state"] == "scheduled"
-    assert await db.fetchval("SELECT count(*) FROM notifications WHERE kind = 'schedule.survey_campaign'") == 2
