@@ -2,7 +2,8 @@
 changes nothing while a success leaves an audit row.
 
 Out of sight (another org, or a property outside the caller's scope) answers 404 as if it did not exist;
-in sight but not the caller's to change answers 403.
+in sight but not the caller's to change answers 403; a route the caller's role may never use answers 403 before
+any lookup, whatever the id.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import asdict, dataclass
 import httpx
 import pytest
 
+from api.app import create_app
 from core.access import Caller
 from core.people import service as people
 from core.people.schemas import UserCreate
@@ -358,3 +360,58 @@ async def test_successful_writes_are_audited_with_actor_and_before_after(api, db
         "SELECT string_agg(coalesce(before::text, '') || coalesce(after::text, ''), ' ') FROM audit_log"
     )
     assert code not in trail and "argon2" not in trail
+
+
+def role_guarded_object_routes(app) -> list[tuple[str, str]]:
+    """(method, path) of every route that names an object, not under a property (whose scope guard runs first),
+    and has a role guard: read from the app's route table, so a route added later is covered without a list."""
+    found = []
+    for route in app.routes:
+        names = list(route.path_parameters)
+        if "property_id" in names:
+            continue
+        for handler in getattr(route, "route_handlers", []):
+            methods = set(handler.http_methods) - {"OPTIONS", "HEAD"}
+            roles = [g for g in handler.resolve_guards() if getattr(g, "func", g).__qualname__.startswith("requires")]
+            if names and methods and roles:
+                found += [(method, route.path_format) for method in sorted(methods)]
+    return found
+
+
+async def test_a_role_refusal_comes_before_any_lookup_and_another_orgs_ids_answer_as_unknown_ones(api, db, settings):
+    """A role that may never use a route answers 403 whatever the id: nothing is looked up, so the answer tells
+    nothing about what exists. A role that may use it gets for another org's object exactly what an unknown id
+    gets: 404 (or, where the body is checked first, the same 422)."""
+    from tests.inspection_world import set_up
+    from tests.integration.test_surveys import TEMPLATE, campaign
+
+    a, b = await build_org(db, "ra"), await build_org(db, "rb")
+    site = await set_up(api, b)
+    b_admin = site.headers["admin"]
+    hook = await api.post("/webhooks", headers=b_admin, json={"url": "https://93.184.216.34/hook"})
+    assert hook.status_code == 201, hook.text
+    survey = (await api.post("/survey-templates", headers=b_admin, json=TEMPLATE)).json()
+    made = await campaign(api, b, b_admin, survey["template_id"])
+    ids = {
+        "template_id": site.template_id,
+        "version": "1",
+        "checkpoint_id": site.checkpoints[0],
+        "route_id": site.route_id,
+        "webhook_id": hook.json()["id"],
+        "campaign_id": made["id"],
+    }
+    unknown = {name: ("9" if name == "version" else "nope-no-such-id") for name in ids}
+    routes = role_guarded_object_routes(create_app(settings))
+    assert ("POST", "/campaigns/{campaign_id}/publish") in routes and len(routes) >= 15
+    owner, admin = await login(api, a, "owner"), await login(api, a, "admin")
+    refused, unseen = {(403, "forbidden")}, {(404, "not_found")}
+    wrong = []
+    for method, template in routes:
+        # an empty body: routes that read one check it before looking anything up (422 for any id alike)
+        admin_expects = unseen if method in ("GET", "DELETE") else unseen | {(422, "invalid")}
+        for who, name, expected in ((owner, "owner", refused), (admin, "admin", admin_expects)):
+            answers = [await api.request(method, template.format(**v), headers=who, json={}) for v in (ids, unknown)]
+            seen = {(r.status_code, problem_code(r)) for r in answers}
+            if len(seen) != 1 or not seen <= expected:
+                wrong.append(f"{method} {template} as {name}: {sorted(seen)}")
+    assert wrong == []
