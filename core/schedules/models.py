@@ -21,6 +21,23 @@ KIND_DEFAULTS: dict[str, tuple[str, int]] = {
 }
 
 Assignees = Annotated[list[Id], Meta(min_length=1, max_length=50)]
+_LOCAL = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$"
+# A wall time in the property's zone, without an offset: RFC 3339's date-time (OpenAPI's "format": "date-time")
+# requires one, so the schema says what it is instead.
+LocalStart = Annotated[
+    datetime,
+    Meta(
+        tz=False,
+        description="the first occurrence, in the property's local time (no offset)",
+        examples=["2026-12-01T09:00:00"],
+        # Litestar's OpenAPI reads "extra"; msgspec's own JSON schema the rest
+        extra_json_schema={
+            "format": "local-date-time",
+            "pattern": _LOCAL,
+            "extra": {"format": "local-date-time", "pattern": _LOCAL},
+        },
+    ),
+]
 
 
 class RoundPayload(Struct):
@@ -48,7 +65,7 @@ class Schedule(Struct):
     kind: Kind
     name: str
     rrule: str
-    dtstart_local: datetime  # naive: wall time in `timezone`
+    dtstart_local: LocalStart  # wall time in `timezone`
     timezone: str  # the property's, read with the schedule
     duration_minutes: int
     payload: dict[str, Any]  # a RoundPayload for inspection_round, a SurveyPayload for survey_campaign, else {}

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from msgspec import Meta
 
-from core.schedules.models import Kind, RoundPayload, SurveyPayload
+from core.schedules.models import Kind, LocalStart, RoundPayload, SurveyPayload
 from core.structs import Name, Struct
 
 RuleBody = Annotated[
@@ -18,10 +18,6 @@ RuleBody = Annotated[
         description="an RFC 5545 RRULE body, repeating in the property's time zone (DAILY at most)",
         examples=["FREQ=MONTHLY;INTERVAL=6"],
     ),
-]
-LocalStart = Annotated[
-    datetime,
-    Meta(tz=False, description="the first occurrence, in the property's local time (no offset)"),
 ]
 Minutes = Annotated[int, Meta(ge=1, le=366 * 24 * 60, description="how long each occurrence lasts")]
 

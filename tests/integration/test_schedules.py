@@ -341,3 +341,17 @@ async def test_the_worker_finds_active_schedules_of_every_org_and_records_each_o
     assert [s.id for s in await service.due_schedules(db, NOW)] == [second["id"]]
     due_later = await service.due_schedules(db, NOW, horizon=timedelta(days=31))
     assert [s.id for s in due_later] == [second["id"], first.id]  # never materialised first
+
+
+async def test_the_openapi_document_says_dtstart_local_has_no_offset(api, db):
+    """RFC 3339's date-time (OpenAPI's format "date-time") carries an offset; a schedule's start does not."""
+    import re
+
+    org = await build_org(db, "oa")
+    admin = await login(api, org, "admin")
+    made = await create(api, admin, org.property_id, campaign())
+    schemas = (await ok(await api.get("/schema/openapi.json")))["components"]["schemas"]
+    for name in ("Schedule", "ScheduleCreate"):
+        field = schemas[name]["properties"]["dtstart_local"]
+        assert field.get("format") != "date-time" and "no offset" in field["description"], name
+        assert re.fullmatch(field["pattern"], made["dtstart_local"]), name
