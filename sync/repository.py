@@ -39,8 +39,13 @@ def record_select(table: Table, version: int) -> str:
 
 
 def non_default(column: Column) -> str:
-    """True where a column added by a client migration holds something other than its default."""
+    """True where a column added by a client migration holds what the migrated phone does not have.
+
+    WatermelonDB fills an added column with null when the app declares it optional (every column not `required`
+    here: the server may hold null there), else with 0, '' or false: a row whose value is that needs no update."""
     ref = live_column(column.name)
+    if not column.required:
+        return f"{ref} IS NOT NULL"
     if column.kind in ("int", "float"):
         return f"coalesce({ref}, 0) <> 0"
     if column.kind == "bool":

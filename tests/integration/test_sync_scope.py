@@ -3,7 +3,10 @@
 import json
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from sync import repository as sync_sql
+from sync.tables import SCHEMA_VERSION, TABLES
 from tests.integration.test_sync_protocol import changes, note, pull, push
 from tests.world import build_org, login
 
@@ -117,3 +120,47 @@ async def test_a_migration_pull_sends_what_a_new_client_table_and_column_need(ap
     # the table the client just added comes whole, the column's non-default rows come as updated
     assert ids(answer, "handover_notes", "created") == ["scope00000000005"]
     assert ids(answer, "units", "updated") == [org.unit_id]
+
+
+@pytest.mark.parametrize("old_version", range(1, SCHEMA_VERSION))
+async def test_a_migration_pull_sends_every_value_an_added_optional_column_holds(api, db, old_version):
+    """WatermelonDB fills a column added by a migration with null when the app declares it optional (every column
+    that is not `required`), so a migrated phone needs each non-null value, 0, '' and false included; a fresh phone
+    got them whole. A migration from each earlier client version, as WatermelonDB's synchronize() sends it."""
+    org = await build_org(db, f"mg{old_version}")
+    staff = await login(api, org, "staff")
+    await db.execute(
+        """INSERT INTO photos (org_id, id, property_id, record_table, record_id, uploaded_by, purpose, status,
+                               size_bytes, gps_lat, gps_lon, device_model, rejection)
+           VALUES ($1, 'zeros', $2, 'handover_notes', 'n1', $3, 'evidence', 'ready', 0, 0, 0, '', NULL)""",
+        org.org_id,
+        org.property_id,
+        org.ids["staff"],
+    )
+    since = (await pull(api, db, staff, schema_version=old_version))["timestamp"]
+    photos = next(t for t in TABLES if t.name == "photos")
+    added = [c.name for c in photos.columns if c.since > old_version]
+    migration = {
+        "from": old_version,
+        "tables": [t.name for t in TABLES if t.since > old_version],
+        "columns": [
+            {"table": t.name, "columns": [c.name for c in t.columns if c.since > old_version]}
+            for t in TABLES
+            if t.since <= old_version and any(c.since > old_version for c in t.columns)
+        ],
+    }
+    answer = await pull(api, db, staff, since, schema_version=SCHEMA_VERSION, migration=json.dumps(migration))
+    updated = {r["id"]: r for r in answer["changes"]["photos"]["updated"]}
+    if not added:
+        assert updated == {}
+        return
+    row = updated["zeros"]
+    expected = {
+        "purpose": "evidence",
+        "size_bytes": 0,
+        "gps_lat": 0,
+        "gps_lon": 0,
+        "device_model": "",
+        "rejection": None,
+    }
+    assert {k: row[k] for k in expected if k in added} == {k: v for k, v in expected.items() if k in added}
