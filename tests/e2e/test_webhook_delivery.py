@@ -60,6 +60,7 @@ class Receiver:
         self.secret = ""
         self.answers = list(answers or [])
         self.delay = delay
+        self.location: str | None = None  # sent with every answer: a receiver that redirects
         self.posts: list[dict] = []
         self.acted_on: Counter[str] = Counter()
         self.lock = threading.Lock()
@@ -112,6 +113,8 @@ class Receiver:
                 self.acted_on[delivery] += 1
         try:
             handler.send_response(status)
+            if self.location:
+                handler.send_header("Location", self.location)
             handler.send_header("Content-Length", "2")
             handler.end_headers()
             handler.wfile.write(b"no" if status != 200 else b"ok")

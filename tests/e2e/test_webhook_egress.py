@@ -102,3 +102,30 @@ async def test_the_allow_list_lets_its_network_through_and_nothing_else(db, sett
     )
     assert last["status"] == "dead"
     assert last["last_error"].startswith("refused: hooks.onprem.test resolves to 127.0.0.3, a loopback address")
+
+
+async def test_a_name_that_does_not_resolve_at_delivery_is_an_attempt_retried_later(db, settings):
+    org = await build_org(db, "eg6")
+    hosts = Hosts({"hooks.gone.test": [PUBLIC]})
+    await add_webhook(db, org, "https://hooks.gone.test/hooks", Egress.of(settings, hosts))
+    del hosts.names["hooks.gone.test"]  # its DNS record is removed (or the resolver is down)
+    async with db.transaction():
+        await notice(db, org, "order-5")
+    await run_job(settings, "deliver_notifications", resolve=hosts)
+    failed = await delivery(db)
+    assert (failed["status"], failed["attempts"]) == ("pending", 1)
+    assert failed["last_error"].startswith("ConnectError: hooks.gone.test does not resolve"), failed["last_error"]
+
+
+async def test_a_redirect_is_not_followed_inside_or_anywhere(db, settings):
+    settings = msgspec.structs.replace(settings, webhook_allow_networks="127.0.0.2/32")
+    org = await build_org(db, "eg7")
+    with Receiver(answers=[307], host="127.0.0.2") as redirecting, Receiver() as target:
+        redirecting.location = target.url  # 127.0.0.1: refused were it followed, but it is not even followed
+        redirecting.secret = await add_webhook(db, org, redirecting.url, Egress.of(settings))
+        async with db.transaction():
+            await notice(db, org, "order-6")
+        await run_job(settings, "deliver_notifications")
+    assert [p["status"] for p in redirecting.posts] == [307] and target.posts == []
+    failed = await delivery(db)
+    assert (failed["status"], failed["last_error"]) == ("pending", "HTTP 307: no")
