@@ -45,6 +45,7 @@ from api.routes.uploads import uploads_router
 from api.state import Services
 from core.clock import Clock, SystemClock
 from core.db import create_pool
+from core.egress import Egress, Resolver
 from core.people.auth import AuthConfig
 from core.ratelimit import AttemptLimiter
 from core.settings import Settings, with_secret
@@ -91,7 +92,8 @@ ROUTES = [
 IMPORT_OVERHEAD_BYTES = 64 * 1024
 
 
-def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
+def create_app(settings: Settings, *, clock: Clock | None = None, resolve: Resolver | None = None) -> Litestar:
+    """`clock` and `resolve` (webhook hosts' addresses) are the system's unless a test gives its own."""
     if not settings.database_url or not settings.redis_url:
         raise ValueError("create_app needs database_url and redis_url (the CLI starts embedded ones when unset)")
 
@@ -116,6 +118,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
             ),
             store=store,
             uploads=Uploads(pool, upload_config(resolved, store), app_clock),
+            egress=Egress.of(resolved, resolve),
         )
         try:
             yield

@@ -8,6 +8,7 @@ import asyncpg
 from redis.asyncio import Redis
 
 from core.clock import Clock
+from core.egress import Egress
 from core.people.auth import AuthConfig
 from core.ratelimit import AttemptLimiter
 from core.settings import Settings
@@ -25,3 +26,4 @@ class Services:
     limiter: AttemptLimiter
     store: BlobStore
     uploads: Uploads
+    egress: Egress  # where webhooks may point

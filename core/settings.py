@@ -5,6 +5,7 @@ A bad value stops the program with a message naming the variable and what it exp
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -17,6 +18,7 @@ from msgspec import Meta
 Port = Annotated[int, Meta(ge=1, le=65535)]
 Seconds = Annotated[int, Meta(ge=1)]
 Bytes = Annotated[int, Meta(ge=1024)]
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -41,6 +43,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     webhook_max_attempts: Annotated[int, Meta(ge=1, le=100)] = 8
     webhook_backoff_seconds: Seconds = 30
     webhook_timeout_seconds: Annotated[int, Meta(ge=1, le=300)] = 10
+    # CIDRs webhooks may reach although they are not public (an on-premises receiver); checked in from_env
+    webhook_allow_networks: str = ""
     schedule_horizon_days: Annotated[int, Meta(ge=1, le=365)] = 14
     reminders: Annotated[str, Meta(pattern=r"^[0-9]{1,4}(,[0-9]{1,4})*$")] = "24,2"
     escalate_supervisors_hours: Annotated[int, Meta(ge=0, le=24 * 90)] = 4
@@ -53,6 +57,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     @property
     def reminder_hours(self) -> tuple[int, ...]:
         return tuple(int(h) for h in self.reminders.split(","))
+
+    @property
+    def webhook_allowed_networks(self) -> tuple[Network, ...]:
+        return parse_networks(self.webhook_allow_networks)
 
     @property
     def home_path(self) -> Path:
@@ -103,6 +111,11 @@ ENV: dict[str, tuple[str, str]] = {
         "FIELDWORK_WEBHOOK_TIMEOUT_SECONDS",
         "how long one webhook POST may take, 1-300 seconds (default 10)",
     ),
+    "webhook_allow_networks": (
+        "FIELDWORK_WEBHOOK_ALLOW_NETWORKS",
+        "private networks webhooks may reach, comma-separated CIDRs such as 10.20.0.0/16,fd00::/8 "
+        "(default none: public addresses only)",
+    ),
     "schedule_horizon_days": (
         "FIELDWORK_SCHEDULE_HORIZON_DAYS",
         "days ahead the worker makes scheduled rounds, 1-365 (default 14)",
@@ -132,6 +145,18 @@ ENV: dict[str, tuple[str, str]] = {
 }
 
 
+def parse_networks(text: str) -> tuple[Network, ...]:
+    """`10.20.0.0/16,fd00::/8` -> networks; ValueError naming the bad entry (host bits set, not a CIDR)."""
+    networks = []
+    for entry in (part.strip() for part in text.split(",")):
+        if entry:
+            try:
+                networks.append(ipaddress.ip_network(entry))
+            except ValueError as exc:
+                raise ValueError(f"{entry!r} is not a network: {exc}") from None
+    return tuple(networks)
+
+
 class SettingsError(Exception):
     """A configuration value is missing or wrong; the message names the variable."""
 
@@ -140,7 +165,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     raw = {field: env[var] for field, (var, _) in ENV.items() if env.get(var, "") != ""}
     try:
-        return msgspec.convert(raw, Settings, strict=False)
+        settings = msgspec.convert(raw, Settings, strict=False)
     except msgspec.ValidationError as exc:
         # msgspec says "... - at `$.port`": turn the path back into the variable name.
         message = str(exc)
@@ -151,6 +176,12 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
                     f"{var}={shown} is not valid: expected {expected} ({message.rsplit(' - ', 1)[0]})"
                 ) from None
         raise SettingsError(message) from None
+    try:  # a bad CIDR stops the program now, not at the first delivery
+        settings.webhook_allowed_networks  # noqa: B018
+    except ValueError as exc:
+        var, expected = ENV["webhook_allow_networks"]
+        raise SettingsError(f"{var}={env.get(var)!r} is not valid: expected {expected} ({exc})") from None
+    return settings
 
 
 def with_secret(settings: Settings) -> Settings:

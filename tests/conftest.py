@@ -23,6 +23,7 @@ import uvicorn
 from api.app import create_app
 from core.clock import Clock
 from core.db import connect
+from core.egress import Resolver
 from core.embedded import embedded_services
 from core.migrate import migrate
 from core.settings import Settings
@@ -114,9 +115,16 @@ def clock() -> Clock | None:
 
 
 @pytest.fixture
-async def api(settings: Settings, clock: Clock | None) -> AsyncIterator[httpx.AsyncClient]:
+def resolver() -> Resolver | None:
+    """How the app finds a webhook host's addresses: the system's; a test module overrides this fixture to
+    give names of its own (core/egress.py)."""
+    return None
+
+
+@pytest.fixture
+async def api(settings: Settings, clock: Clock | None, resolver: Resolver | None) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client for the real app on a real socket, served by uvicorn in this event loop."""
-    app = create_app(settings, clock=clock)
+    app = create_app(settings, clock=clock, resolve=resolver)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))

@@ -16,6 +16,7 @@ from arq.worker import Worker
 
 from core import db
 from core.clock import SystemClock
+from core.egress import system_resolve
 from core.heartbeat import HEARTBEAT, heartbeat_key
 from core.settings import Settings, with_secret
 from sync.photos.storage import BlobStore
@@ -39,6 +40,7 @@ async def on_startup(ctx: dict[str, Any]) -> None:
     assert settings.database_url
     ctx["pool"] = await db.create_pool(settings.database_url, size=min(settings.db_pool_size, 5))
     ctx.setdefault("clock", SystemClock())
+    ctx.setdefault("resolve", system_resolve)  # webhook hosts' addresses; a test sets its own
     ctx["queue"] = queue_name(settings)
     ctx["store"] = BlobStore.from_url(settings.photo_store_url)
     ctx["uploads"] = Uploads(ctx["pool"], upload_config(settings, ctx["store"]), ctx["clock"])

@@ -23,8 +23,10 @@ class WebhookController(Controller):
         "/",
         summary="Add a webhook (admin). Its signing secret is in this answer only; see docs/workers.md",
     )
-    async def create_webhook(self, data: JSONBody[WebhookCreate], caller: CurrentCaller, conn: Conn) -> WebhookCreated:
-        return await service.create_webhook(conn, caller, data)
+    async def create_webhook(
+        self, data: JSONBody[WebhookCreate], caller: CurrentCaller, services: AppServices, conn: Conn
+    ) -> WebhookCreated:
+        return await service.create_webhook(conn, caller, data, services.egress)
 
     @get("/", summary="The org's webhooks, without their secrets (admin)")
     async def list_webhooks(self, caller: CurrentCaller, conn: Conn) -> list[Webhook]:
@@ -32,9 +34,14 @@ class WebhookController(Controller):
 
     @patch("/{webhook_id:str}", summary="Change a webhook's URL or kinds, or pause it (admin)")
     async def update_webhook(
-        self, webhook_id: FromPath[str], data: JSONBody[WebhookUpdate], caller: CurrentCaller, conn: Conn
+        self,
+        webhook_id: FromPath[str],
+        data: JSONBody[WebhookUpdate],
+        caller: CurrentCaller,
+        services: AppServices,
+        conn: Conn,
     ) -> Webhook:
-        return await service.update_webhook(conn, caller, webhook_id, data)
+        return await service.update_webhook(conn, caller, webhook_id, data, services.egress)
 
     @delete("/{webhook_id:str}", summary="Remove a webhook; nothing more is sent to it (admin)")
     async def delete_webhook(self, webhook_id: FromPath[str], caller: CurrentCaller, conn: Conn) -> None:

@@ -8,7 +8,8 @@ runs out and another worker sends it). Only the one delivery it had in flight ca
 have stable ids and webhook receivers dedupe on X-Fieldwork-Delivery, so it is acted on once.
 
 Failed attempts are retried with exponential back-off and jitter; after `max_attempts` the delivery is dead,
-its last error kept.
+its last error kept. A webhook whose host is (now) an internal address (core/egress.py) is not retried: the
+delivery is dead at once, its reason kept and logged.
 """
 
 from __future__ import annotations
@@ -21,11 +22,11 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 import asyncpg
-import httpx
 import msgspec
 
 from core.clock import Clock
 from core.db import transaction
+from core.egress import Refused
 from core.notifications import repository as sql
 from core.notifications import webhooks
 from core.notifications.models import WebhookPayload
@@ -67,7 +68,7 @@ async def deliver_due(
     *,
     clock: Clock,
     policy: Policy,
-    client: httpx.AsyncClient,
+    sender: webhooks.Sender,
     limit: int = 500,
     budget_seconds: float = 60.0,
 ) -> Counts:
@@ -76,7 +77,7 @@ async def deliver_due(
     counts = Counts()
     stop = time.monotonic() + budget_seconds
     for _ in range(limit):
-        outcome = await deliver_one(pool, clock, policy, client)
+        outcome = await deliver_one(pool, clock, policy, sender)
         if outcome is None:
             break
         setattr(counts, outcome, getattr(counts, outcome) + 1)
@@ -85,7 +86,7 @@ async def deliver_due(
     return counts
 
 
-async def deliver_one(pool: asyncpg.Pool, clock: Clock, policy: Policy, client: httpx.AsyncClient) -> Outcome | None:
+async def deliver_one(pool: asyncpg.Pool, clock: Clock, policy: Policy, sender: webhooks.Sender) -> Outcome | None:
     """Take the earliest due delivery, try it and record the outcome; None when nothing is due."""
     now = clock.now()
     async with transaction(pool) as conn:
@@ -104,7 +105,7 @@ async def deliver_one(pool: asyncpg.Pool, clock: Clock, policy: Policy, client: 
         await sql.lease(
             conn, row["org_id"], row["notification_id"], row["channel"], now + timedelta(seconds=policy.lease_seconds)
         )
-    failure = await _to_webhook(row, webhook, now, client)
+    failure = await _to_webhook(row, webhook, now, sender)
     async with transaction(pool) as conn:
         return await _record(conn, row, failure, clock.now(), policy)
 
@@ -144,7 +145,7 @@ async def _to_inbox(conn: asyncpg.Connection, org_id: str, notification_id: str,
 
 
 async def _to_webhook(
-    row: asyncpg.Record, webhook: asyncpg.Record, now: datetime, client: httpx.AsyncClient
+    row: asyncpg.Record, webhook: asyncpg.Record, now: datetime, sender: webhooks.Sender
 ) -> Failure | None:
     payload = WebhookPayload(
         id=row["notification_id"],
@@ -159,5 +160,8 @@ async def _to_webhook(
         body_en=row["body_en"],
         data=row["data"],
     )
-    error = await webhooks.post(client, webhook["url"], webhook["secret"], payload, now)
+    try:
+        error = await sender.post(webhook["url"], webhook["secret"], payload, now)
+    except Refused as exc:
+        return Failure(f"refused: {exc}", final=True)
     return None if error is None else Failure(error)

@@ -13,7 +13,8 @@ WebhookUrl = Annotated[
     Meta(
         pattern=r"^https?://[^\s/?#]+[^\s]*$",
         max_length=2000,
-        description="an http:// or https:// URL the worker POSTs each notification to",
+        description="an http:// or https:// URL the worker POSTs each notification to; its host must be, and resolve "
+        "to, public addresses only (or ones in FIELDWORK_WEBHOOK_ALLOW_NETWORKS), else 422",
         examples=["https://ops.example.com/fieldwork/hooks"],
     ),
 ]

@@ -13,7 +13,8 @@ import msgspec
 from core.access import Caller, require_role
 from core.audit.service import record_change
 from core.db import changes_of
-from core.errors import NotFound
+from core.egress import Egress, Refused
+from core.errors import FieldError, Invalid, NotFound
 from core.ids import new_id
 from core.notifications import repository as sql
 from core.notifications.models import InboxItem, Webhook, WebhookCreated
@@ -89,8 +90,21 @@ def webhook_of(row: asyncpg.Record) -> Webhook:
     return msgspec.convert(dict(row), Webhook)
 
 
-async def create_webhook(conn: asyncpg.Connection, caller: Caller, data: WebhookCreate) -> WebhookCreated:
+async def check_url(egress: Egress, url: str) -> None:
+    """Invalid (422 naming `url`) when the URL's host is, or resolves to, an address webhooks may not reach.
+    The worker checks again on every connection: this only tells the admin early."""
+    try:
+        await egress.check_url(url)
+    except Refused as exc:
+        message = f"{exc}"
+        raise Invalid(f"url: {message}", [FieldError(field="url", message=message)]) from None
+
+
+async def create_webhook(
+    conn: asyncpg.Connection, caller: Caller, data: WebhookCreate, egress: Egress
+) -> WebhookCreated:
     require_role(caller, "admin")
+    await check_url(egress, data.url)
     secret = new_secret()
     kinds = sorted(set(data.kinds)) if data.kinds is not None else None
     row = await sql.insert_webhook(conn, caller.org_id, new_id(), data.url, secret, kinds, caller.user_id)
@@ -112,9 +126,13 @@ async def get_webhook(conn: asyncpg.Connection, caller: Caller, webhook_id: str)
     return webhook_of(row)
 
 
-async def update_webhook(conn: asyncpg.Connection, caller: Caller, webhook_id: str, data: WebhookUpdate) -> Webhook:
+async def update_webhook(
+    conn: asyncpg.Connection, caller: Caller, webhook_id: str, data: WebhookUpdate, egress: Egress
+) -> Webhook:
     """Change the URL or kinds, or pause (active false): a paused webhook gets nothing, not even later."""
     before = await get_webhook(conn, caller, webhook_id)
+    if isinstance(data.url, str):
+        await check_url(egress, data.url)
     changes = changes_of(data)
     if isinstance(changes.get("kinds"), list):
         changes["kinds"] = sorted(set(data.kinds or []))

@@ -1,5 +1,8 @@
 """Webhooks delivered to a real HTTP receiver on 127.0.0.1: signed, retried with back-off, given up on; and a
-worker process killed with SIGKILL in the middle of a backlog loses nothing and sends nothing twice."""
+worker process killed with SIGKILL in the middle of a backlog loses nothing and sends nothing twice.
+
+Webhooks may not reach loopback (core/egress.py): these tests run as an on-premises install whose operator
+allowed its receivers' network, here 127.0.0.0/8, with FIELDWORK_WEBHOOK_ALLOW_NETWORKS."""
 
 from __future__ import annotations
 
@@ -24,12 +27,21 @@ import pytest
 
 from core.access import Caller
 from core.clock import FixedClock
+from core.egress import Egress
 from core.notifications.schemas import WebhookCreate
 from core.notifications.service import create_webhook, notify
 from tests.conftest import ROOT
 from tests.e2e.test_up import free_port
 from tests.integration.test_worker import run_job
 from tests.world import build_org
+
+RECEIVERS = "127.0.0.0/8"
+
+
+@pytest.fixture
+def settings(settings):
+    """The test's settings with the receivers' network allowed, as an on-premises operator would."""
+    return msgspec.structs.replace(settings, webhook_allow_networks=RECEIVERS)
 
 
 class QuietServer(ThreadingHTTPServer):
@@ -44,10 +56,11 @@ class Receiver:
     """A webhook receiver in a thread: checks each POST's signature, answers from a script (then 200), keeps
     every POST it got and acts on each X-Fieldwork-Delivery id once, as a careful receiver does."""
 
-    def __init__(self, answers: list[int] | None = None, delay: float = 0.0) -> None:
+    def __init__(self, answers: list[int] | None = None, delay: float = 0.0, host: str = "127.0.0.1") -> None:
         self.secret = ""
         self.answers = list(answers or [])
         self.delay = delay
+        self.location: str | None = None  # sent with every answer: a receiver that redirects
         self.posts: list[dict] = []
         self.acted_on: Counter[str] = Counter()
         self.lock = threading.Lock()
@@ -67,12 +80,16 @@ class Receiver:
             def log_message(self, *args) -> None:
                 pass
 
-        self.server = QuietServer(("127.0.0.1", 0), Handler)
+        self.server = QuietServer((host, 0), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
+    def port(self) -> int:
+        return self.server.server_port
+
+    @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_port}/hooks/fieldwork"
+        return f"http://{self.server.server_address[0]}:{self.port}/hooks/fieldwork"
 
     def receive(self, handler: BaseHTTPRequestHandler, body: bytes) -> None:
         timestamp = handler.headers["X-Fieldwork-Timestamp"]
@@ -83,12 +100,21 @@ class Receiver:
         with self.lock:
             status = 401 if not signed else (self.answers.pop(0) if self.answers else 200)
             self.posts.append(
-                {"delivery": delivery, "timestamp": timestamp, "signed": signed, "status": status, "body": body}
+                {
+                    "delivery": delivery,
+                    "timestamp": timestamp,
+                    "signed": signed,
+                    "status": status,
+                    "body": body,
+                    "host": handler.headers["Host"],
+                }
             )
             if status == 200 and self.acted_on[delivery] == 0:
                 self.acted_on[delivery] += 1
         try:
             handler.send_response(status)
+            if self.location:
+                handler.send_header("Location", self.location)
             handler.send_header("Content-Length", "2")
             handler.end_headers()
             handler.wfile.write(b"no" if status != 200 else b"ok")
@@ -105,11 +131,12 @@ class Receiver:
         self.thread.join(5)
 
 
-async def add_webhook(db, org, url: str, kinds: list[str] | None = None) -> str:
-    """A webhook made through the service, as an admin would over the API; returns its secret."""
+async def add_webhook(db, org, url: str, egress: Egress, kinds: list[str] | None = None) -> str:
+    """A webhook made through the service (with its URL check), as an admin would over the API; returns its
+    secret."""
     admin = Caller(org_id=org.org_id, user_id=org.ids["admin"], role="admin", session_id="test")
     async with db.transaction():
-        return (await create_webhook(db, admin, WebhookCreate(url=url, kinds=kinds))).secret
+        return (await create_webhook(db, admin, WebhookCreate(url=url, kinds=kinds), egress)).secret
 
 
 async def notice(db, org, key: str, recipients=(), **extra) -> None:
@@ -140,7 +167,7 @@ async def delivery(db):
 async def test_a_receiver_failing_twice_gets_the_signed_notice_on_the_third_attempt(db, settings):
     org = await build_org(db, "wh1")
     with Receiver(answers=[500, 500]) as receiver:
-        receiver.secret = await add_webhook(db, org, receiver.url)
+        receiver.secret = await add_webhook(db, org, receiver.url, Egress.of(settings))
         async with db.transaction():
             await notice(db, org, "order-7")
         notification_id = await db.fetchval("SELECT id FROM notifications")
@@ -193,7 +220,7 @@ async def test_a_receiver_failing_twice_gets_the_signed_notice_on_the_third_atte
 async def test_a_signature_made_with_another_secret_is_refused_by_the_receiver(db, settings):
     org = await build_org(db, "wh2")
     with Receiver() as receiver:
-        await add_webhook(db, org, receiver.url)
+        await add_webhook(db, org, receiver.url, Egress.of(settings))
         receiver.secret = "not-the-webhook-s-secret"
         async with db.transaction():
             await notice(db, org, "order-8")
@@ -208,7 +235,7 @@ async def test_a_receiver_that_always_fails_is_given_up_on_after_the_last_attemp
     org = await build_org(db, "wh3")
     with Receiver(answers=[503] * 10) as receiver:
         url = receiver.url if failure == "answers 503" else f"http://127.0.0.1:{free_port()}/hook"
-        receiver.secret = await add_webhook(db, org, url)
+        receiver.secret = await add_webhook(db, org, url, Egress.of(settings))
         async with db.transaction():
             await notice(db, org, "order-9", recipients=[org.ids["staff"]])
         clock = FixedClock(datetime.now(UTC) + timedelta(seconds=1))
@@ -244,6 +271,7 @@ def start_worker(settings, home, log: Path) -> subprocess.Popen:
         FIELDWORK_SECRET_KEY=settings.secret_key,
         FIELDWORK_LOG_LEVEL="INFO",
         FIELDWORK_WEBHOOK_TIMEOUT_SECONDS="5",
+        FIELDWORK_WEBHOOK_ALLOW_NETWORKS=settings.webhook_allow_networks,
     )
     with log.open("w") as out:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(
@@ -265,7 +293,7 @@ async def test_a_worker_killed_mid_backlog_loses_nothing_and_its_successor_sends
     org = await build_org(db, "wh4")
     total = 200
     with Receiver(delay=0.02) as receiver:
-        receiver.secret = await add_webhook(db, org, receiver.url)
+        receiver.secret = await add_webhook(db, org, receiver.url, Egress.of(settings))
         async with db.transaction():
             for n in range(total):
                 await notice(db, org, f"order-{n:03d}")
@@ -311,7 +339,7 @@ async def test_a_slow_receiver_does_not_hold_back_phones_sync_cursors(db, settin
     """No transaction stays open while a webhook answers: the cluster's xmin (every pull's cursor) moves on."""
     org = await build_org(db, "wh5")
     with Receiver(delay=5.0) as receiver:
-        receiver.secret = await add_webhook(db, org, receiver.url)
+        receiver.secret = await add_webhook(db, org, receiver.url, Egress.of(settings))
         async with db.transaction():
             await notice(db, org, "slow-one")
         leased_from = await db.fetchval("SELECT next_attempt_at FROM notification_deliveries")

@@ -7,8 +7,9 @@ from tests.world import build_org
 from workers.settings import connect_queue, create_worker
 
 
-async def run_job(settings, name: str, clock=None) -> None:
-    """Enqueue one job and let a burst worker run it to completion."""
+async def run_job(settings, name: str, clock=None, resolve=None) -> None:
+    """Enqueue one job and let a burst worker run it to completion (on the given clock and, for webhook
+    hosts, resolver)."""
     queue = await connect_queue(settings)
     try:
         assert await queue.enqueue_job(name) is not None
@@ -17,6 +18,8 @@ async def run_job(settings, name: str, clock=None) -> None:
     worker = create_worker(settings, burst=True, handle_signals=False)
     if clock is not None:
         worker.ctx["clock"] = clock
+    if resolve is not None:
+        worker.ctx["resolve"] = resolve
     try:
         await worker.main()
     finally:

@@ -23,6 +23,10 @@ def test_values_are_read_and_converted():
         ("FIELDWORK_LOG_LEVEL", "LOUD", "DEBUG, INFO"),
         ("FIELDWORK_MAX_BODY_BYTES", "12", ">= 1024"),
         ("FIELDWORK_NAMESPACE", "Has Spaces", "Redis key prefix"),
+        ("FIELDWORK_WEBHOOK_ALLOW_NETWORKS", "10.20.0.0/33", "comma-separated CIDRs"),
+        ("FIELDWORK_WEBHOOK_ALLOW_NETWORKS", "10.20.0.1/16", "has host bits set"),
+        ("FIELDWORK_WEBHOOK_ALLOW_NETWORKS", "10.20.0.0/16;fd00::/8", "comma-separated CIDRs"),
+        ("FIELDWORK_WEBHOOK_ALLOW_NETWORKS", "intranet", "comma-separated CIDRs"),
     ],
 )
 def test_a_bad_value_names_the_variable_and_what_it_expects(variable, value, expected):

@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import httpx
 import msgspec
 
+from core.egress import Egress
 from core.notifications.delivery import Policy, deliver_due
+from core.notifications.webhooks import Sender
 from core.settings import Settings
 
 log = logging.getLogger("fieldwork.worker.notifications")
@@ -37,12 +38,12 @@ async def deliver_notifications(ctx: dict[str, Any]) -> dict[str, int]:
     )
     _running.add(worker)
     try:
-        async with httpx.AsyncClient(timeout=settings.webhook_timeout_seconds, follow_redirects=False) as client:
+        async with Sender(Egress.of(settings, ctx["resolve"]), settings.webhook_timeout_seconds) as sender:
             counts = await deliver_due(
                 ctx["pool"],
                 clock=ctx["clock"],
                 policy=policy,
-                client=client,
+                sender=sender,
                 limit=BATCH,
                 budget_seconds=BUDGET_SECONDS,
             )
