@@ -6,10 +6,12 @@ Plain tar (no compression): the dump is compressed by pg_dump, and photos do not
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
 import tarfile
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Literal
@@ -92,6 +94,15 @@ class _Hashing:
         data = self._stream.read(size)
         self.hash.update(data)
         return data
+
+
+@contextlib.contextmanager
+def writing(path: Path) -> Iterator[tarfile.TarFile]:
+    """A new archive at `path`, readable by its owner only: it may hold the secret key."""
+    path.unlink(missing_ok=True)  # a leftover of a run cut short keeps its mode otherwise
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with open(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        yield tar
 
 
 def add_file(tar: tarfile.TarFile, name: str, path: Path) -> Member:

@@ -182,7 +182,7 @@ async def backup(settings: Settings, target: Path, now: datetime) -> Manifest:
         work = Path(scratch)
         dumped = await _dump(settings, work / archive.DATABASE)
         try:
-            with tarfile.open(partial, "w", format=tarfile.PAX_FORMAT) as tar:
+            with archive.writing(partial) as tar:
                 member = await asyncio.to_thread(archive.add_file, tar, archive.DATABASE, dumped.path)
                 log.info("[1/3] database: dump of %s archived", archive.human_size(member.bytes))
                 dumped.path.unlink()

@@ -21,6 +21,7 @@ from ops import archive, pgtools
 from ops import repository as sql
 from ops.archive import ArchiveError, Manifest
 from sync.photos.storage import BlobStore, check_key
+from sync.repository import restamp
 
 log = logging.getLogger("fieldwork.backup")
 
@@ -122,9 +123,12 @@ async def _restore_database(tool: pgtools.Tool, dump: Path, url: str, manifest: 
             raise RestoreError(f"restored tables do not hold the rows the backup counted: {', '.join(differ)}")
         log.info("[2/3] database: %d tables, %d rows, as counted at backup", len(rows), sum(rows.values()))
         applied = [f"{m.version:04d}_{m.name}" for m in await migrate(conn)]
+        log.info("[3/3] migrations: %s", ", ".join(applied) if applied else "none needed, the schema is current")
+        async with conn.transaction():
+            stamp = await restamp(conn)
     finally:
         await conn.close()
-    log.info("[3/3] migrations: %s", ", ".join(applied) if applied else "none needed, the schema is current")
+    log.info("[3/3] sync: changes stamped %d on this server; each phone's next pull is a full replacement", stamp)
     return applied
 
 

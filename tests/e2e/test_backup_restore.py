@@ -17,13 +17,15 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from api.app import create_app
 from core.db import connect
 from core.embedded import embedded_services
 from core.migrate import load_migrations, migrate
 from ops.archive import MANIFEST
 from sync.photos.storage import BlobStore
 from sync.photos.uploads import derivative_key, original_key
-from tests.conftest import ROOT, scratch_database
+from tests.conftest import ROOT, scratch_database, serve
+from tests.integration.test_sync_protocol import settle
 from tests.photo_world import Phone, jpeg, make_derivatives, sha256
 from tests.world import build_org
 
@@ -121,6 +123,7 @@ async def test_a_backup_taken_while_phones_push_restores_every_acknowledged_push
     assert any(began < a.at < ended for a in acks), "pushes were meant to run while the backup was taken"
     assert "[1/3] database" in out and "[2/3] photo store" in out and "backup written" in out
     (made,) = archive.glob("fieldwork-*.tar")
+    assert made.stat().st_mode & 0o077 == 0, "the archive holds the secret key: its owner's alone"
     with tarfile.open(made) as tar:
         manifest = msgspec.json.decode(tar.extractfile(MANIFEST).read())  # type: ignore[union-attr]
     assert manifest["secret_key"]["source"] == "file" and manifest["missing"] == []
@@ -160,7 +163,6 @@ async def _check_restored(conn, org_id: str, acknowledged: list[Ack], home: Path
         if photo["status"] == "ready":
             for variant in ("display", "thumbnail"):
                 assert await store.head(derivative_key(org_id, photo["sha256"], variant)) is not None
-
 
 
 async def test_restore_refuses_an_installation_that_holds_data(api, db, settings, servers, tmp_path):
@@ -268,3 +270,55 @@ async def test_the_embedded_default_backs_up_and_restores_into_a_new_home(homes)
     # a second restore into the now restored home is refused
     code, out = await fieldwork("restore", str(made), env=embedded_env(new))
     assert code == 1 and "restore refused" in out, out
+
+
+async def test_phones_sync_on_after_a_restore_onto_a_server_whose_transaction_ids_are_behind(
+    api, db, settings, homes, tmp_path
+):
+    """Change stamps are transaction ids: a new server's counter starts far behind the old one's. Restored
+    stamps are made the new server's, so a phone syncs on (a full pull, then its edits go through) instead of
+    having every edit of a restored record refused as a conflict."""
+    org = await build_org(db, "move")
+    staff = await Phone.of(api, org, "staff", db)
+    note = staff.client.store.create(
+        "handover_notes",
+        {
+            "property_id": org.property_id,
+            "author_id": org.ids["staff"],
+            "body": "before the move",
+            "status": "open",
+            "created_at": 1_765_000_000_000,
+        },
+    )
+    assert (await staff.client.sync()).rejected == 0
+    await settle(db)
+    await staff.client.sync()
+    made = tmp_path / "backup.tar"
+    code, out = await fieldwork("backup", str(made), env=install_env(str(settings.database_url), tmp_path))
+    assert code == 0, out
+
+    _, new = homes  # a new machine on the embedded default: a PostgreSQL of its own
+    code, out = await fieldwork("restore", str(made), env=embedded_env(new))
+    assert code == 0, out
+    with embedded_services(new, postgres=True, redis=False) as embedded:
+        assert embedded.database_url
+        moved = msgspec.structs.replace(settings, database_url=embedded.database_url, home=str(new))
+        conn = await connect(embedded.database_url)
+        try:
+            behind = await conn.fetchval("SELECT pg_current_xact_id()::text::bigint")
+            assert staff.client.store.last_pulled_at > behind, "the new server's counter is meant to be behind"
+            async with serve(create_app(moved)) as moved_api:
+                staff.client.http = moved_api
+                staff.client.store.update("handover_notes", note, {"body": "edited after the move"})
+                assert (await staff.client.sync()).rejected == 0
+                assert await conn.fetchval("SELECT body FROM handover_notes WHERE id = $1", note) == (
+                    "edited after the move"
+                )
+                # and the new server's changes reach the phone
+                supervisor = await Phone.of(moved_api, org, "supervisor", conn)
+                other = await supervisor.photo_row(record_id=note)
+                await settle(conn)
+                await staff.client.sync()
+                assert staff.client.store.get("photos", other) is not None
+        finally:
+            await conn.close()
