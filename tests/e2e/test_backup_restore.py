@@ -322,3 +322,22 @@ async def test_phones_sync_on_after_a_restore_onto_a_server_whose_transaction_id
                 assert staff.client.store.get("photos", other) is not None
         finally:
             await conn.close()
+
+
+async def test_a_blob_missing_from_the_store_is_reported_and_the_rest_archived(api, db, settings, servers, tmp_path):
+    org = await build_org(db, "gap")
+    staff = await Phone.of(api, org, "staff", db)
+    kept, lost = jpeg(200, 150, seed=1), jpeg(200, 150, seed=2)
+    for data in (kept, lost):
+        assert (await staff.upload(await staff.photo_row(), data)).status_code == 204
+    (settings.home_path / "photos" / original_key(org.org_id, sha256(lost))).unlink()  # a damaged disk
+    made = tmp_path / "gap.tar"
+    code, out = await fieldwork("backup", str(made), env=install_env(str(settings.database_url), tmp_path))
+    assert code == 1 and "1 photo store objects the database refers to are missing" in out, out
+    with tarfile.open(made) as tar:
+        manifest = msgspec.json.decode(tar.extractfile(MANIFEST).read())  # type: ignore[union-attr]
+    assert manifest["missing"] == [original_key(org.org_id, sha256(lost))]
+    assert [b["sha256"] for b in manifest["blobs"]] == [sha256(kept)]
+    async with scratch_database(servers[0], "template0") as empty_url:
+        code, out = await fieldwork("restore", str(made), env=install_env(empty_url, tmp_path / "fresh"))
+    assert code == 0 and "1 blobs were missing from the store when the backup was taken" in out, out
