@@ -74,10 +74,6 @@ class Manifest(msgspec.Struct, frozen=True, kw_only=True):
         return sum(b.bytes for b in self.blobs)
 
 
-def _name(tar: tarfile.TarFile) -> str:
-    return os.fsdecode(tar.name) if tar.name else "the archive"
-
-
 def fingerprint(secret: str) -> str:
     """A short digest that identifies a (high-entropy) key without revealing it."""
     return hashlib.sha256(b"fieldwork secret key fingerprint\0" + secret.encode()).hexdigest()[:16]
@@ -124,47 +120,62 @@ def add_manifest(tar: tarfile.TarFile, manifest: Manifest) -> None:
     tar.addfile(info, io.BytesIO(data))
 
 
-def read_manifest(tar: tarfile.TarFile) -> Manifest:
-    try:
-        stream = tar.extractfile(MANIFEST)
-    except KeyError:
-        raise ArchiveError(f"{_name(tar)} has no {MANIFEST}: it is not a fieldwork backup (or was cut short)") from None
-    assert stream is not None
-    raw = stream.read()
-    head = msgspec.json.decode(raw)
-    if not isinstance(head, dict) or head.get("format") != FORMAT:
-        raise ArchiveError(f"{_name(tar)} is not a fieldwork backup")
-    if head.get("version") != FORMAT_VERSION:
-        raise ArchiveError(
-            f"{_name(tar)} is a fieldwork backup of format version {head.get('version')}; this fieldwork reads "
-            f"version {FORMAT_VERSION}"
-        )
-    try:
-        return msgspec.json.decode(raw, type=Manifest)
-    except msgspec.ValidationError as exc:
-        raise ArchiveError(f"{_name(tar)}: the manifest is damaged ({exc})") from None
+class Reader:
+    """An archive opened for restore: its members indexed once (tarfile looks a name up member by member)."""
 
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self._tar = tarfile.open(path, "r:")
+            self._members = {m.name: m for m in self._tar.getmembers()}
+        except (OSError, tarfile.TarError) as exc:
+            raise ArchiveError(f"cannot read {path}: {exc}") from None
 
-def extract_verified(tar: tarfile.TarFile, name: str, size: int, sha256: str, dest: Path) -> None:
-    """Copy member `name` to `dest`, checking its size and sha256 against the manifest's."""
-    try:
-        stream = tar.extractfile(name)
-    except KeyError:
-        raise ArchiveError(f"{_name(tar)}: the manifest lists {name} but the archive does not hold it") from None
-    if stream is None:
-        raise ArchiveError(f"{_name(tar)}: {name} is not a file")
-    digest = hashlib.sha256()
-    written = 0
-    with dest.open("wb") as out:
-        while chunk := stream.read(_CHUNK):
-            digest.update(chunk)
-            out.write(chunk)
-            written += len(chunk)
-    if written != size or digest.hexdigest() != sha256:
-        raise ArchiveError(
-            f"{_name(tar)}: {name} is damaged ({written} bytes, sha256 {digest.hexdigest()[:12]}…; the manifest says "
-            f"{size} bytes, {sha256[:12]}…)"
-        )
+    def __enter__(self) -> Reader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._tar.close()
+
+    def _open(self, name: str) -> IO[bytes]:
+        member = self._members.get(name)
+        stream = self._tar.extractfile(member) if member is not None else None
+        if stream is None:
+            raise ArchiveError(f"{self.path}: the archive does not hold {name} (it is damaged or cut short)")
+        return stream
+
+    def manifest(self) -> Manifest:
+        if MANIFEST not in self._members:
+            raise ArchiveError(f"{self.path} has no {MANIFEST}: it is not a fieldwork backup (or was cut short)")
+        raw = self._open(MANIFEST).read()
+        head = msgspec.json.decode(raw)
+        if not isinstance(head, dict) or head.get("format") != FORMAT:
+            raise ArchiveError(f"{self.path} is not a fieldwork backup")
+        if head.get("version") != FORMAT_VERSION:
+            raise ArchiveError(
+                f"{self.path} is a fieldwork backup of format version {head.get('version')}; this fieldwork reads "
+                f"version {FORMAT_VERSION}"
+            )
+        try:
+            return msgspec.json.decode(raw, type=Manifest)
+        except msgspec.ValidationError as exc:
+            raise ArchiveError(f"{self.path}: the manifest is damaged ({exc})") from None
+
+    def extract(self, name: str, size: int, sha256: str, dest: Path) -> None:
+        """Copy member `name` to `dest`, checking its size and sha256 against the manifest's."""
+        stream = self._open(name)
+        digest = hashlib.sha256()
+        written = 0
+        with dest.open("wb") as out:
+            while chunk := stream.read(_CHUNK):
+                digest.update(chunk)
+                out.write(chunk)
+                written += len(chunk)
+        if written != size or digest.hexdigest() != sha256:
+            raise ArchiveError(
+                f"{self.path}: {name} is damaged ({written} bytes, sha256 {digest.hexdigest()[:12]}…; the manifest "
+                f"says {size} bytes, {sha256[:12]}…)"
+            )
 
 
 def move_into_place(partial: Path, target: Path) -> None:

@@ -92,7 +92,10 @@ async def _dump(settings: Settings, dump: Path) -> Dumped:
             log.info("[1/3] database: pg_dump %s of PostgreSQL %s, one snapshot", pg_dump.version, version)
             running = asyncio.create_task(
                 pgtools.run(
-                    pg_dump, ["--format=custom", f"--snapshot={snapshot}", f"--file={dump}"], settings.database_url
+                    pg_dump,
+                    ["--format=custom", f"--snapshot={snapshot}", f"--file={dump}"],
+                    settings.database_url,
+                    "[1/3] database",
                 )
             )
             try:  # while pg_dump runs, in the same snapshot

@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,25 +115,45 @@ def libpq_target(url: str) -> tuple[str, dict[str, str]]:
     return urlunsplit(parts._replace(scheme=scheme)), env
 
 
-async def run(tool: Tool, args: list[str], url: str) -> None:
-    """Run `tool` against the database at `url`; its errors become the exception's message."""
+# what --verbose says as each table's data goes (pg_dump, pg_restore): shown as progress
+_TABLE_DATA = re.compile(r'(?:dumping contents of|processing data for) table "?([^"]+)"?')
+_EVERY = 2.0  # seconds between progress lines
+_TROUBLE = re.compile(r"error|fatal|warning|could not", re.IGNORECASE)
+
+
+async def run(tool: Tool, args: list[str], url: str, step: str) -> None:
+    """Run `tool` against the database at `url`, each table's data logged under `step` as it goes; what the
+    tool said of errors becomes the exception's message."""
     target, env = libpq_target(url)
     proc = await asyncio.create_subprocess_exec(
         str(tool.path),
+        "--verbose",
         *args,
         f"--dbname={target}",
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
         env=env,
     )
+    assert proc.stderr is not None
+    said: list[str] = []
+    tables, last = 0, time.monotonic()
     try:
-        _, err = await proc.communicate()
+        while raw := await proc.stderr.readline():
+            line = raw.decode(errors="replace").rstrip()
+            if match := _TABLE_DATA.search(line):
+                tables += 1
+                shown = time.monotonic() - last >= _EVERY  # a line every few seconds, not one per table
+                last = time.monotonic() if shown else last
+                log.log(logging.INFO if shown else logging.DEBUG, "%s: table %d, %s", step, tables, match[1])
+            elif _TROUBLE.search(line):
+                said.append(line)
+        await proc.wait()
     except BaseException:  # cancelled (Ctrl-C, a failure beside it): the child must not outlive us
         with contextlib.suppress(ProcessLookupError):
             proc.kill()
         await proc.wait()
         raise
     if proc.returncode != 0:
-        raise RuntimeError(f"{tool.path.name} failed (exit {proc.returncode}): {err.decode(errors='replace').strip()}")
-    if err.strip():
-        log.warning("%s: %s", tool.path.name, err.decode(errors="replace").strip())
+        raise RuntimeError(f"{tool.path.name} failed (exit {proc.returncode}): {' / '.join(said) or 'no message'}")
+    for line in said:
+        log.warning("%s", line)

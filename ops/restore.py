@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -19,7 +18,7 @@ from core.migrate import load_migrations, migrate
 from core.settings import Settings
 from ops import archive, pgtools
 from ops import repository as sql
-from ops.archive import ArchiveError, Manifest
+from ops.archive import ArchiveError, Manifest, Reader
 from sync.photos.storage import BlobStore, check_key
 from sync.repository import restamp
 
@@ -50,7 +49,7 @@ def _check_archive(manifest: Manifest) -> None:
             raise ArchiveError(f"the manifest lists an unsafe key: {exc}") from None
 
 
-def _key_to_write(tar: tarfile.TarFile, manifest: Manifest, settings: Settings, scratch: Path) -> str | None:
+def _key_to_write(archived_in: Reader, manifest: Manifest, settings: Settings, scratch: Path) -> str | None:
     """The archived secret key to put in FIELDWORK_HOME (None: nothing to write); warns when the key the server
     will use differs from the one the backup was taken with. Refuses a home holding another key."""
     kept = manifest.secret_key
@@ -58,7 +57,7 @@ def _key_to_write(tar: tarfile.TarFile, manifest: Manifest, settings: Settings, 
     present = path.read_text().strip() if path.is_file() else None
     archived = None
     if kept.member is not None:
-        archive.extract_verified(tar, kept.member.name, kept.member.bytes, kept.member.sha256, scratch / "key")
+        archived_in.extract(kept.member.name, kept.member.bytes, kept.member.sha256, scratch / "key")
         archived = (scratch / "key").read_text().strip()
         if present is not None and present != archived:
             raise NotEmpty(f"{path} holds a different secret key: restore into a new FIELDWORK_HOME")
@@ -92,11 +91,11 @@ async def _check_empty(url: str) -> int:
         await conn.close()
 
 
-async def _put_blobs(tar: tarfile.TarFile, manifest: Manifest, store: BlobStore, scratch: Path) -> None:
+async def _put_blobs(reader: Reader, manifest: Manifest, store: BlobStore, scratch: Path) -> None:
     total, done, last = len(manifest.blobs), 0, time.monotonic()
     for blob in manifest.blobs:
         staged = scratch / "blob"
-        archive.extract_verified(tar, archive.BLOBS + blob.key, blob.bytes, blob.sha256, staged)
+        reader.extract(archive.BLOBS + blob.key, blob.bytes, blob.sha256, staged)
         await store.replace_file(blob.key, staged)
         staged.unlink(missing_ok=True)
         if await store.sha256(blob.key) != (blob.bytes, blob.sha256):
@@ -113,7 +112,7 @@ async def _restore_database(tool: pgtools.Tool, dump: Path, url: str, manifest: 
     log.info("[2/3] database: pg_restore %s, one transaction", tool.version)
     args = ["--no-owner", "--no-privileges", "--single-transaction", "--exit-on-error", str(dump)]
     try:
-        await pgtools.run(tool, args, url)
+        await pgtools.run(tool, args, url, "[2/3] database")
     except RuntimeError as exc:
         raise RestoreError(str(exc)) from None
     conn = await connect(url)
@@ -135,12 +134,8 @@ async def _restore_database(tool: pgtools.Tool, dump: Path, url: str, manifest: 
 async def restore(settings: Settings, path: Path) -> Manifest:
     """Restore the archive at `path` into the installation `settings` name (its database must be empty)."""
     assert settings.database_url
-    try:
-        tar = tarfile.open(path, "r:")
-    except (OSError, tarfile.TarError) as exc:
-        raise ArchiveError(f"cannot read {path}: {exc}") from None
-    with tar:
-        manifest = archive.read_manifest(tar)
+    with Reader(path) as reader:
+        manifest = reader.manifest()
         _check_archive(manifest)
         log.info(
             "archive of %s: schema at migration %04d, %d tables, %d blobs, secret key %s",
@@ -156,7 +151,7 @@ async def restore(settings: Settings, path: Path) -> Manifest:
         settings.home_path.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix=".fieldwork-restore-", dir=settings.home_path) as folder:
             scratch = Path(folder)
-            key = _key_to_write(tar, manifest, settings, scratch)
+            key = _key_to_write(reader, manifest, settings, scratch)
             pg_restore = pgtools.choose("pg_restore", at_least=manifest.database.pg_dump_major, prefer=major)
             store = BlobStore.from_url(settings.photo_store_url)
             log.info(
@@ -165,9 +160,9 @@ async def restore(settings: Settings, path: Path) -> Manifest:
                 archive.human_size(manifest.blob_bytes),
                 settings.photo_store_url,
             )
-            await _put_blobs(tar, manifest, store, scratch)
+            await _put_blobs(reader, manifest, store, scratch)
             member = manifest.database.member
-            archive.extract_verified(tar, member.name, member.bytes, member.sha256, scratch / "dump")
+            reader.extract(member.name, member.bytes, member.sha256, scratch / "dump")
             await _restore_database(pg_restore, scratch / "dump", settings.database_url, manifest)
         if key is not None:
             _write_key(settings.home_path / archive.SECRET_KEY, key)

@@ -341,3 +341,28 @@ async def test_a_blob_missing_from_the_store_is_reported_and_the_rest_archived(a
     async with scratch_database(servers[0], "template0") as empty_url:
         code, out = await fieldwork("restore", str(made), env=install_env(empty_url, tmp_path / "fresh"))
     assert code == 0 and "1 blobs were missing from the store when the backup was taken" in out, out
+
+
+async def test_a_damaged_archive_is_refused_and_the_database_left_empty(api, db, settings, servers, tmp_path):
+    org = await build_org(db, "rot")
+    staff = await Phone.of(api, org, "staff", db)
+    data = jpeg(200, 150, seed=5)
+    assert (await staff.upload(await staff.photo_row(), data)).status_code == 204
+    made = tmp_path / "rot.tar"
+    code, out = await fieldwork("backup", str(made), env=install_env(str(settings.database_url), tmp_path))
+    assert code == 0, out
+    with tarfile.open(made) as tar:
+        blob = tar.getmember(f"blobs/{original_key(org.org_id, sha256(data))}")
+    with made.open("r+b") as raw:  # one bit flipped in the photo's bytes
+        raw.seek(blob.offset_data + 100)
+        byte = raw.read(1)
+        raw.seek(blob.offset_data + 100)
+        raw.write(bytes([byte[0] ^ 1]))
+    async with scratch_database(servers[0], "template0") as empty_url:
+        code, out = await fieldwork("restore", str(made), env=install_env(empty_url, tmp_path / "fresh"))
+        assert code == 1 and "restore failed" in out and "is damaged" in out, out
+        check = await connect(empty_url)
+        try:
+            assert await check.fetchval("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == 0
+        finally:
+            await check.close()
