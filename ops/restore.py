@@ -65,9 +65,10 @@ def _key_to_write(archived_in: Reader, manifest: Manifest, settings: Settings, s
     if kept.fingerprint and (configured is None or archive.fingerprint(configured) != kept.fingerprint):
         where = "FIELDWORK_SECRET_KEY" if kept.source == "environment" else f"the archived {archive.SECRET_KEY}"
         log.warning(
-            "the secret key in use differs from the backup's (fingerprint %s, from %s): survey links already sent "
-            "and signed-in sessions will not work until FIELDWORK_SECRET_KEY is set to the key the backup was "
-            "taken with",
+            "the secret key in use differs from the backup's (fingerprint %s, from %s): survey links listed again "
+            "for printing will not match the households' invitations (links already handed out still work) and "
+            "every phone must refresh its access token; set FIELDWORK_SECRET_KEY to the key the backup was taken "
+            "with",
             kept.fingerprint,
             where,
         )
@@ -172,6 +173,7 @@ async def restore(settings: Settings, path: Path) -> Manifest:
 
 def _write_key(path: Path, key: str) -> None:
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(key)
-    tmp.chmod(0o600)
+    tmp.unlink(missing_ok=True)
+    with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:  # never readable by others
+        out.write(key)
     os.replace(tmp, path)
