@@ -1,4 +1,4 @@
-"""The composition root: `fieldwork up|serve|worker|migrate|demo|simulate|jobs|create-org`.
+"""The composition root: `fieldwork up|serve|worker|migrate|demo|simulate|jobs|create-org|backup|restore`.
 
 Without DATABASE_URL / REDIS_URL the embedded PostgreSQL and Redis are started under FIELDWORK_HOME.
 `up` starts them once, migrates, and runs the API and the worker as child processes that share them.
@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import msgspec
 
@@ -269,6 +270,49 @@ def cmd_jobs(settings: Settings) -> int:
     return 0
 
 
+def cmd_backup(settings: Settings, path: str | None) -> int:
+    """One archive of the database, the photo store's blobs and the secret key file (docs/operations.md)."""
+    from ops.backup import archive_path, backup
+    from ops.pgtools import ToolMissing
+
+    now = datetime.now(UTC)
+    target = archive_path(Path(path) if path else None, now)
+    with resolved(settings, redis=False) as s:
+        try:
+            manifest = asyncio.run(backup(s, target, now))
+        except (ToolMissing, RuntimeError, OSError) as exc:
+            print(f"fieldwork: backup failed: {exc}", file=sys.stderr)
+            return 1
+    print(f"backup written: {target}")
+    if manifest.missing:
+        print(
+            f"fieldwork: {len(manifest.missing)} photo store objects the database refers to are missing or damaged "
+            f"(listed in the archive's manifest): {', '.join(manifest.missing[:5])}",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def cmd_restore(settings: Settings, path: str) -> int:
+    """Bring a backup into an empty installation: photo store, database, secret key, migrations."""
+    from ops.archive import ArchiveError
+    from ops.pgtools import ToolMissing
+    from ops.restore import NotEmpty, RestoreError, restore
+
+    with resolved(settings, redis=False) as s:
+        try:
+            manifest = asyncio.run(restore(s, Path(path)))
+        except NotEmpty as exc:
+            print(f"fieldwork: restore refused: {exc}", file=sys.stderr)
+            return 1
+        except (ArchiveError, RestoreError, ToolMissing, OSError) as exc:
+            print(f"fieldwork: restore failed: {exc}", file=sys.stderr)
+            return 1
+    print(f"restored {path}: {len(manifest.database.rows)} tables, {len(manifest.blobs)} blobs")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="fieldwork", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -289,6 +333,10 @@ def main(argv: list[str] | None = None) -> int:
     org.add_argument("name")
     org.add_argument("--admin-email", required=True)
     org.add_argument("--admin-password", required=True)
+    back = sub.add_parser("backup", help="write one consistent archive of the database, photos and secret key")
+    back.add_argument("path", nargs="?", help="the archive, or a directory for it (default: ./fieldwork-TIME.tar)")
+    rest = sub.add_parser("restore", help="restore a backup into an empty installation")
+    rest.add_argument("path", help="an archive written by `fieldwork backup`")
     args = parser.parse_args(argv)
     try:
         settings = from_env()
@@ -302,6 +350,10 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_worker(settings, burst=args.burst)
     if args.command == "simulate":
         return cmd_simulate(settings, args.url, args.devices, args.rounds, args.loss, args.seed)
+    if args.command == "backup":
+        return cmd_backup(settings, args.path)
+    if args.command == "restore":
+        return cmd_restore(settings, args.path)
     if args.command == "create-org":
         return cmd_create_org(settings, args.name, args.admin_email, args.admin_password)
     return {"up": cmd_up, "serve": cmd_serve, "migrate": cmd_migrate, "demo": cmd_demo, "jobs": cmd_jobs}[args.command](

@@ -425,3 +425,40 @@ async def prune(conn: asyncpg.Connection, *, before: Any, answers_before: Any) -
     )
     assert row is not None
     return {key: int(value) for key, value in dict(row).items()}
+
+
+# --- after a restore ----------------------------------------------------------------------------------
+
+_STAMPED_TABLES = """
+    SELECT c.oid::regclass::text FROM pg_attribute AS a
+      JOIN pg_class AS c ON c.oid = a.attrelid JOIN pg_namespace AS n ON n.oid = c.relnamespace
+     WHERE a.attname = 'sync_xid' AND NOT a.attisdropped AND c.relkind = 'r' AND n.nspname = current_schema()
+     ORDER BY 1"""
+
+
+async def restamp(conn: asyncpg.Connection) -> int:
+    """Make a restored database's change stamps this server's (call inside a transaction); returns the new stamp.
+
+    Stamps are transaction ids of the server the backup was taken on: on another server they say nothing, and
+    where its counter is behind they lie in the future, so every edit of a restored record would be a conflict
+    and no pull window would ever hold them. Every stamp becomes this transaction's id, the scope history keeps
+    only each grant's latest event, and the horizon moves here: each device's next pull is a full replacement
+    (its cursor is from before the restore), after which it syncs on as usual.
+    """
+    stamp = await conn.fetchval("SELECT pg_current_xact_id()::text::bigint")
+    for (table,) in await conn.fetch(_STAMPED_TABLES):  # names from the catalogue, quoted by regclass::text
+        # the touch trigger would keep the old creation stamp; nothing else may fire for a restamp either
+        await conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+        await conn.execute(
+            f"UPDATE {table} SET sync_xid = pg_current_xact_id(), sync_created_xid = pg_current_xact_id()"
+        )
+        await conn.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+    await conn.execute(
+        """DELETE FROM sync_scope_events WHERE (org_id, user_id, seq) NOT IN (
+               SELECT DISTINCT ON (org_id, user_id, kind, value) org_id, user_id, seq FROM sync_scope_events
+                ORDER BY org_id, user_id, kind, value, xid DESC, seq DESC)"""
+    )
+    await conn.execute("UPDATE sync_scope_events SET xid = pg_current_xact_id()")
+    await conn.execute("UPDATE sync_tombstones SET xid = pg_current_xact_id()")
+    await conn.execute("UPDATE sync_state SET horizon = pg_current_xact_id()")
+    return int(stamp)

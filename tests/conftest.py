@@ -124,7 +124,13 @@ def resolver() -> Resolver | None:
 @pytest.fixture
 async def api(settings: Settings, clock: Clock | None, resolver: Resolver | None) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client for the real app on a real socket, served by uvicorn in this event loop."""
-    app = create_app(settings, clock=clock, resolve=resolver)
+    async with serve(create_app(settings, clock=clock, resolve=resolver)) as client:
+        yield client
+
+
+@contextlib.asynccontextmanager
+async def serve(app: object) -> AsyncIterator[httpx.AsyncClient]:
+    """Serve `app` with uvicorn on a free port in this event loop; yields an HTTP client for it."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))

@@ -145,3 +145,8 @@ async def attachment(
         meeting_id,
         attachment_id,
     )
+
+
+async def stored_attachments(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    """The store key and sha256 of every meeting attachment, across orgs (for backups)."""
+    return await conn.fetch("SELECT store_key, sha256 FROM meeting_attachments ORDER BY store_key")

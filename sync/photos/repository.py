@@ -189,3 +189,18 @@ async def backlog(conn: asyncpg.Connection, now: datetime) -> asyncpg.Record:
     )
     assert row is not None
     return row
+
+
+async def stored_originals(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    """Every (org_id, sha256) whose original the database says is in the store, across orgs (for backups):
+    `required` when a photo or a finished upload relies on it (a photo rejected on upload has no stored bytes; one
+    rejected while its derivatives were made has), `derived` when its display and thumbnail are made too."""
+    return await conn.fetch(
+        """SELECT org_id, sha256, bool_or(required) AS required, bool_or(derived) AS derived FROM (
+               SELECT org_id, sha256, status IN ('uploaded', 'ready') AS required, status = 'ready' AS derived
+                 FROM photos WHERE sha256 IS NOT NULL
+               UNION ALL
+               SELECT org_id, sha256, true, false FROM uploads WHERE state = 'complete'
+           ) AS refs
+           GROUP BY org_id, sha256 ORDER BY org_id, sha256"""
+    )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import hashlib
 import os
 import re
 from collections.abc import AsyncIterator
@@ -111,6 +112,22 @@ class BlobStore:
         # LocalStore rejects attributes (NotImplementedError), so the content type only goes to object storage
         attributes = {"Content-Type": content_type} if content_type and self._root is None else None
         await obstore.put_async(self._store, check_key(key), data, attributes=attributes)
+
+    async def replace_file(self, key: str, path: Path) -> None:
+        """Store the file at `path` under `key` whatever is there (a restore repairing a damaged object)."""
+        await obstore.put_async(self._store, check_key(key), path)
+
+    async def sha256(self, key: str) -> tuple[int, str] | None:
+        """(size, sha256) of the bytes stored under `key`, read back in full; None if missing."""
+        try:
+            result = await obstore.get_async(self._store, check_key(key))
+        except FileNotFoundError:
+            return None
+        digest, size = hashlib.sha256(), 0
+        async for chunk in result.stream(min_chunk_size=CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+        return size, digest.hexdigest()
 
     async def head(self, key: str) -> StoredObject | None:
         try:

@@ -1,0 +1,1 @@
+"""Operating an installation: backups and restores (`fieldwork backup|restore`)."""
