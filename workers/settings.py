@@ -15,7 +15,7 @@ from arq.connections import RedisSettings
 from arq.worker import Worker
 
 from core import db
-from core.clock import SystemClock
+from core.clock import configured_clock
 from core.heartbeat import HEARTBEAT, heartbeat_key
 from core.settings import Settings, with_secret
 from sync.photos.storage import BlobStore
@@ -38,7 +38,7 @@ async def on_startup(ctx: dict[str, Any]) -> None:
     settings: Settings = ctx["settings"]
     assert settings.database_url
     ctx["pool"] = await db.create_pool(settings.database_url, size=min(settings.db_pool_size, 5))
-    ctx.setdefault("clock", SystemClock())
+    ctx.setdefault("clock", configured_clock(settings.clock_file))
     ctx["queue"] = queue_name(settings)
     ctx["store"] = BlobStore.from_url(settings.photo_store_url)
     ctx["uploads"] = Uploads(ctx["pool"], upload_config(settings, ctx["store"]), ctx["clock"])
