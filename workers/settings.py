@@ -6,12 +6,14 @@ FUNCTIONS and CRON_JOBS here; each job decodes its payload and calls a service.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
 import msgspec
 from arq import ArqRedis, create_pool, cron
 from arq.connections import RedisSettings
+from arq.cron import CronJob
 from arq.worker import Worker
 
 from core import db
@@ -74,6 +76,15 @@ CRON_JOBS = [
 ]
 
 
+def cron_jobs(settings: Settings) -> list[CronJob]:
+    """CRON_JOBS named within the namespace. arq makes a tick's job id from its cron job's name and instant,
+    and job ids are global on a Redis: under the bare names, installations sharing a Redis (namespaces) took
+    each other's ticks, each tick running in one of them only. Copies, too: arq keeps its place in them."""
+    return [
+        dataclasses.replace(job, name=f"cron:{settings.namespace}:{job.coroutine.__qualname__}") for job in CRON_JOBS
+    ]
+
+
 def redis_settings(settings: Settings) -> RedisSettings:
     assert settings.redis_url
     return RedisSettings.from_dsn(settings.redis_url)
@@ -83,7 +94,7 @@ def create_worker(settings: Settings, *, burst: bool = False, handle_signals: bo
     return Worker(
         functions=FUNCTIONS,
         # a burst run does the queued jobs only: a cron tick falling due meanwhile would add one more
-        cron_jobs=[] if burst else CRON_JOBS,
+        cron_jobs=[] if burst else cron_jobs(settings),
         redis_settings=redis_settings(settings),
         queue_name=queue_name(settings),
         on_startup=on_startup,
