@@ -435,6 +435,10 @@ async def run(servers: tuple[str, str], template: str, home: Path, t0: datetime,
             await db.close()
     check(state, story)
     plan = (sorted(story.ledger.created), sorted(story.ledger.deleted), sorted(story.ledger.photos))
+    # every worker had a share of the queued jobs (arq logs each job it starts: "→ <id>:<function>()")
+    queued = re.compile(r"→ [0-9a-f]{32}:(" + "|".join(name for stage in TICK for name in stage) + r")\(")
+    shares = {name: len(queued.findall(log.read_text())) for name, log in setup.logs.items() if "worker" in name}
+    assert all(shares.values()), f"jobs each worker ran: {shares}"
     return plan, state, network
 
 
