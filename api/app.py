@@ -43,7 +43,7 @@ from api.routes.surveys import (
 from api.routes.sync import pull, push, sync_schema
 from api.routes.uploads import uploads_router
 from api.state import Services
-from core.clock import Clock, SystemClock
+from core.clock import Clock, configured_clock
 from core.db import create_pool
 from core.egress import Egress, Resolver
 from core.people.auth import AuthConfig
@@ -104,7 +104,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, resolve: Resol
         pool = await create_pool(resolved.database_url, size=resolved.db_pool_size)
         redis = Redis.from_url(resolved.redis_url)
         store = BlobStore.from_url(resolved.photo_store_url)
-        app_clock = clock or SystemClock()
+        app_clock = clock or configured_clock(resolved.clock_file)
         app.state.services = Services(
             settings=resolved,
             clock=app_clock,

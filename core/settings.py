@@ -53,6 +53,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     max_photo_bytes: Bytes = 50 * 1024 * 1024
     max_image_pixels: Annotated[int, Meta(ge=1_000_000, le=1_000_000_000)] = 50_000_000
     upload_expiry_hours: Annotated[int, Meta(ge=1, le=24 * 90)] = 24
+    clock_file: str | None = None
 
     @property
     def reminder_hours(self) -> tuple[int, ...]:
@@ -141,6 +142,11 @@ ENV: dict[str, tuple[str, str]] = {
     "upload_expiry_hours": (
         "FIELDWORK_UPLOAD_EXPIRY_HOURS",
         "hours an unfinished upload is kept after its last bytes, 1-2160 (default 24)",
+    ),
+    "clock_file": (
+        "FIELDWORK_CLOCK_FILE",
+        "a file holding the instant the API and workers take as now (ISO 8601 with offset, read at each look; "
+        "for tests and rehearsals); unset = the system clock",
     ),
 }
 

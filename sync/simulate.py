@@ -1,11 +1,17 @@
 """Reference devices doing a shift's field work over a bad network: the demo, the load generator and the
-simulation test drive the server with these. Seeded: the same seed makes the same edits."""
+simulation tests drive the server with these. Seeded: the same seed makes the same edits.
+
+Two kinds of edit: `edit` works on what the phone has pulled (the shared notes of the moment), so what it does
+depends on timing; `planned_edit` draws only on the seed and the phone's own past, so two runs of one seed mean
+the same end state (the last writer of a contested field aside) against any number of API replicas.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import random
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,16 +26,25 @@ BASE_MS = 1_795_000_000_000
 
 class LossyNetwork(httpx.AsyncBaseTransport):
     """The real network to the real server, which sometimes loses a request before it arrives or a response
-    after the server has acted on it, and which is cut entirely while the device is offline."""
+    after the server has acted on it, and which is cut entirely while the device is offline. With several
+    `replicas` (base URLs of API processes) each request goes to the next one in turn, as behind a load
+    balancer: a retry seldom reaches the process that saw the first attempt."""
 
-    def __init__(self, rng: random.Random, loss: float) -> None:
+    def __init__(self, rng: random.Random, loss: float, replicas: Sequence[str] = ()) -> None:
         self.inner = httpx.AsyncHTTPTransport()
         self.rng, self.loss, self.offline = rng, loss, False
         self.lost_requests = self.lost_responses = 0
+        self.replicas = [httpx.URL(url) for url in replicas]
+        self.sent = 0
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if self.offline:
             raise httpx.ConnectError("offline (basement)")
+        if self.replicas:
+            target = self.replicas[self.sent % len(self.replicas)]
+            request.url = request.url.copy_with(scheme=target.scheme, host=target.host, port=target.port)
+            request.headers["Host"] = request.url.netloc.decode("ascii")
+        self.sent += 1
         if self.rng.random() < self.loss:
             self.lost_requests += 1
             raise httpx.ConnectError("request lost")
@@ -54,6 +69,8 @@ class Device:
     network: LossyNetwork
     syncs: int = 0
     failures: int = 0
+    own: list[str] = field(default_factory=list)  # notes this phone made and has not deleted (planned_edit)
+    pictured: set[str] = field(default_factory=set)  # of those, the ones with a photo: they are kept
 
 
 @dataclass
@@ -62,6 +79,11 @@ class Ledger:
 
     created: set[str] = field(default_factory=set)
     deleted: set[str] = field(default_factory=set)
+    # planned_edit: the notes every phone edits (made before the shift), what was written to them, photo rows
+    shared: list[str] = field(default_factory=list)
+    bodies: dict[str, set[str]] = field(default_factory=dict)
+    resolved: set[str] = field(default_factory=set)
+    photos: dict[str, str] = field(default_factory=dict)  # photo id -> its device's user id
 
 
 class Report(msgspec.Struct, kw_only=True):
@@ -75,7 +97,7 @@ class Report(msgspec.Struct, kw_only=True):
 
 
 async def open_device(
-    base_url: str,
+    base_url: str | Sequence[str],
     login: str,
     password: str,
     path: Path | str,
@@ -84,7 +106,10 @@ async def open_device(
     loss: float,
     http: httpx.AsyncClient | None = None,
 ) -> Device:
-    """Log in as a person, build their store from the server's schema, and learn who they are."""
+    """Log in as a person, build their store from the server's schema, and learn who they are. Several base
+    URLs: API replicas the phone's requests go to in turn (the first ones, on the office Wi-Fi, to the first)."""
+    replicas = [base_url] if isinstance(base_url, str) else list(base_url)
+    base_url = replicas[0]
     plain = http or httpx.AsyncClient(base_url=base_url, timeout=60)
     token = await plain.post("/auth/login", json={"login": login, "password": password})
     token.raise_for_status()
@@ -92,7 +117,7 @@ async def open_device(
     me = (await plain.get("/me", headers=headers)).json()["user"]
     client = await SyncClient.from_server(plain, path, headers)
     await client.pull()  # the first pull happens on the office Wi-Fi
-    network = LossyNetwork(random.Random(rng.random()), loss)
+    network = LossyNetwork(random.Random(rng.random()), loss, replicas if len(replicas) > 1 else ())
     client.http = httpx.AsyncClient(base_url=base_url, transport=network, timeout=60)
     if http is None:
         await plain.aclose()
@@ -141,23 +166,77 @@ def edit(device: Device, rng: random.Random, ledger: Ledger) -> None:
             store.delete("handover_notes", target["id"])
             ledger.deleted.add(target["id"])
     else:
-        note = rng.choice(notes)
-        store.create(
-            "photos",
+        take_photo(device, rng.choice(notes)["id"], rng)
+
+
+def take_photo(device: Device, note_id: str, rng: random.Random, photo_id: str | None = None) -> str:
+    """A photo row of a note (its bytes travel apart, over tus); a new id unless `photo_id` is given."""
+    return device.client.store.create(
+        "photos",
+        {
+            **({"id": photo_id} if photo_id else {}),
+            "property_id": device.property_id,
+            "record_table": "handover_notes",
+            "record_id": note_id,
+            "uploaded_by": device.user_id,
+            "taken_at": BASE_MS + rng.randrange(10**9),
+            "content_type": "image/jpeg",
+            "note": "before",
+        },
+    )
+
+
+def planned_edit(device: Device, rng: random.Random, ledger: Ledger) -> None:
+    """One thing a person does on the phone, drawn from the seed and this phone's own past only: a note of
+    their own, a photo of one, deleting one without a photo, or an edit of a shared note (a contested field)."""
+    store, choice = device.client.store, rng.random()
+    if choice < 0.35 or not device.own:
+        note_id = store.create(
+            "handover_notes",
             {
+                "id": f"note-{rng.getrandbits(64):016x}",
                 "property_id": device.property_id,
-                "record_table": "handover_notes",
-                "record_id": note["id"],
-                "uploaded_by": device.user_id,
-                "taken_at": BASE_MS + rng.randrange(10**9),
-                "content_type": "image/jpeg",
-                "note": "before",
+                "author_id": device.user_id,
+                "body": f"巡查记录 patrol note {rng.randrange(10**6)}",
+                "status": "open",
+                "created_at": BASE_MS + rng.randrange(10**9),
             },
         )
+        ledger.created.add(note_id)
+        device.own.append(note_id)
+    elif choice < 0.7 and ledger.shared:
+        target = rng.choice(ledger.shared)
+        if rng.random() < 0.7:
+            body = f"交接 shared note, {device.user_id} wrote {rng.randrange(10**6)}"
+            store.update("handover_notes", target, {"body": body})
+            ledger.bodies.setdefault(target, set()).add(body)
+        else:
+            store.update("handover_notes", target, {"status": "resolved", "resolved_by": device.user_id})
+            ledger.resolved.add(target)
+    elif choice < 0.8:
+        if unpictured := [n for n in device.own if n not in device.pictured]:
+            target = rng.choice(unpictured)
+            store.delete("handover_notes", target)
+            device.own.remove(target)
+            ledger.deleted.add(target)
+    else:
+        note_id = rng.choice(device.own)
+        photo_id = take_photo(device, note_id, rng, f"photo-{rng.getrandbits(64):016x}")
+        device.pictured.add(note_id)
+        ledger.photos[photo_id] = device.user_id
+
+
+Edit = Callable[[Device, random.Random, Ledger], None]
 
 
 async def run_shift(
-    devices: list[Device], rng: random.Random, ledger: Ledger, *, rounds: int, offline: float = 0.4
+    devices: list[Device],
+    rng: random.Random,
+    ledger: Ledger,
+    *,
+    rounds: int,
+    offline: float = 0.4,
+    edit_with: Edit = edit,
 ) -> Report:
     """Rounds of edits; each round a random share of devices is offline and the rest sync at once, so pulls
     and pushes of the same records interleave. Then everyone syncs on a good network until settled."""
@@ -167,7 +246,7 @@ async def run_shift(
             device.network.offline = rng.random() < offline
             if device.property_id:
                 for _ in range(rng.randrange(4)):
-                    edit(device, rng, ledger)
+                    edit_with(device, rng, ledger)
         await asyncio.gather(*(sync_once(d) for d in devices if not d.network.offline))
     losses = [(d.network.lost_requests, d.network.lost_responses) for d in devices]
     for device in devices:

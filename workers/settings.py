@@ -6,16 +6,18 @@ FUNCTIONS and CRON_JOBS here; each job decodes its payload and calls a service.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
 import msgspec
 from arq import ArqRedis, create_pool, cron
 from arq.connections import RedisSettings
+from arq.cron import CronJob
 from arq.worker import Worker
 
 from core import db
-from core.clock import SystemClock
+from core.clock import configured_clock
 from core.egress import system_resolve
 from core.heartbeat import HEARTBEAT, heartbeat_key
 from core.settings import Settings, with_secret
@@ -39,7 +41,7 @@ async def on_startup(ctx: dict[str, Any]) -> None:
     settings: Settings = ctx["settings"]
     assert settings.database_url
     ctx["pool"] = await db.create_pool(settings.database_url, size=min(settings.db_pool_size, 5))
-    ctx.setdefault("clock", SystemClock())
+    ctx.setdefault("clock", configured_clock(settings.clock_file))
     ctx.setdefault("resolve", system_resolve)  # webhook hosts' addresses; a test sets its own
     ctx["queue"] = queue_name(settings)
     ctx["store"] = BlobStore.from_url(settings.photo_store_url)
@@ -76,6 +78,15 @@ CRON_JOBS = [
 ]
 
 
+def cron_jobs(settings: Settings) -> list[CronJob]:
+    """CRON_JOBS named within the namespace. arq makes a tick's job id from its cron job's name and instant,
+    and job ids are global on a Redis: under the bare names, installations sharing a Redis (namespaces) took
+    each other's ticks, each tick running in one of them only. Copies, too: arq keeps its place in them."""
+    return [
+        dataclasses.replace(job, name=f"cron:{settings.namespace}:{job.coroutine.__qualname__}") for job in CRON_JOBS
+    ]
+
+
 def redis_settings(settings: Settings) -> RedisSettings:
     assert settings.redis_url
     return RedisSettings.from_dsn(settings.redis_url)
@@ -85,7 +96,7 @@ def create_worker(settings: Settings, *, burst: bool = False, handle_signals: bo
     return Worker(
         functions=FUNCTIONS,
         # a burst run does the queued jobs only: a cron tick falling due meanwhile would add one more
-        cron_jobs=[] if burst else CRON_JOBS,
+        cron_jobs=[] if burst else cron_jobs(settings),
         redis_settings=redis_settings(settings),
         queue_name=queue_name(settings),
         on_startup=on_startup,

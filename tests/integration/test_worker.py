@@ -2,9 +2,11 @@
 
 from datetime import UTC, datetime, timedelta
 
+import msgspec
+
 from core.clock import FixedClock
 from tests.world import build_org
-from workers.settings import connect_queue, create_worker
+from workers.settings import connect_queue, create_worker, queue_name
 
 
 async def run_job(settings, name: str, clock=None, resolve=None) -> None:
@@ -67,3 +69,26 @@ async def test_sync_retention_forgets_old_tombstones_and_moves_the_horizon(setti
     horizon = await db.fetchval("SELECT horizon::text::bigint FROM sync_state")
     old_xid = await db.fetchval("SELECT sync_xid::text::bigint FROM properties WHERE id = $1", org.property_id)
     assert horizon > old_xid  # the pruned tombstone's transaction came after the property's
+
+
+async def test_installations_sharing_a_redis_each_get_every_cron_tick(settings):
+    """arq names a cron tick's job after the cron job and the instant, and job ids are global on a Redis: two
+    installations on one Redis (two namespaces) must each queue every tick, not take each other's."""
+    other = msgspec.structs.replace(settings, namespace=f"{settings.namespace}b")
+    queue = await connect_queue(settings)
+    ticks: dict[str, list[str]] = {}
+    try:
+        start = datetime.now(UTC)  # arq's cron runs on the real clock
+        for installation in (settings, other):
+            worker = create_worker(installation, handle_signals=False)
+            worker._pool = queue  # the cron loop's connection, without running the whole worker
+            await worker.run_cron(start, delay=0.5)  # the first look arms each cron job
+            await worker.run_cron(start + timedelta(hours=1, minutes=1), delay=0.5)  # the next tick of each is due
+        for installation in (settings, other):
+            queued = await queue.queued_jobs(queue_name=queue_name(installation))
+            ticks[installation.namespace] = sorted(job.function.rsplit(":", 1)[-1] for job in queued)
+            await queue.delete(queue_name(installation), *(f"arq:job:{job.job_id}" for job in queued))
+    finally:
+        await queue.aclose()
+    assert {"materialise_schedules", "chase_deadlines", "deliver_notifications"} <= set(ticks[settings.namespace])
+    assert ticks[other.namespace] == ticks[settings.namespace]
