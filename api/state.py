@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import asyncpg
 from redis.asyncio import Redis
@@ -25,3 +26,4 @@ class Services:
     limiter: AttemptLimiter
     store: BlobStore
     uploads: Uploads
+    started: datetime  # the clock's time when the API started: /health gives a new worker time for its first beat
