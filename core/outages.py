@@ -26,6 +26,10 @@ DATABASE_DOWN: tuple[type[Exception], ...] = (
     asyncpg.AdminShutdownError,
     asyncpg.CrashShutdownError,
     asyncpg.CannotConnectNowError,
+    # a pooled connection that received the dying server's FATAL error but not yet its end of stream, used in
+    # that moment ("cannot switch to state 15; another operation (2) is in progress"). asyncpg raises this
+    # class only from its protocol state machine; our own misuse of a connection is an InterfaceError.
+    asyncpg.InternalClientError,
 )
 
 # redis-py wraps every socket error in these; BusyLoadingError (a restarted server reading its data back)

@@ -263,7 +263,10 @@ def test_redis_and_postgres_restarts_under_fieldwork_up(folder: Path):
             if phones is not None:
                 phones.stopping.set()
             up.send_signal(signal.SIGINT)
-            up.wait(timeout=60)
+            try:
+                up.wait(timeout=60)
+            finally:
+                print(log_path.read_text()[-30000:])  # shown when the test fails: what the processes said
         output = log_path.read_text()
         assert up.returncode == 0, output
         assert "is unavailable" in output and "starting it again" in output, output

@@ -23,6 +23,7 @@ DOWN = [
     asyncpg.CannotConnectNowError,
     asyncpg.AdminShutdownError,
     asyncpg.CrashShutdownError,
+    asyncpg.InternalClientError,  # seen in the chaos test: a connection the killed server left mid-error
     redis_errors.ConnectionError,
     redis_errors.TimeoutError,
     redis_errors.BusyLoadingError,
@@ -32,8 +33,7 @@ DOWN = [
 BUGS = [
     asyncpg.UndefinedTableError,
     asyncpg.QueryCanceledError,  # a statement timeout is a slow query, not an outage
-    asyncpg.InterfaceError,
-    asyncpg.InternalClientError,
+    asyncpg.InterfaceError,  # "another operation is in progress": two users of one connection, a bug
     redis_errors.ResponseError,
     FileNotFoundError,
     OSError,
