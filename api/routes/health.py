@@ -50,7 +50,7 @@ async def health(services: AppServices) -> Response[Health]:
         except Exception as exc:
             return Check(ok=False, detail=type(exc).__name__), None
 
-    (db, (rd, age)) = await asyncio.gather(database(), redis())
+    db, (rd, age) = await asyncio.gather(database(), redis())
     worker = Check(ok=True)
     if not rd.ok:
         worker = Check(ok=False, detail="unknown: Redis is unreachable")
