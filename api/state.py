@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import asyncpg
 from redis.asyncio import Redis
@@ -27,3 +28,4 @@ class Services:
     store: BlobStore
     uploads: Uploads
     egress: Egress  # where webhooks may point
+    started: datetime  # the clock's time when the API started: /health gives a new worker time for its first beat

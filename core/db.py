@@ -9,7 +9,8 @@ from typing import Any, TypeVar, cast
 import asyncpg
 import msgspec
 
-from core.errors import Conflict, DomainError, NotFound
+from core.errors import Conflict, DomainError, NotFound, Unavailable
+from core.outages import RETRY_AFTER
 
 T = TypeVar("T")
 
@@ -28,12 +29,32 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
         )
 
 
+# Seconds to open one connection: the server answers at once when it is up or refused; longer means it is
+# unreachable, and a request is better answered 503 than held (asyncpg's own default is 60).
+CONNECT_TIMEOUT = 5
+
+
+async def _connect_or_unavailable(*args: Any, **kwargs: Any) -> asyncpg.Connection:
+    """asyncpg.connect for the pool: a server that cannot be reached is Unavailable, whatever the socket said
+    (refused, no such socket file, a timeout, a name that does not resolve)."""
+    try:
+        return await asyncpg.connect(*args, **kwargs)
+    except OSError as exc:  # TimeoutError and socket.gaierror are OSErrors too
+        raise Unavailable(
+            "the database cannot be reached; try again shortly", dependency="PostgreSQL", retry_after=RETRY_AFTER
+        ) from exc
+
+
 async def create_pool(url: str, *, size: int = 10) -> asyncpg.Pool:
+    """A pool that outlives server restarts: a connection the server closed is replaced when next acquired,
+    and acquiring one while the server is down raises Unavailable (or CannotConnectNowError while it starts)."""
     pool = await asyncpg.create_pool(
         url,
         min_size=1,
         max_size=size,
         init=_init_connection,
+        connect=_connect_or_unavailable,
+        timeout=CONNECT_TIMEOUT,
         server_settings={"timezone": "UTC", "application_name": "fieldwork"},
     )
     assert pool is not None
@@ -56,10 +77,14 @@ async def transaction(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
         try:
             yield cast(asyncpg.Connection, conn)  # a pool's connection proxy behaves as the connection
         except DomainError as exc:
-            await (tx.commit() if exc.keep_changes else tx.rollback())
+            if not conn.is_closed():
+                await (tx.commit() if exc.keep_changes else tx.rollback())
             raise
         except BaseException:
-            await tx.rollback()
+            # a connection the server dropped has no transaction left to roll back; trying would replace the
+            # error that says so (ConnectionDoesNotExistError) with "the connection is closed"
+            if not conn.is_closed():
+                await tx.rollback()
             raise
         await tx.commit()
 

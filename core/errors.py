@@ -109,3 +109,15 @@ class ChecksumMismatch(DomainError):
 class RangeNotSatisfiable(DomainError):
     code = "range_not_satisfiable"
     title = "Range not satisfiable"
+
+
+class Unavailable(DomainError):
+    """A dependency (PostgreSQL, Redis) cannot be reached right now; the same request may work shortly."""
+
+    code = "unavailable"
+    title = "Service unavailable"
+
+    def __init__(self, detail: str, *, dependency: str, retry_after: int) -> None:
+        super().__init__(detail, dependency=dependency, retry_after=retry_after)
+        self.dependency = dependency
+        self.retry_after = retry_after

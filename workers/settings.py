@@ -7,19 +7,25 @@ FUNCTIONS and CRON_JOBS here; each job decodes its payload and calls a service.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
-from arq import ArqRedis, create_pool, cron
+from arq import ArqRedis, Retry, create_pool, cron
 from arq.connections import RedisSettings
 from arq.cron import CronJob
 from arq.worker import Worker
+from redis.asyncio.retry import Retry as RedisRetry
+from redis.backoff import ExponentialBackoff
 
 from core import db
 from core.clock import configured_clock
 from core.egress import system_resolve
-from core.heartbeat import HEARTBEAT, heartbeat_key
+from core.heartbeat import HEARTBEAT, beat
+from core.outages import REDIS_DOWN, outage_in, which_dependency
 from core.settings import Settings, with_secret
 from sync.photos.storage import BlobStore
 from sync.photos.uploads import Uploads, upload_config
@@ -54,28 +60,78 @@ async def on_shutdown(ctx: dict[str, Any]) -> None:
         await pool.close()
 
 
-FUNCTIONS: list[Any] = [
-    purge_sessions,
-    prune_sync,
-    materialise_schedules,
-    chase_deadlines,
-    deliver_notifications,
-    queue_derivatives,
-    make_derivatives,
-    expire_uploads,
-    remind_surveys,
+Job = Callable[..., Awaitable[Any]]
+
+# Tries of one job. A job that meets PostgreSQL or Redis down is tried again after 2, 4, 8 … 60 s
+# (outage_delay): ten tries ride out about five minutes of outage before arq gives the job up.
+MAX_TRIES = 10
+
+
+def outage_delay(job_try: int) -> int:
+    return int(min(60, 2**job_try))
+
+
+def retried_through_outages(job: Job) -> Job:
+    """The job, except that PostgreSQL or Redis being unreachable makes it a Retry, not a failure: a job
+    that met a restart runs again once the server is back (arq counts it as one more try)."""
+
+    @functools.wraps(job)  # arq names a job by its function's __qualname__
+    async def run(ctx: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await job(ctx, *args, **kwargs)
+        except Retry:
+            raise  # the job chose its own delay
+        except Exception as exc:
+            if (outage := outage_in(exc)) is None:
+                raise
+            tries = int(ctx.get("job_try", 1))
+            delay = outage_delay(tries)
+            log.warning(
+                "%s: %s is unavailable (%s: %s); trying again in %d s (try %d of %d)",
+                job.__name__,
+                which_dependency(outage),
+                type(outage).__name__,
+                outage,
+                delay,
+                tries,
+                MAX_TRIES,
+            )
+            raise Retry(defer=delay) from exc
+
+    return run
+
+
+FUNCTIONS: list[Job] = [
+    retried_through_outages(job)
+    for job in (
+        purge_sessions,
+        prune_sync,
+        materialise_schedules,
+        chase_deadlines,
+        deliver_notifications,
+        queue_derivatives,
+        make_derivatives,
+        expire_uploads,
+        remind_surveys,
+    )
 ]
+_retried = retried_through_outages
 CRON_JOBS = [
-    cron(purge_sessions, minute={17}, second={0}, run_at_startup=False),
-    cron(prune_sync, hour={3}, minute={41}, second={0}, run_at_startup=False),
+    cron(_retried(purge_sessions), minute={17}, second={0}, run_at_startup=False),
+    cron(_retried(prune_sync), hour={3}, minute={41}, second={0}, run_at_startup=False),
     # a worker back from downtime catches up at its first tick
-    cron(materialise_schedules, minute=set(range(0, 60, 5)), second={5}, run_at_startup=False),
-    cron(chase_deadlines, second={30}, run_at_startup=False),
-    cron(deliver_notifications, second={0, 10, 20, 30, 40, 50}, run_at_startup=True),
-    cron(queue_derivatives, second=set(range(2, 60, 5)), run_at_startup=True),
-    cron(expire_uploads, minute=set(range(7, 60, 10)), second={15}, run_at_startup=False),
-    cron(remind_surveys, minute={23}, second={0}, run_at_startup=False),
+    cron(_retried(materialise_schedules), minute=set(range(0, 60, 5)), second={5}, run_at_startup=False),
+    cron(_retried(chase_deadlines), second={30}, run_at_startup=False),
+    cron(_retried(deliver_notifications), second={0, 10, 20, 30, 40, 50}, run_at_startup=True),
+    cron(_retried(queue_derivatives), second=set(range(2, 60, 5)), run_at_startup=True),
+    cron(_retried(expire_uploads), minute=set(range(7, 60, 10)), second={15}, run_at_startup=False),
+    cron(_retried(remind_surveys), minute={23}, second={0}, run_at_startup=False),
 ]
+
+# A Redis command that fails to connect is sent again after 0.2, 0.4 … 2 s: ten retries ride out a restart
+# of up to about fifteen seconds without the worker noticing; a longer outage stops the worker's loop, and
+# workers/runner.py starts it again.
+REDIS_RETRIES = 10
 
 
 def cron_jobs(settings: Settings) -> list[CronJob]:
@@ -89,11 +145,30 @@ def cron_jobs(settings: Settings) -> list[CronJob]:
 
 def redis_settings(settings: Settings) -> RedisSettings:
     assert settings.redis_url
-    return RedisSettings.from_dsn(settings.redis_url)
+    return dataclasses.replace(
+        RedisSettings.from_dsn(settings.redis_url),
+        conn_retries=0,  # the retries below cover the first connection too
+        retry=RedisRetry(ExponentialBackoff(cap=2.0, base=0.1), REDIS_RETRIES),
+        # OSError too: a refused connection is retried only if it is listed (redis-py wraps it afterwards)
+        retry_on_error=[*REDIS_DOWN, OSError],
+    )
+
+
+class BeatingWorker(Worker):
+    """arq's Worker, also beating core.heartbeat's key from its poll loop (arq's own health key expires one
+    second after it is due, too soon to tell a late beat from a dead worker)."""
+
+    _beaten_at = float("-inf")
+
+    async def heart_beat(self) -> None:
+        await super().heart_beat()
+        if time.monotonic() - self._beaten_at >= HEARTBEAT:
+            await beat(self.pool, self.ctx["settings"].namespace)
+            self._beaten_at = time.monotonic()
 
 
 def create_worker(settings: Settings, *, burst: bool = False, handle_signals: bool = True) -> Worker:
-    return Worker(
+    return BeatingWorker(
         functions=FUNCTIONS,
         # a burst run does the queued jobs only: a cron tick falling due meanwhile would add one more
         cron_jobs=[] if burst else cron_jobs(settings),
@@ -106,8 +181,8 @@ def create_worker(settings: Settings, *, burst: bool = False, handle_signals: bo
         handle_signals=handle_signals,
         job_serializer=msgspec.msgpack.encode,
         job_deserializer=msgspec.msgpack.decode,
-        health_check_key=heartbeat_key(settings.namespace),
         health_check_interval=HEARTBEAT,
+        max_tries=MAX_TRIES,
     )
 
 
