@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 
 from api.auth import authentication
 from api.deps import DEPENDENCIES
+from api.edge import edge_middleware
 from api.errors import EXCEPTION_HANDLERS
 from api.requests import JSONRequest
 from api.routes.audit import audit_trail
@@ -134,7 +135,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
     return Litestar(
         route_handlers=[*ROUTES, imports, pushes, uploads_router(settings.max_photo_bytes)],
         dependencies=DEPENDENCIES,
-        middleware=[authentication],
+        middleware=[*edge_middleware(settings.request_body_timeout, settings.trusted_proxy_list), authentication],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=[lifespan],
         request_max_body_size=settings.max_body_bytes,

@@ -49,10 +49,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     max_photo_bytes: Bytes = 50 * 1024 * 1024
     max_image_pixels: Annotated[int, Meta(ge=1_000_000, le=1_000_000_000)] = 50_000_000
     upload_expiry_hours: Annotated[int, Meta(ge=1, le=24 * 90)] = 24
+    request_body_timeout: Annotated[int, Meta(ge=1, le=3600)] = 30
+    trusted_proxies: Annotated[str, Meta(pattern=r"^[0-9A-Fa-f:./*, ]*$")] = ""
 
     @property
     def reminder_hours(self) -> tuple[int, ...]:
         return tuple(int(h) for h in self.reminders.split(","))
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return [p.strip() for p in self.trusted_proxies.split(",") if p.strip()]
 
     @property
     def home_path(self) -> Path:
@@ -128,6 +134,16 @@ ENV: dict[str, tuple[str, str]] = {
     "upload_expiry_hours": (
         "FIELDWORK_UPLOAD_EXPIRY_HOURS",
         "hours an unfinished upload is kept after its last bytes, 1-2160 (default 24)",
+    ),
+    "request_body_timeout": (
+        "FIELDWORK_REQUEST_BODY_TIMEOUT",
+        "seconds a request body may go without a byte arriving before the request is dropped (408), 1-3600 "
+        "(default 30)",
+    ),
+    "trusted_proxies": (
+        "FIELDWORK_TRUSTED_PROXIES",
+        "comma-separated addresses or networks (CIDR) of your reverse proxies, whose X-Forwarded-For names the "
+        "client; unset = none: the connecting address is the client",
     ),
 }
 
