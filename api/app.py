@@ -47,7 +47,7 @@ from api.state import Services
 from core.clock import Clock, SystemClock
 from core.db import create_pool
 from core.people.auth import AuthConfig
-from core.ratelimit import AttemptLimiter
+from core.ratelimit import AttemptLimiter, Limits
 from core.settings import Settings, with_secret
 from sync.photos.storage import BlobStore
 from sync.photos.uploads import Uploads, upload_config
@@ -113,7 +113,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> Litestar:
                 secret=resolved.secret_key, access_ttl=resolved.access_token_ttl, refresh_ttl=resolved.refresh_token_ttl
             ),
             limiter=AttemptLimiter(
-                redis, namespace=resolved.namespace, attempts=resolved.login_attempts, window=resolved.login_window
+                redis,
+                namespace=resolved.namespace,
+                clock=app_clock,
+                limits=Limits.derived(
+                    attempts=resolved.login_attempts,
+                    window=resolved.login_window,
+                    known_for=resolved.refresh_token_ttl,
+                ),
             ),
             store=store,
             uploads=Uploads(pool, upload_config(resolved, store), app_clock),

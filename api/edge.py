@@ -7,11 +7,15 @@ Neither is left to the server's own options, so that `create_app(settings)` beha
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
+from litestar.connection import ASGIConnection
 from litestar.exceptions import ClientException
 from litestar.middleware.base import DefineMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+from core.ratelimit import address_key
 
 
 class BodyTimeout:
@@ -52,6 +56,13 @@ class BodyTimeout:
             return message
 
         await self.app(scope, timed_receive, send)
+
+
+def client_address(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    """The client's address as the attempt limits count it: the connecting peer, or the address a trusted
+    proxy names (edge_middleware); an IPv6 client by its /64."""
+    host = connection.client.host if connection.client else ""
+    return address_key(host) if host else "unknown"
 
 
 def edge_middleware(body_timeout: float, trusted_proxies: list[str]) -> list[DefineMiddleware]:

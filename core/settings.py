@@ -88,7 +88,11 @@ ENV: dict[str, tuple[str, str]] = {
     "max_body_bytes": ("FIELDWORK_MAX_BODY_BYTES", "largest JSON request body in bytes, >= 1024 (default 1 MiB)"),
     "max_import_bytes": ("FIELDWORK_MAX_IMPORT_BYTES", "largest import file in bytes, >= 1024 (default 8 MiB)"),
     "max_push_bytes": ("FIELDWORK_MAX_PUSH_BYTES", "largest sync push in bytes, >= 1024 (default 16 MiB)"),
-    "login_attempts": ("FIELDWORK_LOGIN_ATTEMPTS", "failed logins allowed per window, >= 1 (default 5)"),
+    "login_attempts": (
+        "FIELDWORK_LOGIN_ATTEMPTS",
+        "failed logins allowed per login and client address per window, >= 1 (default 5); the other limits are "
+        "derived from it (`docs/security.md`)",
+    ),
     "login_window": ("FIELDWORK_LOGIN_WINDOW", "the login rate-limit window in seconds (default 900)"),
     "namespace": ("FIELDWORK_NAMESPACE", "Redis key prefix, [a-z0-9_:-]{1,40} (default fieldwork)"),
     "log_level": ("FIELDWORK_LOG_LEVEL", "DEBUG, INFO, WARNING or ERROR (default INFO)"),
@@ -142,7 +146,7 @@ ENV: dict[str, tuple[str, str]] = {
     ),
     "trusted_proxies": (
         "FIELDWORK_TRUSTED_PROXIES",
-        "comma-separated addresses or networks (CIDR) of your reverse proxies, whose X-Forwarded-For names the "
+        "comma-separated addresses or networks (CIDR) of your reverse proxies, whose `X-Forwarded-For` names the "
         "client; unset = none: the connecting address is the client",
     ),
 }
