@@ -23,6 +23,8 @@ def test_values_are_read_and_converted():
         ("FIELDWORK_LOG_LEVEL", "LOUD", "DEBUG, INFO"),
         ("FIELDWORK_MAX_BODY_BYTES", "12", ">= 1024"),
         ("FIELDWORK_NAMESPACE", "Has Spaces", "Redis key prefix"),
+        ("FIELDWORK_REQUEST_BODY_TIMEOUT", "0", "408"),
+        ("FIELDWORK_TRUSTED_PROXIES", "proxy.internal", "CIDR"),
     ],
 )
 def test_a_bad_value_names_the_variable_and_what_it_expects(variable, value, expected):
@@ -35,3 +37,9 @@ def test_a_short_secret_is_refused_without_echoing_it():
     with pytest.raises(SettingsError) as caught:
         from_env({"FIELDWORK_SECRET_KEY": "hunter2"})
     assert "FIELDWORK_SECRET_KEY" in str(caught.value) and "hunter2" not in str(caught.value)
+
+
+def test_trusted_proxies_are_none_by_default_and_a_list_when_set():
+    assert from_env({}).trusted_proxy_list == []
+    settings = from_env({"FIELDWORK_TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1,::1"})
+    assert settings.trusted_proxy_list == ["10.0.0.0/8", "127.0.0.1", "::1"]
