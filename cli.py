@@ -66,7 +66,15 @@ def cmd_serve(settings: Settings) -> int:
     from api.app import create_app
 
     with resolved(settings) as s:
-        uvicorn.run(create_app(s), host=s.host, port=s.port, log_level=s.log_level.lower(), access_log=False)
+        # proxy_headers off: the app believes X-Forwarded-For only from FIELDWORK_TRUSTED_PROXIES (api/edge.py)
+        uvicorn.run(
+            create_app(s),
+            host=s.host,
+            port=s.port,
+            log_level=s.log_level.lower(),
+            access_log=False,
+            proxy_headers=False,
+        )
     return 0
 
 

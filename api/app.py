@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 
 from api.auth import authentication
 from api.deps import DEPENDENCIES
+from api.edge import edge_middleware
 from api.errors import EXCEPTION_HANDLERS
 from api.requests import JSONRequest
 from api.routes.audit import audit_trail
@@ -47,7 +48,7 @@ from core.clock import Clock, configured_clock
 from core.db import create_pool
 from core.egress import Egress, Resolver
 from core.people.auth import AuthConfig
-from core.ratelimit import AttemptLimiter
+from core.ratelimit import AttemptLimiter, Limits
 from core.settings import Settings, with_secret
 from sync.photos.storage import BlobStore
 from sync.photos.uploads import Uploads, upload_config
@@ -121,7 +122,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None, resolve: Resol
                 secret=resolved.secret_key, access_ttl=resolved.access_token_ttl, refresh_ttl=resolved.refresh_token_ttl
             ),
             limiter=AttemptLimiter(
-                redis, namespace=resolved.namespace, attempts=resolved.login_attempts, window=resolved.login_window
+                redis,
+                namespace=resolved.namespace,
+                clock=app_clock,
+                limits=Limits.derived(
+                    attempts=resolved.login_attempts,
+                    window=resolved.login_window,
+                    known_for=resolved.refresh_token_ttl,
+                ),
             ),
             store=store,
             uploads=Uploads(pool, upload_config(resolved, store), app_clock),
@@ -145,7 +153,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, resolve: Resol
     return Litestar(
         route_handlers=[*ROUTES, imports, pushes, uploads_router(settings.max_photo_bytes)],
         dependencies=DEPENDENCIES,
-        middleware=[authentication],
+        middleware=[*edge_middleware(settings.request_body_timeout, settings.trusted_proxy_list), authentication],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=[lifespan],
         request_max_body_size=settings.max_body_bytes,

@@ -7,12 +7,16 @@ from typing import Any
 from litestar.connection import ASGIConnection
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.middleware.base import DefineMiddleware
+from litestar.types import Method
 
 from api.state import Services
 from core.errors import Unauthorized
 from core.people.auth import authenticate
 
 PUBLIC = {"exclude_from_auth": True}
+# Methods let through unauthenticated on every route (a CORS preflight carries no credentials); the guards
+# (api/guards.py) let them through too, having no caller to judge.
+UNAUTHENTICATED_METHODS: tuple[Method, ...] = ("OPTIONS",)
 
 
 class BearerAuthentication(AbstractAuthenticationMiddleware):
@@ -26,4 +30,6 @@ class BearerAuthentication(AbstractAuthenticationMiddleware):
         return AuthenticationResult(user=caller, auth=token)
 
 
-authentication = DefineMiddleware(BearerAuthentication, exclude=["^/schema"])
+authentication = DefineMiddleware(
+    BearerAuthentication, exclude=["^/schema"], exclude_http_methods=UNAUTHENTICATED_METHODS
+)

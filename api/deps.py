@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any
 
 import asyncpg
 from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
+from litestar.params import QueryParameter
 
 from api.state import Services
 from core.access import Caller
 from core.db import transaction
+from core.structs import read_cursor
 
 # Handler parameter types: named dependencies, injected by DEPENDENCIES below.
 Conn = NamedDependency[asyncpg.Connection]
 CurrentCaller = NamedDependency[Caller]
 AppServices = NamedDependency[Services]
+# a list's `cursor` query parameter, read (and a garbage one refused) here for every list
+Cursor = NamedDependency[str | None]
 
 
 def provide_services(state: State) -> Services:
@@ -35,8 +39,15 @@ def provide_caller(request: Request[Any, Any, Any]) -> Caller:
     return caller
 
 
+def provide_cursor(
+    given: Annotated[str | None, QueryParameter(name="cursor", description="next_cursor of the previous page")] = None,
+) -> str | None:
+    return read_cursor(given)
+
+
 DEPENDENCIES = {
     "services": Provide(provide_services, sync_to_thread=False),
     "conn": Provide(provide_conn),
     "caller": Provide(provide_caller, sync_to_thread=False),
+    "cursor": Provide(provide_cursor, sync_to_thread=False),
 }

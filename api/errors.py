@@ -56,6 +56,7 @@ TITLES: dict[int, tuple[str, str]] = {
     403: ("Forbidden", "无权操作"),
     404: ("Not found", "未找到"),
     405: ("Method not allowed", "不支持该方法"),
+    408: ("Request timeout", "请求超时"),
     409: ("Conflict", "与现有数据冲突"),
     410: ("Gone", "已过期或已删除"),
     412: ("Precondition failed", "前置条件不满足"),
@@ -128,6 +129,7 @@ def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
         401: "unauthorized",
         404: "not_found",
         405: "method_not_allowed",
+        408: "request_timeout",
         413: "too_large",
         415: "unsupported_media_type",
     }.get(status, "http_error")

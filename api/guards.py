@@ -5,6 +5,10 @@ answer 403. Role guards sit only on routes whose path names no other object, or 
 
 The services check the same rules (through core.access) because they are called from the CLI and the worker
 too; the guards make the edge refuse before a handler runs and document the rule on the route.
+
+OPTIONS passes every guard: the authentication middleware does not authenticate it (a CORS preflight carries
+no credentials, by the Fetch standard), so there is no caller to judge; Litestar answers it with the route's
+`Allow` header, which tells nothing the OpenAPI document does not.
 """
 
 from __future__ import annotations
@@ -15,12 +19,19 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.types import Guard
 
+from api.auth import UNAUTHENTICATED_METHODS
 from api.state import Services
 from core.access import Caller, require_property, require_role
 
 
+def _unauthenticated(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    return connection.scope.get("method") in UNAUTHENTICATED_METHODS
+
+
 def requires(*roles: str) -> Guard:
     def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        if _unauthenticated(connection):
+            return
         caller: Caller = connection.user
         require_role(caller, *roles)
 
@@ -30,7 +41,7 @@ def requires(*roles: str) -> Guard:
 async def in_property_scope(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """The caller's scope must hold the property named in the path (else 404, as if it did not exist)."""
     property_id = connection.path_params.get("property_id")
-    if property_id is None:
+    if property_id is None or _unauthenticated(connection):
         return
     services: Services = connection.app.state.services
     async with services.pool.acquire() as conn:

@@ -54,6 +54,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     max_image_pixels: Annotated[int, Meta(ge=1_000_000, le=1_000_000_000)] = 50_000_000
     upload_expiry_hours: Annotated[int, Meta(ge=1, le=24 * 90)] = 24
     clock_file: str | None = None
+    request_body_timeout: Annotated[int, Meta(ge=1, le=3600)] = 30
+    trusted_proxies: Annotated[str, Meta(pattern=r"^[0-9A-Fa-f:./*, ]*$")] = ""
 
     @property
     def reminder_hours(self) -> tuple[int, ...]:
@@ -62,6 +64,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     @property
     def webhook_allowed_networks(self) -> tuple[Network, ...]:
         return parse_networks(self.webhook_allow_networks)
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return [p.strip() for p in self.trusted_proxies.split(",") if p.strip()]
 
     @property
     def home_path(self) -> Path:
@@ -91,7 +97,11 @@ ENV: dict[str, tuple[str, str]] = {
     "max_body_bytes": ("FIELDWORK_MAX_BODY_BYTES", "largest JSON request body in bytes, >= 1024 (default 1 MiB)"),
     "max_import_bytes": ("FIELDWORK_MAX_IMPORT_BYTES", "largest import file in bytes, >= 1024 (default 8 MiB)"),
     "max_push_bytes": ("FIELDWORK_MAX_PUSH_BYTES", "largest sync push in bytes, >= 1024 (default 16 MiB)"),
-    "login_attempts": ("FIELDWORK_LOGIN_ATTEMPTS", "failed logins allowed per window, >= 1 (default 5)"),
+    "login_attempts": (
+        "FIELDWORK_LOGIN_ATTEMPTS",
+        "failed logins allowed per login and client address per window, >= 1 (default 5); the other limits are "
+        "derived from it (`docs/security.md`)",
+    ),
     "login_window": ("FIELDWORK_LOGIN_WINDOW", "the login rate-limit window in seconds (default 900)"),
     "namespace": ("FIELDWORK_NAMESPACE", "Redis key prefix, [a-z0-9_:-]{1,40} (default fieldwork)"),
     "log_level": ("FIELDWORK_LOG_LEVEL", "DEBUG, INFO, WARNING or ERROR (default INFO)"),
@@ -147,6 +157,16 @@ ENV: dict[str, tuple[str, str]] = {
         "FIELDWORK_CLOCK_FILE",
         "a file holding the instant the API and workers take as now (ISO 8601 with offset, read at each look; "
         "for tests and rehearsals); unset = the system clock",
+    ),
+    "request_body_timeout": (
+        "FIELDWORK_REQUEST_BODY_TIMEOUT",
+        "seconds a request body may go without a byte arriving before the request is dropped (408), 1-3600 "
+        "(default 30)",
+    ),
+    "trusted_proxies": (
+        "FIELDWORK_TRUSTED_PROXIES",
+        "comma-separated addresses or networks (CIDR) of your reverse proxies, whose `X-Forwarded-For` names the "
+        "client; unset = none: the connecting address is the client",
     ),
 }
 

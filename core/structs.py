@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
+import hmac
 from datetime import datetime
 from typing import Annotated, Generic, Literal, TypeVar
 
 import msgspec
 from msgspec import Meta
+
+from core.errors import BadRequest
 
 
 class Struct(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -52,4 +58,35 @@ def page_of(items: list[T], limit: int) -> Page[T]:
     """Rows were fetched with limit + 1: the extra one only says there is a next page."""
     more = len(items) > limit
     items = items[:limit]
-    return Page(items=items, next_cursor=items[-1].id if more else None)  # type: ignore[attr-defined]
+    return Page(items=items, next_cursor=cursor_after(items[-1].id) if more else None)  # type: ignore[attr-defined]
+
+
+# A cursor is the key of a page's last item with a check appended, base64url-encoded: opaque to clients, and
+# anything else sent as `cursor` (typed by hand, cut short, from another list's key space) is told apart and
+# refused instead of reading as a position past the end (an empty page). The check finds mistakes, not
+# forgeries: a made-up key only moves a keyset position within what the caller may see anyway.
+_CHECK_BYTES = 4
+
+
+def _check(key: bytes) -> bytes:
+    return hashlib.blake2b(key, digest_size=_CHECK_BYTES, person=b"fieldwork-page").digest()
+
+
+def cursor_after(key: str) -> str:
+    """The `next_cursor` of a page whose last item has this key."""
+    raw = key.encode()
+    return base64.urlsafe_b64encode(raw + _check(raw)).rstrip(b"=").decode()
+
+
+def read_cursor(cursor: str | None) -> str | None:
+    """The key a `cursor` from cursor_after names (None for none); BadRequest for anything else."""
+    if cursor is None:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        key, check = raw[:-_CHECK_BYTES], raw[-_CHECK_BYTES:]
+        if key and hmac.compare_digest(check, _check(key)):
+            return key.decode()
+    except (ValueError, binascii.Error):  # not base64, or not UTF-8 (UnicodeDecodeError is a ValueError)
+        pass
+    raise BadRequest("cursor must be the next_cursor of a page of this list", parameter="cursor")

@@ -19,7 +19,7 @@ from core.audit.service import record_change
 from core.errors import FieldError, Forbidden, Invalid, NotFound
 from core.ids import new_id
 from core.people import repository as people_sql
-from core.structs import Page
+from core.structs import Page, cursor_after
 from inspections import setup
 from inspections.models import Order
 from inspections.orders import Action, Actor, deadline, decide
@@ -239,7 +239,7 @@ async def list_orders(
         limit=limit + 1,
     )
     items = await out(conn, caller, [order_of(r) for r in rows[:limit]], now)
-    return Page(items=items, next_cursor=items[-1].id if len(rows) > limit else None)
+    return Page(items=items, next_cursor=cursor_after(items[-1].id) if len(rows) > limit else None)
 
 
 async def review_queue(
@@ -257,4 +257,4 @@ async def review_queue(
         )
         for order in orders
     ]
-    return Page(items=items, next_cursor=orders[-1].id if len(rows) > limit else None)
+    return Page(items=items, next_cursor=cursor_after(orders[-1].id) if len(rows) > limit else None)

@@ -8,12 +8,13 @@ and the texts), the way a rejected photo does, and the rest of its push is kept.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import datetime
 
 import asyncpg
+import msgspec
 
+from core import jsontext
 from core.access import Caller
 from core.clock import Clock
 from core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
@@ -54,7 +55,10 @@ async def _take(conn: asyncpg.Connection, caller: Caller, grants: Grants, row: a
             id=row["id"],
         )
     try:
-        answers = json.loads(row["answers"]) if isinstance(row["answers"], str) else row["answers"]
+        try:
+            answers = jsontext.decode(row["answers"]) if isinstance(row["answers"], str) else row["answers"]
+        except msgspec.DecodeError:  # stored JSON that is too deep for us to read back
+            answers = None
         if not isinstance(answers, dict):
             raise Invalid("the answers must be a JSON object of question key -> answer / 答案格式有误")
         async with conn.transaction():  # a savepoint: a refused answer leaves the rest of the push standing

@@ -9,7 +9,7 @@ from core.access import Caller, require_role
 from core.audit.service import record_change
 from core.errors import Conflict, NotFound
 from core.ids import new_id
-from core.structs import Page
+from core.structs import Page, cursor_after
 from surveys.models import SurveyTemplateIn, require_valid_template
 from surveys.repository import templates as sql
 from surveys.schemas import SurveyTemplateVersion
@@ -72,7 +72,7 @@ async def list_templates(
     items = [version_of(r) for r in rows]
     more = len(items) > limit
     items = items[:limit]
-    return Page(items=items, next_cursor=items[-1].template_id if more else None)
+    return Page(items=items, next_cursor=cursor_after(items[-1].template_id) if more else None)
 
 
 async def update_template(

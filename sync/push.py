@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Annotated, Any, Literal
@@ -27,6 +26,7 @@ import asyncpg
 import msgspec
 from msgspec import Meta
 
+from core import jsontext
 from core.access import Caller
 from core.audit.service import record_change
 from core.errors import BadRequest, Conflict, FieldError, Forbidden, Invalid
@@ -90,15 +90,18 @@ class TablePush(msgspec.Struct):
 
 
 def decode(body: bytes) -> list[TablePush]:
-    """Parse and type-check a push body: the bare changes object, or {"changes": {...}}."""
+    """Parse and type-check a push body: the bare changes object, or {"changes": {...}}. Not JSON (or nested
+    too deeply to read) is BadRequest, as for every other body; JSON of the wrong shape is Invalid."""
     try:
-        outer = _outer.decode(body)
+        outer = jsontext.decode(body, _outer)
         if set(outer) == {"changes"} and "changes" not in BY_NAME:
-            outer = _outer.decode(outer["changes"])
-    except msgspec.DecodeError as exc:
+            outer = jsontext.decode(outer["changes"], _outer)
+    except msgspec.ValidationError as exc:
         raise Invalid(
             "the push body must be a JSON object of tables", errors=[FieldError(field="$", message=str(exc))]
         ) from None
+    except msgspec.DecodeError as exc:
+        raise _not_json(exc) from None
     pushes = []
     nul = b"\\u0000" in body
     for name, raw in outer.items():
@@ -107,9 +110,11 @@ def decode(body: bytes) -> list[TablePush]:
                 f"unknown table {name!r}", table=name, errors=[FieldError(field=name, message="not a synced table")]
             )
         try:
-            changes = changes_decoder(name).decode(raw)
+            changes = jsontext.decode(raw, changes_decoder(name))
         except msgspec.ValidationError as exc:
             raise _located(name, raw, exc) from None
+        except msgspec.DecodeError as exc:
+            raise _not_json(exc) from None
         pushes.append(
             TablePush(
                 table=BY_NAME[name],
@@ -155,12 +160,16 @@ def _given(table: Table, pushed: msgspec.Struct, nul: bool) -> dict[str, Any]:
     return values
 
 
+def _not_json(exc: msgspec.DecodeError) -> BadRequest:
+    return BadRequest(f"the push body is not valid JSON: {exc}")
+
+
 def _located(table: str, raw: msgspec.Raw, exc: msgspec.ValidationError) -> Invalid:
     """A validation error naming the table and, when it can be found, the record's id."""
     message = str(exc)
     record_id = None
     try:
-        loose = msgspec.json.decode(raw)
+        loose = jsontext.decode(raw)
         path = message.rsplit("at `$.", 1)[1].rstrip("`")
         section, _, rest = path.partition("[")
         index = int(rest.split("]", 1)[0])
@@ -435,9 +444,9 @@ def _check_json(table: Table, values: dict[str, Any]) -> None:
     for name in shape(table.name).json:
         if isinstance(values.get(name), str):
             try:
-                json.loads(values[name])
-            except ValueError:
-                raise _invalid(table, values["id"], name, "must be a string of JSON") from None
+                jsontext.decode(values[name])
+            except msgspec.DecodeError as exc:
+                raise _invalid(table, values["id"], name, f"must be a string of JSON ({exc})") from None
 
 
 async def _apply(conn: asyncpg.Connection, caller: Caller, plan: Plan) -> tuple[Applied, set[str], set[str]]:

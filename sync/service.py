@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncpg
 import msgspec
 
+from core import jsontext
 from core.access import Caller
 from core.errors import BadRequest
 from sync import repository as sql
@@ -30,6 +31,9 @@ def read_cursor(value: str | None, name: str, *, optional: bool) -> int | None:
     return cursor
 
 
+_migration = msgspec.json.Decoder(Migration)
+
+
 def pull_request(last_pulled_at: str | None, schema_version: int | None, migration: str | None) -> PullRequest:
     version = SCHEMA_VERSION if schema_version is None else schema_version
     if version < 1:
@@ -37,7 +41,7 @@ def pull_request(last_pulled_at: str | None, schema_version: int | None, migrati
     parsed = None
     if migration not in (None, "", "null"):
         try:
-            parsed = msgspec.json.decode(migration or "", type=Migration)
+            parsed = jsontext.decode(migration or "", _migration)
         except msgspec.DecodeError as exc:
             raise BadRequest(
                 f"migration must be WatermelonDB's migration object: {exc}", parameter="migration"

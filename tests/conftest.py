@@ -135,7 +135,8 @@ async def serve(app: object) -> AsyncIterator[httpx.AsyncClient]:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False)
+    # as `fieldwork serve` runs it: the app alone decides whom to believe about the client's address
+    config = uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False, proxy_headers=False)
     server = uvicorn.Server(config)
     try:
         task = asyncio.create_task(server.serve(sockets=[sock]))

@@ -9,13 +9,17 @@ from litestar.params import JSONBody
 
 from api.auth import PUBLIC
 from api.deps import AppServices, Conn, CurrentCaller
+from api.edge import client_address
+from api.state import Services
 from core.people import auth, service
 from core.people.models import Me, Tokens
 from core.people.schemas import Activate, Login, PasswordChange, Refresh
 
 
-def _agent(request: Request[Any, Any, Any]) -> str:
-    return request.headers.get("user-agent", "")
+def _asked(request: Request[Any, Any, Any], services: Services) -> auth.Context:
+    return auth.Context(
+        client=client_address(request), now=services.clock.now(), user_agent=request.headers.get("user-agent", "")
+    )
 
 
 class AuthController(Controller):
@@ -27,7 +31,11 @@ class AuthController(Controller):
         self, request: Request[Any, Any, Any], data: JSONBody[Login], services: AppServices, conn: Conn
     ) -> Tokens:
         return await auth.login(
-            conn, services.auth, services.limiter, data, now=services.clock.now(), user_agent=_agent(request)
+            conn,
+            services.auth,
+            services.limiter,
+            data,
+            _asked(request, services),
         )
 
     @post(
@@ -50,15 +58,12 @@ class AuthController(Controller):
     async def activate(
         self, request: Request[Any, Any, Any], data: JSONBody[Activate], services: AppServices, conn: Conn
     ) -> Tokens:
-        client = request.client.host if request.client else "unknown"
         return await auth.activate(
             conn,
             services.auth,
             services.limiter,
             data,
-            client=client,
-            now=services.clock.now(),
-            user_agent=_agent(request),
+            _asked(request, services),
         )
 
     @post("/logout", status_code=204, summary="End this session")
@@ -77,7 +82,12 @@ class AuthController(Controller):
         conn: Conn,
     ) -> Tokens:
         return await auth.change_password(
-            conn, services.auth, caller, data, now=services.clock.now(), user_agent=_agent(request)
+            conn,
+            services.auth,
+            services.limiter,
+            caller,
+            data,
+            _asked(request, services),
         )
 
 

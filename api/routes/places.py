@@ -7,7 +7,7 @@ from typing import Annotated
 from litestar import Controller, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from api.deps import Conn, CurrentCaller
+from api.deps import Conn, CurrentCaller, Cursor
 from api.guards import ADMIN, STAFF, in_property_scope
 from core.places import service
 from core.places.models import Building, Property, Unit
@@ -21,7 +21,6 @@ from core.places.schemas import (
 )
 from core.structs import Page
 
-Cursor = Annotated[str | None, QueryParameter(description="next_cursor of the previous page")]
 # Litestar drops msgspec Meta from a parameter's annotation, so core.structs.Limit's bounds are not checked on
 # a query; a QueryParameter's are (limit=100000 would otherwise fetch as many rows, limit=-5 fail in SQL)
 PageLimit = Annotated[int, QueryParameter(ge=1, le=500, description="items per page, 1-500")]

@@ -8,14 +8,16 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import asyncpg
-from litestar import Controller, Response, get, post, put
+from litestar import Controller, Request, Response, get, post, put
 from litestar.params import FromPath, JSONBody, PathParameter, QueryParameter
 from litestar.response import Stream
 
 from api.auth import PUBLIC
 from api.deps import AppServices, Conn, CurrentCaller
+from api.edge import client_address
 from api.guards import ADMIN, SUPERVISOR, in_property_scope
 from api.routes.places import Cursor, PageLimit
+from core import throttle
 from core.access import Caller
 from core.errors import Conflict
 from core.structs import Page
@@ -223,9 +225,15 @@ class SurveyLinkController(Controller):
     opt = PUBLIC
 
     @get("/", summary="The survey a household's link opens (no sign-in: the link is the credential)")
-    async def form(self, token: Token, conn: Conn, services: AppServices) -> SurveyForm:
-        return await campaigns.survey_form(conn, token, services.clock.now())
+    async def form(
+        self, request: Request[Any, Any, Any], token: Token, conn: Conn, services: AppServices
+    ) -> SurveyForm:
+        async with throttle.survey_links(services.limiter, client_address(request)):
+            return await campaigns.survey_form(conn, token, services.clock.now())
 
     @post("/", status_code=201, summary="Answer (once per household; again while open if the template allows)")
-    async def answer(self, token: Token, data: JSONBody[Answers], conn: Conn, services: AppServices) -> Submitted:
-        return await campaigns.submit(conn, token, data.answers, services.clock.now())
+    async def answer(
+        self, request: Request[Any, Any, Any], token: Token, data: JSONBody[Answers], conn: Conn, services: AppServices
+    ) -> Submitted:
+        async with throttle.survey_links(services.limiter, client_address(request)):
+            return await campaigns.submit(conn, token, data.answers, services.clock.now())

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Request, Response, get, post
-from litestar.exceptions import ClientException
+from litestar import Response, get, post
 from litestar.params import FromQuery, HeaderParameter
 from litestar.response import Stream
 
 from api.deps import AppServices, CurrentCaller
+from api.requests import JSONRequest
 from core.db import transaction
 from inspections import push_rules
 from surveys import push_rule as survey_answers
@@ -54,18 +54,15 @@ async def pull(
 
 @post("/sync/push", tags=["sync"], summary="Apply your offline changes (WatermelonDB pushChanges)", status_code=200)
 async def push(
-    request: Request[Any, Any, Any],
+    request: JSONRequest,
     caller: CurrentCaller,
     services: AppServices,
     last_pulled_at: FromQuery[str],
     idempotency_key: IdempotencyKey = None,
 ) -> PushAnswer:
-    media_type, _ = request.content_type
-    if media_type and media_type != "application/json":
-        raise ClientException(f"send the changes as application/json, not {media_type}", status_code=415)
+    body = await request.json_body()
     since = service.read_cursor(last_pulled_at, "last_pulled_at", optional=False)
     assert since is not None
-    body = await request.body()
     async with transaction(services.pool) as conn:
         grants = await service.grants_now(conn, caller)
         rules = (attach_arrived, push_rules.rules(services.clock), survey_answers.rules(services.clock))

@@ -10,7 +10,8 @@ import msgspec
 
 from core.access import Caller
 from core.audit import repository
-from core.structs import Page, Struct
+from core.errors import BadRequest
+from core.structs import Page, Struct, cursor_after
 
 
 class AuditEntry(Struct):
@@ -55,12 +56,14 @@ async def record(
 async def list_entries(
     conn: asyncpg.Connection, *, org_id: str, entity: str | None, entity_id: str | None, cursor: str | None, limit: int
 ) -> Page[AuditEntry]:
-    before_id = int(cursor) if cursor and cursor.isdigit() else None
+    if cursor is not None and not (cursor.isdigit() and len(cursor) <= 18):  # a bigint id
+        raise BadRequest("cursor must be the next_cursor of a page of the audit trail", parameter="cursor")
+    before_id = int(cursor) if cursor is not None else None
     rows = await repository.select(
         conn, org_id=org_id, entity=entity, entity_id=entity_id, before_id=before_id, limit=limit + 1
     )
     items = [msgspec.convert(dict(r), AuditEntry) for r in rows[:limit]]
-    return Page(items=items, next_cursor=str(items[-1].id) if len(rows) > limit else None)
+    return Page(items=items, next_cursor=cursor_after(str(items[-1].id)) if len(rows) > limit else None)
 
 
 async def record_change(

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 import asyncpg
 import msgspec
 
+from core import throttle
 from core.access import Caller
 from core.audit.service import record, record_change
 from core.db import unique_or_conflict
@@ -40,6 +41,15 @@ class AuthConfig(msgspec.Struct, frozen=True, kw_only=True):
     refresh_ttl: int
 
 
+class Context(msgspec.Struct, frozen=True, kw_only=True):
+    """Who asks and when: the client's address (core.throttle limits guessing by it), the time, and the
+    user agent a new session is labelled with."""
+
+    client: str
+    now: datetime
+    user_agent: str
+
+
 def _tokens(config: AuthConfig, org_id: str, session_id: str, secret: str, user: User, now: datetime) -> Tokens:
     access = issue_access_token(
         config.secret,
@@ -60,13 +70,19 @@ def _tokens(config: AuthConfig, org_id: str, session_id: str, secret: str, user:
 
 
 async def _open_session(
-    conn: asyncpg.Connection, config: AuthConfig, org_id: str, user: User, now: datetime, user_agent: str
+    conn: asyncpg.Connection, config: AuthConfig, org_id: str, user: User, asked: Context
 ) -> Tokens:
     session_id, secret = new_id(), new_secret()
     await sql.insert_session(
-        conn, org_id, session_id, user.id, digest(secret), user_agent, now + timedelta(seconds=config.refresh_ttl)
+        conn,
+        org_id,
+        session_id,
+        user.id,
+        digest(secret),
+        asked.user_agent,
+        asked.now + timedelta(seconds=config.refresh_ttl),
     )
-    return _tokens(config, org_id, session_id, secret, user, now)
+    return _tokens(config, org_id, session_id, secret, user, asked.now)
 
 
 async def login(
@@ -74,19 +90,17 @@ async def login(
     config: AuthConfig,
     limiter: AttemptLimiter,
     data: Login,
-    *,
-    now: datetime,
-    user_agent: str,
+    asked: Context,
 ) -> Tokens:
-    login_key = f"login:{data.login.lower()}"
-    await limiter.attempt(login_key)
+    """Sign in (core.throttle limits guessing by login and client address)."""
+    tried = await throttle.try_login(limiter, data.login.lower(), asked.client)
     row = await sql.find_login(conn, data.login.lower())
     if not await verify_password(row["password_hash"] if row else None, data.password) or row is None:
         raise Unauthorized("wrong login or password")
-    await limiter.clear(login_key)
+    await throttle.signed_in(limiter, tried)
     if not row["active"]:
         raise Unauthorized("this account is disabled; ask your property office")
-    return await _open_session(conn, config, row["org_id"], user_of(row), now, user_agent)
+    return await _open_session(conn, config, row["org_id"], user_of(row), asked)
 
 
 async def refresh(conn: asyncpg.Connection, config: AuthConfig, refresh_token: str, *, now: datetime) -> Tokens:
@@ -124,22 +138,25 @@ async def logout(conn: asyncpg.Connection, caller: Caller, *, now: datetime) -> 
 async def change_password(
     conn: asyncpg.Connection,
     config: AuthConfig,
+    limiter: AttemptLimiter,
     caller: Caller,
     data: PasswordChange,
-    *,
-    now: datetime,
-    user_agent: str,
+    asked: Context,
 ) -> Tokens:
-    """Set a new password, end every session of the person, and open a new one for this device."""
+    """Set a new password, end every session of the person, and open a new one for this device. The current
+    password is checked under the same limit as any secret (a stolen access token must not be a way to guess
+    it)."""
+    guess = await throttle.try_secret(limiter, f"password:{caller.org_id}:{caller.user_id}", asked.client)
     current = await sql.password_hash(conn, caller.org_id, caller.user_id)
     if not await verify_password(current, data.current_password):
         raise Invalid("the current password is wrong", [FieldError(field="current_password", message="does not match")])
+    await limiter.refund(guess)
     await sql.set_password(conn, caller.org_id, caller.user_id, await hash_password(data.new_password))
-    ended = await sql.revoke_user_sessions(conn, caller.org_id, caller.user_id, now)
+    ended = await sql.revoke_user_sessions(conn, caller.org_id, caller.user_id, asked.now)
     await record_change(conn, caller, "change_password", "user", caller.user_id, after={"sessions_ended": ended})
     row = await sql.get_user(conn, caller.org_id, caller.user_id)
     assert row is not None
-    return await _open_session(conn, config, caller.org_id, user_of(row), now, user_agent)
+    return await _open_session(conn, config, caller.org_id, user_of(row), asked)
 
 
 async def activate(
@@ -147,15 +164,11 @@ async def activate(
     config: AuthConfig,
     limiter: AttemptLimiter,
     data: Activate,
-    *,
-    client: str,
-    now: datetime,
-    user_agent: str,
+    asked: Context,
 ) -> Tokens:
     """An owner turns an invitation code into an account with a password (and optionally a login)."""
-    key = f"activate:{client}"
-    await limiter.attempt(key)
-    invitation = await sql.claim_invitation(conn, digest(normalise_invitation_code(data.code)), now)
+    guess = await throttle.try_secret(limiter, "activate", asked.client)
+    invitation = await sql.claim_invitation(conn, digest(normalise_invitation_code(data.code)), asked.now)
     if invitation is None:
         raise Unauthorized("the invitation code is wrong, used or expired; ask your property office for a new one")
     org_id, user_id = invitation["org_id"], invitation["user_id"]
@@ -184,9 +197,9 @@ async def activate(
     await sql.set_password(conn, org_id, user_id, await hash_password(data.password))
     user = user_of(await sql.get_user(conn, org_id, user_id))  # type: ignore[arg-type]
     await record(conn, org_id=org_id, actor_id=user_id, action="activate", entity="user", entity_id=user_id, after=user)
-    # only now: a right code whose activation is refused (and rolled back) must not wipe the count of guesses
-    await limiter.clear(key)
-    return await _open_session(conn, config, org_id, user, now, user_agent)
+    # only now: a right code whose activation is refused (and rolled back) stays counted as a guess
+    await limiter.refund(guess)
+    return await _open_session(conn, config, org_id, user, asked)
 
 
 SESSION_KEEP_DAYS = 30

@@ -68,7 +68,7 @@ async def test_a_wrong_password_or_unknown_login_answers_401_alike(api, db):
     assert wrong.json()["detail"] == unknown.json()["detail"]
 
 
-async def test_failed_logins_lock_the_login_even_for_the_right_password(api, db, settings):
+async def test_failed_logins_lock_the_login_from_that_address_even_for_the_right_password(api, db, settings):
     org = await build_org(db, "rl")
     for _ in range(settings.login_attempts):
         assert_unauthorized(await sign_in(api, org.email("staff"), "guess-guess"))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from typing import Any
 
 import asyncpg
@@ -199,13 +201,34 @@ async def test_a_json_body_sent_as_another_media_type_is_415(api, db, endpoint):
         assert await snapshot(db, org) == before
 
 
-@pytest.mark.parametrize("content_type", ["application/json; charset=utf-8", "application/merge-patch+json", None])
-async def test_json_media_types_and_a_missing_content_type_are_accepted(api, db, content_type):
+@pytest.mark.parametrize("content_type", ["application/json; charset=utf-8", "application/merge-patch+json"])
+async def test_json_media_types_are_accepted(api, db, content_type):
     org, admin = await arrange(api, db)
     body = json.dumps({"floor": 9}).encode()
     response = await send(api, org, admin, "unit", body, content_type)
     assert response.status_code == 200, response.text
     assert await db.fetchval("SELECT floor FROM units WHERE id = $1", org.unit_id) == 9
+
+
+async def test_a_json_body_without_a_content_type_is_415_on_every_json_route(api, db):
+    """One rule (api/requests.py) for the routes Litestar decodes and for the push, which reads its raw bytes."""
+    org, admin = await arrange(api, db)
+    before = await snapshot(db, org)
+    for endpoint in ENDPOINTS:
+        response = await send(api, org, admin, endpoint, json.dumps(VALID[endpoint]).encode(), None)
+        assert_problem(response, 415)
+    pushed = await api.post(
+        "/sync/push", headers=admin, params={"last_pulled_at": "1"}, content=b'{"handover_notes": {"created": []}}'
+    )
+    assert_problem(pushed, 415)
+    for content_type in NOT_JSON_MEDIA_TYPES:
+        pushed = await api.post(
+            "/sync/push", headers={**admin, "content-type": content_type}, params={"last_pulled_at": "1"}, content=b"{}"
+        )
+        assert_problem(pushed, 415)
+    assert await snapshot(db, org) == before
+    # a route that takes no body is not asked for a content type
+    assert (await api.post("/auth/logout", headers=admin)).status_code == 204
 
 
 UNKNOWN_ROUTES = [
@@ -336,3 +359,167 @@ async def test_a_time_without_its_offset_is_422_not_500(api, db):
         assert [e["field"] for e in refused.json()["errors"]] == [field]
     assert await db.fetchval("SELECT count(*) FROM survey_campaigns") == 0
     assert await db.fetchval("SELECT count(*) FROM rectification_orders") == 0
+
+
+# --- deep nesting, OPTIONS, bodies that stop arriving, garbage cursors ------------------------------------
+
+TOO_DEEP = (1_000, 100_000)  # about Python's recursion limit, and far past it
+
+
+async def test_deeply_nested_json_is_refused_wherever_it_is_decoded(api, db):
+    """The push body, a pushed record's JSON column and the pull's `migration` parameter are decoded by our own
+    code, not Litestar's: each answered 500 (a RecursionError) for JSON nested ~1,000 deep."""
+    from tests.integration.test_survey_app import GOOD, submission
+    from tests.integration.test_surveys import TEMPLATE, campaign
+    from tests.integration.test_sync_protocol import changes, pull, push
+
+    org, admin = await arrange(api, db)
+    owner = await login(api, org, "owner")
+    template = (await api.post("/survey-templates", headers=admin, json=TEMPLATE)).json()
+    made = await campaign(api, org, admin, template["template_id"])
+    since = (await pull(api, db, owner))["timestamp"]
+    for depth in TOO_DEEP:
+        nested = deep(b"[", b"", b"]", depth)
+        objects = deep(b'{"a": ', b"1", b"}", depth)
+        for body in (objects, b'{"handover_notes": ' + nested + b"}", b'{"changes": ' + nested + b"}"):
+            response = await api.post(
+                "/sync/push",
+                headers={**owner, "content-type": "application/json"},
+                params={"last_pulled_at": since},
+                content=body,
+            )
+            assert "nested too deeply" in assert_problem(response, 400)["detail"], depth
+        # the answers of a survey submission travel as a JSON string inside the push
+        answers = {**submission(org, made["id"], GOOD), "answers": nested.decode()}
+        refused = await push(api, owner, since, changes("survey_submissions", [answers]))
+        problem = assert_problem(refused, 422)
+        assert problem["errors"][0]["field"] == f"survey_submissions.{answers['id']}.answers", problem
+        # in a query string: an unknown key of the migration object is skipped, but read to its end first
+        short = min(depth, 1_500)  # a longer URL is refused by httpx itself
+        for migration in ('{"from": 1, "x": ' + "[" * short, '{"from": 1, "x": ' + "[" * short + "]" * short + "}"):
+            params = {"last_pulled_at": since, "migration": migration}
+            pulled = await api.get("/sync/pull", headers=owner, params=params)
+            assert assert_problem(pulled, 400)["parameter"] == "migration"
+    assert await db.fetchval("SELECT count(*) FROM survey_submissions") == 0
+    fine = await push(api, owner, since, changes("survey_submissions", [submission(org, made["id"], GOOD)]))
+    assert fine.status_code == 200, fine.text
+
+
+def route_paths(app: Any) -> list[tuple[str, set[str]]]:
+    """Every HTTP route of the app as a concrete path (path parameters filled in), with its methods."""
+    from litestar.routes import HTTPRoute
+
+    paths = []
+    for route in app.routes:
+        if isinstance(route, HTTPRoute):
+            values = {name: "1" if p.type is int else f"x{name}" for name, p in route.path_parameters.items()}
+            path = route.path_format.format(**values)
+            paths.append((path, set(route.methods)))
+    return paths
+
+
+async def test_options_answers_every_route_without_a_token(api, db, settings):
+    """OPTIONS is not authenticated (a CORS preflight carries no credentials): the guards let it through too,
+    instead of reading a caller that is not there (a 500 on every guarded route)."""
+    from api.app import create_app
+
+    paths = route_paths(create_app(settings))
+    assert len(paths) > 60 and any(p.startswith("/properties/xproperty_id/") for p, _ in paths)
+    failures = []
+    for path, methods in paths:
+        response = await api.options(path)
+        if response.status_code not in (200, 204):
+            failures.append(f"{path}: {response.status_code} {response.text[:200]}")
+        elif path != "/uploads" and not {"OPTIONS"} < set(response.headers["allow"].split(", ")) <= methods:
+            # Litestar's own OPTIONS answer lists only the methods of the route's first controller handler
+            failures.append(f"{path}: Allow {response.headers['allow']} for {sorted(methods)}")
+    assert not failures, "\n".join(failures)
+    # the guards still guard every other method
+    org, _ = await arrange(api, db)
+    staff = await login(api, org, "staff")
+    assert (await api.get(f"/properties/{org.property_id}/units")).status_code == 401
+    assert (await api.delete(f"/properties/{org.property_id}", headers=staff)).status_code == 403
+    assert (await api.get("/webhooks", headers=staff)).status_code == 403
+
+
+async def raw_exchange(api: httpx.AsyncClient, request: bytes, *, within: float) -> tuple[bytes, float]:
+    """Send raw bytes to the real server and read until it closes the connection; (what came back, seconds)."""
+    reader, writer = await asyncio.open_connection(api.base_url.host, api.base_url.port)
+    started = time.monotonic()
+    try:
+        writer.write(request)
+        await writer.drain()
+        answer = await asyncio.wait_for(reader.read(), timeout=within)  # read() returns at EOF
+        return answer, time.monotonic() - started
+    finally:
+        writer.close()
+
+
+@pytest.fixture
+def settings(settings, request):
+    """The test's settings, changed by `@pytest.mark.parametrize("settings", [{...}], indirect=True)`."""
+    import msgspec
+
+    changes = getattr(request, "param", None)
+    return msgspec.structs.replace(settings, **changes) if changes else settings
+
+
+@pytest.mark.parametrize("settings", [{"request_body_timeout": 1}], indirect=True)
+async def test_a_body_shorter_than_its_content_length_is_timed_out(api, db):
+    """The server waited for the missing bytes for ever, holding the connection: now 408 after
+    FIELDWORK_REQUEST_BODY_TIMEOUT seconds without a byte, and the connection is closed."""
+    org, admin = await arrange(api, db)
+    token = admin["Authorization"]
+    for path in ("/auth/login", f"/units/{org.unit_id}", "/sync/push?last_pulled_at=1"):
+        method = "PATCH" if path.startswith("/units") else "POST"
+        head = (
+            f"{method} {path} HTTP/1.1\r\nHost: test\r\nAuthorization: {token}\r\n"
+            "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+        )
+        answer, seconds = await raw_exchange(api, head.encode() + b'{"login": ', within=15)
+        status_line, _, rest = answer.partition(b"\r\n")
+        assert status_line == b"HTTP/1.1 408 Request Timeout", answer
+        assert b"application/problem+json" in rest and b"connection: close" in rest.lower()
+        assert 0.9 < seconds < 10, seconds
+    # a body that keeps arriving, slowly, is read to its end
+    reader, writer = await asyncio.open_connection(api.base_url.host, api.base_url.port)
+    body = json.dumps({"floor": 11}).encode()
+    writer.write(
+        f"PATCH /units/{org.unit_id} HTTP/1.1\r\nHost: test\r\nAuthorization: {token}\r\nConnection: close\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+    )
+    for i in range(0, len(body), 4):
+        writer.write(body[i : i + 4])
+        await writer.drain()
+        await asyncio.sleep(0.3)  # the pace of a slow client, not a wait for work
+    answer = await asyncio.wait_for(reader.read(), timeout=15)
+    writer.close()
+    assert answer.startswith(b"HTTP/1.1 200"), answer
+    assert await db.fetchval("SELECT floor FROM units WHERE id = $1", org.unit_id) == 11
+
+
+GARBAGE_CURSORS = ["garbage", "0", "-1", "zzzz", "%%%", "a" * 300, "eyJpZCI6IDF9", "こんにちは", " "]
+
+
+async def test_a_garbage_cursor_is_400_on_every_list(api, db, settings):
+    """A cursor that is no page's next_cursor used to read as a position past the end: 200 and an empty page."""
+    from api.app import create_app
+
+    org, admin = await arrange(api, db)
+    checked = 0
+    for path, methods in route_paths(create_app(settings)):
+        concrete = path.replace("xproperty_id", org.property_id)
+        if "GET" not in methods or "/x" in concrete:  # a list names no object but (maybe) its property
+            continue
+        first = await api.get(concrete, headers=admin, params={"limit": 1})
+        if first.headers.get("content-type") != "application/json" or "next_cursor" not in first.json():
+            continue
+        checked += 1
+        for cursor in GARBAGE_CURSORS:
+            response = await api.get(concrete, headers=admin, params={"cursor": cursor})
+            assert assert_problem(response, 400)["parameter"] == "cursor", (concrete, cursor)
+        if first.json()["next_cursor"]:  # a real cursor still works
+            assert (
+                await api.get(concrete, headers=admin, params={"cursor": first.json()["next_cursor"]})
+            ).status_code == 200
+    assert checked >= 15, checked

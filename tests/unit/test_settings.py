@@ -27,6 +27,8 @@ def test_values_are_read_and_converted():
         ("FIELDWORK_WEBHOOK_ALLOW_NETWORKS", "10.20.0.1/16", "has host bits set"),
         ("FIELDWORK_WEBHOOK_ALLOW_NETWORKS", "10.20.0.0/16;fd00::/8", "comma-separated CIDRs"),
         ("FIELDWORK_WEBHOOK_ALLOW_NETWORKS", "intranet", "comma-separated CIDRs"),
+        ("FIELDWORK_REQUEST_BODY_TIMEOUT", "0", "408"),
+        ("FIELDWORK_TRUSTED_PROXIES", "proxy.internal", "CIDR"),
     ],
 )
 def test_a_bad_value_names_the_variable_and_what_it_expects(variable, value, expected):
@@ -39,3 +41,9 @@ def test_a_short_secret_is_refused_without_echoing_it():
     with pytest.raises(SettingsError) as caught:
         from_env({"FIELDWORK_SECRET_KEY": "hunter2"})
     assert "FIELDWORK_SECRET_KEY" in str(caught.value) and "hunter2" not in str(caught.value)
+
+
+def test_trusted_proxies_are_none_by_default_and_a_list_when_set():
+    assert from_env({}).trusted_proxy_list == []
+    settings = from_env({"FIELDWORK_TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1,::1"})
+    assert settings.trusted_proxy_list == ["10.0.0.0/8", "127.0.0.1", "::1"]
