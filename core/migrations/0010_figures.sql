@@ -58,7 +58,33 @@ SELECT r.org_id, r.entity_id, (r.after ->> 'rejections')::int, o.property_id, 'r
    AND r.after ? 'rejections' AND s.submitted_at IS NOT NULL
 ON CONFLICT DO NOTHING;
 
--- Per-household survey figures: each household's Likert total and count per dimension, grouped by response
--- (an index-only scan in GROUP BY order), and, for a closed campaign, those kept beside its answer counts.
-CREATE INDEX survey_likert_households ON survey_likert (org_id, campaign_id, response_id, dimension) INCLUDE (value);
+-- Per-household survey figures: each response's Likert total and count per dimension and over all of them
+-- (dimension NULL), written with its answers (surveys/repository/campaigns.py, replace_likert), so the report counts
+-- households by (dimension, total, answers) in an index-only scan instead of grouping every answer by response.
+CREATE TABLE survey_household_likert (
+    org_id       text NOT NULL,
+    campaign_id  text NOT NULL,
+    response_id  text NOT NULL,
+    dimension    text,  -- NULL: the response's Likert answers to every dimension
+    total        integer NOT NULL,
+    answers      integer NOT NULL CHECK (answers >= 1),
+    FOREIGN KEY (org_id, response_id) REFERENCES survey_responses (org_id, id) ON DELETE CASCADE
+);
+CREATE UNIQUE INDEX survey_household_likert_response
+    ON survey_household_likert (org_id, response_id, coalesce(dimension, ''));
+CREATE INDEX survey_household_likert_counts
+    ON survey_household_likert (org_id, campaign_id, dimension, total, answers);
+INSERT INTO survey_household_likert (org_id, campaign_id, response_id, dimension, total, answers)
+SELECT org_id, campaign_id, response_id, dimension, sum(value), count(*)
+  FROM survey_likert
+ GROUP BY org_id, campaign_id, response_id, ROLLUP (dimension);
+
+-- A closed campaign's household counts, kept beside its answer counts; for those kept before, counted now.
 ALTER TABLE survey_final_counts ADD COLUMN households jsonb;  -- [[dimension or null (overall), total, n, households]]
+UPDATE survey_final_counts f
+   SET households = (
+       SELECT coalesce(jsonb_agg(jsonb_build_array(dimension, total, answers, households)), '[]')
+         FROM (SELECT dimension, total, answers, count(*) AS households
+                 FROM survey_household_likert
+                WHERE org_id = f.org_id AND campaign_id = f.campaign_id
+                GROUP BY dimension, total, answers) x);
