@@ -90,27 +90,53 @@ ORDER_COUNTS = {
 }
 
 
-def _hours(aggregate: str, interval: str, counted: str) -> str:
-    return f"({aggregate}(extract(epoch FROM {interval})) FILTER (WHERE {counted}) / 3600)::float8"
+def _hours(interval: str) -> str:
+    # date_part is float8; extract is numeric (PostgreSQL 14+), several times slower to add up
+    return f"date_part('epoch', {interval}) / 3600"
 
 
-def _order_figures(as_of: str) -> str:
+# Like visits and results, orders and verdicts are counted in two steps: a plain GROUP BY of the rows down to their
+# flags (who, and what each is in the period) -> n, the sum and max of its hours, a few dozen rows; then the figures
+# summed from those (FILTERed counts over every row and grouping set cost about twice as much, by bench/kpi.py).
+def _counted(rows: str, who: str, flags: tuple[str, ...], hours: tuple[str, ...]) -> str:
+    keys = ", ".join([*([who] if who else []), *flags])
+    sums = "".join(f", sum({h}) AS {h}, max({h}) AS max_{h}" for h in hours)
+    return f"(SELECT {keys}, count(*) AS n{sums} FROM {rows} GROUP BY {keys}) o"
+
+
+def _mean(hours: str, counted: str) -> str:
+    return f"sum(o.{hours}) FILTER (WHERE {counted}) / nullif(sum(o.n) FILTER (WHERE {counted}), 0)"
+
+
+def _with_hours(figures: str, hours: dict[str, str]) -> str:
+    return figures + "".join(f",\n           {sql} AS {name}" for name, sql in hours.items())
+
+
+ORDER_FLAGS = ("opened", "due", "handed_in", "by_deadline", "extended", "fixed", "open", "ever_submitted", "sent_back")
+
+
+def _order_figures() -> str:
     rates = {"on_time_rate": ("due_on_time", "due"), "reopen_rate": ("reopened", "submitted")}
-    hours = {
-        "mean_hours_to_fix": _hours("avg", "o.submitted_at - o.created_at", "o.fixed"),
-        "mean_open_age_hours": _hours("avg", f"{as_of} - o.created_at", "o.open"),
-        "max_open_age_hours": _hours("max", f"{as_of} - o.created_at", "o.open"),
-    }
-    return _figures(ORDER_COUNTS, rates) + "".join(f",\n           {sql} AS {name}" for name, sql in hours.items())
+    return _with_hours(
+        _figures(ORDER_COUNTS, rates, _sum),
+        {
+            "mean_hours_to_fix": _mean("fix_hours", "o.fixed"),
+            "mean_open_age_hours": _mean("age_hours", "o.open"),
+            "max_open_age_hours": "max(o.max_age_hours) FILTER (WHERE o.open)",
+        },
+    )
 
 
-def _orders(property_id: str, start: str, end: str, as_of: str) -> str:
-    """The orders any figure may count, each with what it is in the period: made before the period's end, and
-    made, due or handed in during it, or not handed in. Each arm of the OR is an index's range
-    (rectification_orders_property, _original_due, _status), so a month reads a month's orders and those still
-    open, not every order before it. OFFSET 0 keeps the planner from folding the flags back into every count."""
+def _orders(property_id: str, start: str, end: str, as_of: str, who: str = "") -> str:
+    """The orders any figure may count, each with what it is in the period, counted down by `who` (a column, or
+    none) and those flags: made before the period's end, and made, due or handed in during it, or not handed in.
+    Each arm is an index's range (rectification_orders_property, _original_due, _status), so a month reads a
+    month's orders and those still open, not every order before it."""
     handed_in = "o.status IN ('submitted', 'verified')"
-    return f"""(SELECT o.responsible_id, o.created_at, o.submitted_at,
+    columns = "o.responsible_id, o.status, o.created_at, o.original_due_at, o.due_at, o.submitted_at, o.rejections"
+    rows = f"""(SELECT o.responsible_id,
+                {_hours("o.submitted_at - o.created_at")} AS fix_hours,
+                {_hours(f"{as_of} - o.created_at")} AS age_hours,
                 o.created_at >= {start} AS opened,
                 o.original_due_at >= {start} AND o.original_due_at < {as_of} AS due,
                 {handed_in} AS handed_in,
@@ -121,47 +147,50 @@ def _orders(property_id: str, start: str, end: str, as_of: str) -> str:
                 o.created_at < {as_of} AND NOT ({handed_in} AND o.submitted_at <= {as_of}) AS open,
                 o.submitted_at IS NOT NULL AS ever_submitted,
                 o.rejections > 0 AS sent_back
-           FROM (SELECT * FROM rectification_orders o
+           FROM (SELECT {columns} FROM rectification_orders o
                   WHERE o.org_id = $1 AND o.property_id = {property_id} AND o.created_at < {end}
                     AND o.status IN ('open', 'in_progress')
                  UNION ALL
-                 SELECT * FROM rectification_orders o
+                 SELECT {columns} FROM rectification_orders o
                   WHERE o.org_id = $1 AND o.property_id = {property_id} AND o.created_at < {end}
                     AND {handed_in}
                     AND (o.created_at >= {start} OR o.original_due_at >= {start} AND o.original_due_at < {end}
-                         OR o.submitted_at >= {start})) o
-         OFFSET 0) o"""
+                         OR o.submitted_at >= {start})) o) o"""
+    return _counted(rows, who, ORDER_FLAGS, ("fix_hours", "age_hours"))
 
 
 # Supervisors' verdicts (alias v): each verdict of the period, verify or send back, and its delay from the
 # submission it answered; and the submissions awaiting a verdict at as_of (from the verdicts given after it and
 # from the orders still submitted), the totals' alone: nobody is named for a verdict not given yet.
 REVIEW_COUNTS = {
-    "reviews": "v.given",
-    "rejected": "v.given AND v.verdict = 'rejected'",
-    "verified": "v.given AND v.verdict = 'verified'",
-    "awaiting_review": "v.awaiting",
+    "reviews": "o.given",
+    "rejected": "o.given AND o.verdict = 'rejected'",
+    "verified": "o.given AND o.verdict = 'verified'",
+    "awaiting_review": "o.awaiting",
 }
 
 
-def _review_figures(as_of: str) -> str:
-    delay = "v.reviewed_at - v.submitted_at"
-    hours = {
-        "mean_review_hours": _hours("avg", delay, "v.given"),
-        "max_review_hours": _hours("max", delay, "v.given"),
-        # time to verify: the submission that stood to its verification
-        "mean_hours_to_verify": _hours("avg", delay, REVIEW_COUNTS["verified"]),
-        "mean_hours_awaiting": _hours("avg", f"{as_of} - v.submitted_at", "v.awaiting"),
-        "max_hours_awaiting": _hours("max", f"{as_of} - v.submitted_at", "v.awaiting"),
-    }
-    return _figures(REVIEW_COUNTS, {}) + "".join(f",\n           {sql} AS {name}" for name, sql in hours.items())
+def _review_figures() -> str:
+    return _with_hours(
+        _figures(REVIEW_COUNTS, {}, _sum),
+        {
+            "mean_review_hours": _mean("review_hours", "o.given"),
+            "max_review_hours": "max(o.max_review_hours) FILTER (WHERE o.given)",
+            # time to verify: the submission that stood to its verification
+            "mean_hours_to_verify": _mean("review_hours", REVIEW_COUNTS["verified"]),
+            "mean_hours_awaiting": _mean("waited_hours", "o.awaiting"),
+            "max_hours_awaiting": "max(o.max_waited_hours) FILTER (WHERE o.awaiting)",
+        },
+    )
 
 
-def _reviews(property_id: str, start: str, end: str, as_of: str) -> str:
+def _reviews(property_id: str, start: str, end: str, as_of: str, who: str = "") -> str:
     """The verdicts given in the period or after as_of, and the orders submitted now as verdicts still to come
-    (reviewed_at NULL), each flagged `given` (in the period) and `awaiting` (at as_of). A verdict after the period
-    names nobody: it only says what was awaiting at as_of."""
-    return f"""(SELECT v.*, v.reviewed_at < {end} AS given,
+    (reviewed_at NULL), each flagged `given` (in the period) and `awaiting` (at as_of), counted down by `who` (a
+    column, or none) and those flags. A verdict after the period names nobody: it only says what was awaiting."""
+    rows = f"""(SELECT v.reviewed_by, v.verdict, v.reviewed_at < {end} AS given,
+                {_hours("v.reviewed_at - v.submitted_at")} AS review_hours,
+                {_hours(f"{as_of} - v.submitted_at")} AS waited_hours,
                 v.submitted_at <= {as_of} AND (v.reviewed_at IS NULL OR v.reviewed_at > {as_of}) AS awaiting
            FROM (SELECT CASE WHEN r.reviewed_at < {end} THEN r.reviewed_by END AS reviewed_by, r.verdict,
                         r.submitted_at, r.reviewed_at
@@ -172,8 +201,8 @@ def _reviews(property_id: str, start: str, end: str, as_of: str) -> str:
                  SELECT NULL, NULL, o.submitted_at, NULL
                    FROM rectification_orders o
                   WHERE o.org_id = $1 AND o.property_id = {property_id} AND o.status = 'submitted'
-                    AND o.submitted_at <= {as_of}) v
-         OFFSET 0) v"""
+                    AND o.submitted_at <= {as_of}) v) v"""
+    return _counted(rows, who, ("verdict", "given", "awaiting"), ("review_hours", "waited_hours"))
 
 
 def _rounds_in_period(property_id: str, start: str, end: str) -> str:
@@ -261,8 +290,8 @@ AS_OF = "least($4::timestamptz, $5::timestamptz)"
 ORDERS_SQL = f"""
 WITH f AS (
     SELECT CASE WHEN GROUPING(o.responsible_id) = 1 THEN 'total' ELSE 'staff' END AS kind, o.responsible_id AS user_id,
-           {_order_figures(AS_OF)}
-      FROM {_orders(*ONE, AS_OF)}
+           {_order_figures()}
+      FROM {_orders(*ONE, AS_OF, who="responsible_id")}
      GROUP BY GROUPING SETS ((), (o.responsible_id))
 )
 SELECT f.*, u.name FROM f LEFT JOIN users u ON u.org_id = $1 AND u.id = f.user_id"""
@@ -270,10 +299,10 @@ SELECT f.*, u.name FROM f LEFT JOIN users u ON u.org_id = $1 AND u.id = f.user_i
 # By the supervisor who gave the verdicts (kind 'staff'); what awaits a verdict is in the totals alone.
 REVIEWS_SQL = f"""
 WITH f AS (
-    SELECT CASE WHEN GROUPING(v.reviewed_by) = 1 THEN 'total' ELSE 'staff' END AS kind, v.reviewed_by AS user_id,
-           {_review_figures(AS_OF)}
-      FROM {_reviews("$2", "$3", "$4", AS_OF)}
-     GROUP BY GROUPING SETS ((), (v.reviewed_by))
+    SELECT CASE WHEN GROUPING(o.reviewed_by) = 1 THEN 'total' ELSE 'staff' END AS kind, o.reviewed_by AS user_id,
+           {_review_figures()}
+      FROM {_reviews(*ONE, AS_OF, who="reviewed_by")}
+     GROUP BY GROUPING SETS ((), (o.reviewed_by))
 )
 SELECT f.*, u.name FROM f LEFT JOIN users u ON u.org_id = $1 AND u.id = f.user_id"""
 
@@ -294,10 +323,10 @@ SELECT p.property_id,
                     GROUP BY c.outcome) g) x
        ) AS items,
        (SELECT to_jsonb(x) FROM (
-           SELECT {_order_figures(EACH_AS_OF)} FROM {_orders(*EACH, EACH_AS_OF)}) x
+           SELECT {_order_figures()} FROM {_orders(*EACH, EACH_AS_OF)}) x
        ) AS rectification,
        (SELECT to_jsonb(x) FROM (
-           SELECT {_review_figures(EACH_AS_OF)}
+           SELECT {_review_figures()}
              FROM {_reviews(*EACH, EACH_AS_OF)}) x
        ) AS reviews
   FROM unnest($2::text[], $3::timestamptz[], $4::timestamptz[]) AS p (property_id, start_at, end_at)
