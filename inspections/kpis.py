@@ -281,8 +281,7 @@ async def property_kpis(
     rounds = await sql.round_figures(conn, *span, now)
     visits = await sql.visit_figures(conn, *span)
     results = await sql.item_figures(conn, *span)
-    orders = await sql.order_figures(conn, *span, now)
-    reviews = await sql.review_figures(conn, *span, now)
+    orders = [{**row, **row["figures"]} for row in await sql.order_figures(conn, *span, now)]
 
     totals: dict[str, Any] = {}
     people: dict[str, dict[str, Any]] = {}
@@ -290,8 +289,8 @@ async def property_kpis(
         ("rounds", rounds, RoundKpis),
         ("visits", visits, VisitKpis),
         ("items", results, ResultKpis),
-        ("rectification", orders, OrderKpis),
-        ("reviews", reviews, ReviewKpis),
+        ("rectification", [r for r in orders if r["family"] == "rectification"], OrderKpis),
+        ("reviews", [r for r in orders if r["family"] == "reviews"], ReviewKpis),
     ):
         for row in rows:
             if row["kind"] == "total":
