@@ -130,8 +130,9 @@ def _order_figures() -> str:
 def _orders(property_id: str, start: str, end: str, as_of: str, who: str = "") -> str:
     """The orders any figure may count, each with what it is in the period, counted down by `who` (a column, or
     none) and those flags: made before the period's end, and made, due or handed in during it, or not handed in.
-    Each arm is an index's range (rectification_orders_property, _original_due, _status), so a month reads a
-    month's orders and those still open, not every order before it."""
+    The orders not handed in are read whatever their age (rectification_orders_deadline holds only unverified
+    ones); the others by an index's range per event (rectification_orders_property, _original_due, _status), so
+    a month reads a month's orders and the backlog, not every order before it."""
     handed_in = "o.status IN ('submitted', 'verified')"
     columns = "o.responsible_id, o.status, o.created_at, o.original_due_at, o.due_at, o.submitted_at, o.rejections"
     rows = f"""(SELECT o.responsible_id,
