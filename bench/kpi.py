@@ -243,7 +243,8 @@ async def run(days: int, repeats: int) -> tuple[list[Result], str]:
                 "rounds (totals + by staff)": lambda: sql.round_figures(conn, *span, now),
                 "visits (totals + by staff)": lambda: sql.visit_figures(conn, *span),
                 "results (totals, staff, item, location)": lambda: sql.item_figures(conn, *span),
-                "orders and verdicts (totals + by staff)": lambda: sql.order_figures(conn, *span, now),
+                "orders (totals + by staff)": lambda: sql.order_figures(conn, *span, now),
+                "reviews (totals + by reviewer)": lambda: sql.review_figures(conn, *span, now),
                 USE_CASE: lambda: kpis.property_kpis(conn, caller, property_id, FIRST_DAY, last, now),
                 # what the endpoint answers by default: the last 30 local days
                 USE_CASE_30: lambda: kpis.property_kpis(conn, caller, property_id, None, None, now),

@@ -281,7 +281,8 @@ async def property_kpis(
     rounds = await sql.round_figures(conn, *span, now)
     visits = await sql.visit_figures(conn, *span)
     results = await sql.item_figures(conn, *span)
-    orders = [{**row, **row["figures"]} for row in await sql.order_figures(conn, *span, now)]
+    orders = await sql.order_figures(conn, *span, now)
+    reviews = await sql.review_figures(conn, *span, now)
 
     totals: dict[str, Any] = {}
     people: dict[str, dict[str, Any]] = {}
@@ -289,8 +290,8 @@ async def property_kpis(
         ("rounds", rounds, RoundKpis),
         ("visits", visits, VisitKpis),
         ("items", results, ResultKpis),
-        ("rectification", [r for r in orders if r["family"] == "rectification"], OrderKpis),
-        ("reviews", [r for r in orders if r["family"] == "reviews"], ReviewKpis),
+        ("rectification", orders, OrderKpis),
+        ("reviews", reviews, ReviewKpis),
     ):
         for row in rows:
             if row["kind"] == "total":

@@ -288,23 +288,22 @@ SELECT f.*, u.name, cp.name AS checkpoint_name, label.label_zh, label.label_en
 
 # As of the period's end, or now when it has not ended.
 AS_OF = "least($4::timestamptz, $5::timestamptz)"
-# Orders by the person who answers for them, verdicts by the supervisor who gave them (what awaits a verdict is in
-# the totals alone): one statement, one row per family, kind and person, the figures as a jsonb object.
 ORDERS_SQL = f"""
-WITH o AS (
+WITH f AS (
     SELECT CASE WHEN GROUPING(o.responsible_id) = 1 THEN 'total' ELSE 'staff' END AS kind, o.responsible_id AS user_id,
            {_order_figures()}
       FROM {_orders(*ONE, AS_OF, who="responsible_id")}
      GROUP BY GROUPING SETS ((), (o.responsible_id))
-), r AS (
+)
+SELECT f.*, u.name FROM f LEFT JOIN users u ON u.org_id = $1 AND u.id = f.user_id"""
+
+# By the supervisor who gave the verdicts (kind 'staff'); what awaits a verdict is in the totals alone.
+REVIEWS_SQL = f"""
+WITH f AS (
     SELECT CASE WHEN GROUPING(o.reviewed_by) = 1 THEN 'total' ELSE 'staff' END AS kind, o.reviewed_by AS user_id,
            {_review_figures()}
       FROM {_reviews(*ONE, AS_OF, who="reviewed_by")}
      GROUP BY GROUPING SETS ((), (o.reviewed_by))
-), f AS (
-    SELECT 'rectification' AS family, o.kind, o.user_id, to_jsonb(o) - 'kind' - 'user_id' AS figures FROM o
-     UNION ALL
-    SELECT 'reviews', r.kind, r.user_id, to_jsonb(r) - 'kind' - 'user_id' FROM r
 )
 SELECT f.*, u.name FROM f LEFT JOIN users u ON u.org_id = $1 AND u.id = f.user_id"""
 
@@ -357,9 +356,13 @@ async def item_figures(
 async def order_figures(
     conn: asyncpg.Connection, org_id: str, property_id: str, start: datetime, end: datetime, now: datetime
 ) -> list[asyncpg.Record]:
-    """Rows of family 'rectification' (by who answers for the orders) and 'reviews' (by who gave the verdicts),
-    each of kind 'total' or 'staff' (with the person's name), their figures a jsonb object."""
     return await conn.fetch(ORDERS_SQL, org_id, property_id, start, end, now)
+
+
+async def review_figures(
+    conn: asyncpg.Connection, org_id: str, property_id: str, start: datetime, end: datetime, now: datetime
+) -> list[asyncpg.Record]:
+    return await conn.fetch(REVIEWS_SQL, org_id, property_id, start, end, now)
 
 
 async def property_totals(
