@@ -95,47 +95,35 @@ def _hours(interval: str) -> str:
     return f"date_part('epoch', {interval}) / 3600"
 
 
-# Like visits and results, orders and verdicts are counted in two steps: a plain GROUP BY of the rows down to their
-# flags (who, and what each is in the period) -> n, the sum and max of its hours, a few dozen rows; then the figures
-# summed from those (FILTERed counts over every row and grouping set cost about twice as much, by bench/kpi.py).
-def _counted(rows: str, who: str, flags: tuple[str, ...], hours: tuple[str, ...]) -> str:
-    keys = ", ".join([*([who] if who else []), *flags])
-    sums = "".join(f", sum({h}) AS {h}, max({h}) AS max_{h}" for h in hours)
-    return f"(SELECT {keys}, count(*) AS n{sums} FROM {rows} GROUP BY {keys}) o"
-
-
-def _mean(hours: str, counted: str) -> str:
-    return f"sum(o.{hours}) FILTER (WHERE {counted}) / nullif(sum(o.n) FILTER (WHERE {counted}), 0)"
-
-
-def _with_hours(figures: str, hours: dict[str, str]) -> str:
-    return figures + "".join(f",\n           {sql} AS {name}" for name, sql in hours.items())
-
-
-ORDER_FLAGS = ("opened", "due", "handed_in", "by_deadline", "extended", "fixed", "open", "ever_submitted", "sent_back")
+def _with_hours(figures: str, hours: dict[str, tuple[str, str, str]]) -> str:
+    """`figures` and, per name, (aggregate, hours column, counted) -> aggregate(hours) FILTER (counted)."""
+    return figures + "".join(
+        f",\n           {aggregate}({column}) FILTER (WHERE {counted}) AS {name}"
+        for name, (aggregate, column, counted) in hours.items()
+    )
 
 
 def _order_figures() -> str:
     rates = {"on_time_rate": ("due_on_time", "due"), "reopen_rate": ("reopened", "submitted")}
     return _with_hours(
-        _figures(ORDER_COUNTS, rates, _sum),
+        _figures(ORDER_COUNTS, rates),
         {
-            "mean_hours_to_fix": _mean("fix_hours", "o.fixed"),
-            "mean_open_age_hours": _mean("age_hours", "o.open"),
-            "max_open_age_hours": "max(o.max_age_hours) FILTER (WHERE o.open)",
+            "mean_hours_to_fix": ("avg", "o.fix_hours", "o.fixed"),
+            "mean_open_age_hours": ("avg", "o.age_hours", "o.open"),
+            "max_open_age_hours": ("max", "o.age_hours", "o.open"),
         },
     )
 
 
-def _orders(property_id: str, start: str, end: str, as_of: str, who: str = "") -> str:
-    """The orders any figure may count, each with what it is in the period, counted down by `who` (a column, or
-    none) and those flags: made before the period's end, and made, due or handed in during it, or not handed in.
+def _orders(property_id: str, start: str, end: str, as_of: str) -> str:
+    """The orders any figure may count, each with what it is in the period (flags, and hours), aliased o: made
+    before the period's end, and made, due or handed in during it, or not handed in.
     The orders not handed in are read whatever their age (rectification_orders_deadline holds only unverified
     ones); the others by an index's range per event (rectification_orders_property, _original_due, _status), so
     a month reads a month's orders and the backlog, not every order before it."""
     handed_in = "o.status IN ('submitted', 'verified')"
     columns = "o.responsible_id, o.status, o.created_at, o.original_due_at, o.due_at, o.submitted_at, o.rejections"
-    rows = f"""(SELECT o.responsible_id,
+    return f"""(SELECT o.responsible_id,
                 {_hours("o.submitted_at - o.created_at")} AS fix_hours,
                 {_hours(f"{as_of} - o.created_at")} AS age_hours,
                 o.created_at >= {start} AS opened,
@@ -157,39 +145,38 @@ def _orders(property_id: str, start: str, end: str, as_of: str, who: str = "") -
                     AND {handed_in}
                     AND (o.created_at >= {start} OR o.original_due_at >= {start} AND o.original_due_at < {end}
                          OR o.submitted_at >= {start})) o) o"""
-    return _counted(rows, who, ORDER_FLAGS, ("fix_hours", "age_hours"))
 
 
 # Supervisors' verdicts (alias v): each verdict of the period, verify or send back, and its delay from the
 # submission it answered; and the submissions awaiting a verdict at as_of (from the verdicts given after it and
 # from the orders still submitted), the totals' alone: nobody is named for a verdict not given yet.
 REVIEW_COUNTS = {
-    "reviews": "o.given",
-    "rejected": "o.given AND o.verdict = 'rejected'",
-    "verified": "o.given AND o.verdict = 'verified'",
-    "awaiting_review": "o.awaiting",
+    "reviews": "v.given",
+    "rejected": "v.given AND v.verdict = 'rejected'",
+    "verified": "v.given AND v.verdict = 'verified'",
+    "awaiting_review": "v.awaiting",
 }
 
 
 def _review_figures() -> str:
     return _with_hours(
-        _figures(REVIEW_COUNTS, {}, _sum),
+        _figures(REVIEW_COUNTS, {}),
         {
-            "mean_review_hours": _mean("review_hours", "o.given"),
-            "max_review_hours": "max(o.max_review_hours) FILTER (WHERE o.given)",
+            "mean_review_hours": ("avg", "v.review_hours", "v.given"),
+            "max_review_hours": ("max", "v.review_hours", "v.given"),
             # time to verify: the submission that stood to its verification
-            "mean_hours_to_verify": _mean("review_hours", REVIEW_COUNTS["verified"]),
-            "mean_hours_awaiting": _mean("waited_hours", "o.awaiting"),
-            "max_hours_awaiting": "max(o.max_waited_hours) FILTER (WHERE o.awaiting)",
+            "mean_hours_to_verify": ("avg", "v.review_hours", REVIEW_COUNTS["verified"]),
+            "mean_hours_awaiting": ("avg", "v.waited_hours", "v.awaiting"),
+            "max_hours_awaiting": ("max", "v.waited_hours", "v.awaiting"),
         },
     )
 
 
-def _reviews(property_id: str, start: str, end: str, as_of: str, who: str = "") -> str:
+def _reviews(property_id: str, start: str, end: str, as_of: str) -> str:
     """The verdicts given in the period or after as_of, and the orders submitted now as verdicts still to come
-    (reviewed_at NULL), each flagged `given` (in the period) and `awaiting` (at as_of), counted down by `who` (a
-    column, or none) and those flags. A verdict after the period names nobody: it only says what was awaiting."""
-    rows = f"""(SELECT v.reviewed_by, v.verdict, v.reviewed_at < {end} AS given,
+    (reviewed_at NULL), each flagged `given` (in the period) and `awaiting` (at as_of), with its hours, aliased v.
+    A verdict after the period names nobody: it only says what was awaiting at as_of."""
+    return f"""(SELECT v.reviewed_by, v.verdict, v.reviewed_at < {end} AS given,
                 {_hours("v.reviewed_at - v.submitted_at")} AS review_hours,
                 {_hours(f"{as_of} - v.submitted_at")} AS waited_hours,
                 v.submitted_at <= {as_of} AND (v.reviewed_at IS NULL OR v.reviewed_at > {as_of}) AS awaiting
@@ -203,7 +190,6 @@ def _reviews(property_id: str, start: str, end: str, as_of: str, who: str = "") 
                    FROM rectification_orders o
                   WHERE o.org_id = $1 AND o.property_id = {property_id} AND o.status = 'submitted'
                     AND o.submitted_at <= {as_of}) v) v"""
-    return _counted(rows, who, ("verdict", "given", "awaiting"), ("review_hours", "waited_hours"))
 
 
 def _rounds_in_period(property_id: str, start: str, end: str) -> str:
@@ -292,7 +278,7 @@ ORDERS_SQL = f"""
 WITH f AS (
     SELECT CASE WHEN GROUPING(o.responsible_id) = 1 THEN 'total' ELSE 'staff' END AS kind, o.responsible_id AS user_id,
            {_order_figures()}
-      FROM {_orders(*ONE, AS_OF, who="responsible_id")}
+      FROM {_orders(*ONE, AS_OF)}
      GROUP BY GROUPING SETS ((), (o.responsible_id))
 )
 SELECT f.*, u.name FROM f LEFT JOIN users u ON u.org_id = $1 AND u.id = f.user_id"""
@@ -300,10 +286,10 @@ SELECT f.*, u.name FROM f LEFT JOIN users u ON u.org_id = $1 AND u.id = f.user_i
 # By the supervisor who gave the verdicts (kind 'staff'); what awaits a verdict is in the totals alone.
 REVIEWS_SQL = f"""
 WITH f AS (
-    SELECT CASE WHEN GROUPING(o.reviewed_by) = 1 THEN 'total' ELSE 'staff' END AS kind, o.reviewed_by AS user_id,
+    SELECT CASE WHEN GROUPING(v.reviewed_by) = 1 THEN 'total' ELSE 'staff' END AS kind, v.reviewed_by AS user_id,
            {_review_figures()}
-      FROM {_reviews(*ONE, AS_OF, who="reviewed_by")}
-     GROUP BY GROUPING SETS ((), (o.reviewed_by))
+      FROM {_reviews(*ONE, AS_OF)}
+     GROUP BY GROUPING SETS ((), (v.reviewed_by))
 )
 SELECT f.*, u.name FROM f LEFT JOIN users u ON u.org_id = $1 AND u.id = f.user_id"""
 
