@@ -77,19 +77,60 @@ class ResultKpis(Struct, frozen=True):
 
 
 class OrderKpis(Struct, frozen=True):
-    """Rectification orders opened in the period. on_time_closure_rate = verified by their deadline / verified;
-    mean_hours_to_rectify: opened to verified, over the verified; reopen_rate = sent back at least once /
-    submitted."""
+    """Rectification orders, by what happened to each in the period, as of the period's end (or now, when the
+    period has not ended). Lateness is judged against each order's first deadline (`original_due_at`), and an
+    order is handed in when its latest submission stands (submitted, or verified; one sent back is not).
+
+    - opened: made in the period.
+    - due: every order whose first deadline fell in the period and has passed, whatever its state; of those,
+      due_on_time: handed in by that deadline; due_handed_in_late: handed in after it; due_not_handed_in: still
+      open or in progress (or sent back); due_extended: given a later deadline on a send-back.
+      on_time_rate = due_on_time / due (the on-time closure rate: open overdue orders pull it down).
+    - fixed: handed in during the period; mean_hours_to_fix: created -> (latest) submission, over those (the
+      time to verify is the supervisors', in ReviewKpis).
+    - open: not handed in at the period's end (or now); mean_open_age_hours, max_open_age_hours: their age then.
+    - reopen_rate = reopened (sent back at least once) / submitted (submitted at least once), of those opened.
+    """
 
     opened: int = 0
-    verified: int = 0
-    open_overdue: int = 0
-    verified_on_time: int = 0
-    on_time_closure_rate: float | None = None
-    mean_hours_to_rectify: float | None = None
+    due: int = 0
+    due_on_time: int = 0
+    due_handed_in_late: int = 0
+    due_not_handed_in: int = 0
+    due_extended: int = 0
+    on_time_rate: float | None = None
+    fixed: int = 0
+    mean_hours_to_fix: float | None = None
+    open: int = 0
+    mean_open_age_hours: float | None = None
+    max_open_age_hours: float | None = None
     submitted: int = 0
     reopened: int = 0
     reopen_rate: float | None = None
+
+
+class ReviewKpis(Struct, frozen=True):
+    """Supervisors' verdicts on submitted fixes (verify or send back): the review delay, apart from the fixer's
+    time. As of the period's end (or now, when the period has not ended).
+
+    - reviews: verdicts given in the period; rejected, verified: the send-backs and verifications among them.
+    - mean_review_hours, max_review_hours: from the submission each verdict answered to the verdict, over the
+      reviews; mean_hours_to_verify: the same over the verifications (the time to verify).
+    - awaiting_review: submissions without a verdict at the period's end; mean_hours_awaiting,
+      max_hours_awaiting: how long they had waited then (in the totals only: a verdict not given names nobody).
+
+    A person's row: the verdicts they gave.
+    """
+
+    reviews: int = 0
+    rejected: int = 0
+    verified: int = 0
+    awaiting_review: int = 0
+    mean_review_hours: float | None = None
+    max_review_hours: float | None = None
+    mean_hours_to_verify: float | None = None
+    mean_hours_awaiting: float | None = None
+    max_hours_awaiting: float | None = None
 
 
 class KpiFigures(Struct, frozen=True):
@@ -97,11 +138,12 @@ class KpiFigures(Struct, frozen=True):
     visits: VisitKpis = msgspec.field(default_factory=VisitKpis)
     items: ResultKpis = msgspec.field(default_factory=ResultKpis)
     rectification: OrderKpis = msgspec.field(default_factory=OrderKpis)
+    reviews: ReviewKpis = msgspec.field(default_factory=ReviewKpis)
 
 
 class StaffKpis(KpiFigures, frozen=True, kw_only=True):
     """One person's figures: rounds and their visits by assignee, results by who checked, orders by who answers
-    for them."""
+    for them, reviews by who gave the verdicts."""
 
     user_id: str
     name: str | None
@@ -240,6 +282,7 @@ async def property_kpis(
     visits = await sql.visit_figures(conn, *span)
     results = await sql.item_figures(conn, *span)
     orders = await sql.order_figures(conn, *span, now)
+    reviews = await sql.review_figures(conn, *span, now)
 
     totals: dict[str, Any] = {}
     people: dict[str, dict[str, Any]] = {}
@@ -248,6 +291,7 @@ async def property_kpis(
         ("visits", visits, VisitKpis),
         ("items", results, ResultKpis),
         ("rectification", orders, OrderKpis),
+        ("reviews", reviews, ReviewKpis),
     ):
         for row in rows:
             if row["kind"] == "total":
@@ -294,6 +338,7 @@ async def org_kpis(
             visits=msgspec.convert(r["visits"], VisitKpis),
             items=msgspec.convert(r["items"], ResultKpis),
             rectification=msgspec.convert(r["rectification"], OrderKpis),
+            reviews=msgspec.convert(r["reviews"], ReviewKpis),
         )
         for r in rows
     }

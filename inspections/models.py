@@ -151,8 +151,12 @@ class Order(Struct, frozen=True):
     responsible_id: str | None
     reported_by: str
     status: OrderStatus
+    # the deadline in force; original_due_at: the first one, kept when a send-back gives a later deadline
+    # (lateness in the KPIs is judged against it)
     due_at: datetime | None
+    original_due_at: datetime | None
     started_at: datetime | None
+    # the latest submission (a fix sent back and done again is submitted again)
     submitted_at: datetime | None
     submitted_by: str | None
     verified_at: datetime | None

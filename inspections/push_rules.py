@@ -347,6 +347,7 @@ class Settlement:
                 ),
                 "due_at": deadline(order.created_at, order.severity),
             }
+            changes["original_due_at"] = changes["due_at"]
             await sql.set_columns(self.conn, "rectification_orders", self.org, order_id, changes)
             await record_change(
                 self.conn,

@@ -52,6 +52,7 @@ async def open_order(conn: asyncpg.Connection, caller: Caller, values: dict[str,
     if values.get("due_at") is None:
         values["due_at"] = deadline(created_at, values["severity"], values.pop("rectify_hours", None))
     values.pop("rectify_hours", None)
+    values["original_due_at"] = values["due_at"]
     inserted = await sql.insert_order(conn, caller.org_id, values)
     if inserted:
         await record_change(conn, caller, "rectification_order.open", "rectification_order", values["id"], after=values)
@@ -78,6 +79,16 @@ async def apply_transition(
         after_photos = counts.get(order.id, 0)
     changes = decide(order, action, actor, now, after_photos=after_photos, reason=reason, due_at=due_at)
     await sql.set_columns(conn, "rectification_orders", caller.org_id, order.id, changes)
+    if action in ("verify", "reject"):
+        # the review delay is a figure of each verdict, send-backs too (the order keeps only its latest)
+        await sql.insert_review(
+            conn,
+            caller.org_id,
+            msgspec.structs.asdict(order),
+            "verified" if action == "verify" else "rejected",
+            now,
+            caller.user_id,
+        )
     await record_change(
         conn,
         caller,

@@ -85,10 +85,10 @@ async def create_actions(
         )
     if not scored.flagged:
         raise Conflict(
-            f"{data.dimension} is not flagged: it scored {scored.score} against a threshold of "
-            f"{campaign.flag_below} / 该维度未低于阈值",
+            f"{data.dimension} is not flagged: its household score is {scored.household_score} against a "
+            f"threshold of {campaign.flag_below} / 该维度未低于阈值",
             code="dimension_not_flagged",
-            score=scored.score,
+            household_score=scored.household_score,
             flag_below=campaign.flag_below,
         )
     await _check_actions(conn, caller, campaign.property_id, data.actions, now)
@@ -106,7 +106,7 @@ async def create_actions(
                     id=order_id,
                     property_id=campaign.property_id,
                     category=given.category or CATEGORY_OF.get(data.dimension, "other"),
-                    description=f"{given.title_zh} / {given.title_en}（{scored.name_zh} {scored.score}）",
+                    description=f"{given.title_zh} / {given.title_en}（{scored.name_zh} {scored.household_score}）",
                     severity=given.severity,
                     responsible_id=given.responsible_id,
                     due_at=given.due_at,
@@ -273,8 +273,8 @@ async def publish(conn: asyncpg.Connection, caller: Caller, campaign_id: str, no
         recipients=owners,
         title_zh=f"{campaign.name_zh}结果已公布",
         title_en=f"Results of {campaign.name_en} are published",
-        body_zh=f"综合满意度 {published.report.overall}，整改措施 {len(actions)} 项。",
-        body_en=f"Overall satisfaction {published.report.overall}; {len(actions)} improvement actions.",
+        body_zh=f"综合满意度 {published.report.overall_household_score}，整改措施 {len(actions)} 项。",
+        body_en=f"Overall satisfaction {published.report.overall_household_score}; {len(actions)} improvement actions.",
         property_id=campaign.property_id,
         record_table="survey_campaigns",
         record_id=campaign_id,

@@ -111,21 +111,40 @@ def score_rows(report: scoring.Report) -> list[list[Cell]]:
             "维度 Dimension",
             "中文名 Name (zh)",
             "英文名 Name (en)",
+            "答题户数 Households",
             "答题数 Answers",
-            "得分 Score",
-            "满意率 Satisfaction",
-            "变化 Change",
+            "户均得分 Household score",
+            "满意户数 Satisfied households",
+            "满意率 Satisfaction rate (households)",
+            "按答题加权得分 Answer-weighted score",
+            "户均得分变化 Household score change",
             "需改进 Flagged",
         ]
     ]
     rows += [
-        [d.key, neutralised(d.name_zh), neutralised(d.name_en), d.answers, d.score, d.satisfaction, d.change, d.flagged]
+        [
+            d.key,
+            neutralised(d.name_zh),
+            neutralised(d.name_en),
+            d.households,
+            d.answers,
+            d.household_score,
+            d.satisfied_households,
+            d.satisfaction_rate,
+            d.answer_weighted_score,
+            d.household_score_change,
+            d.flagged,
+        ]
         for d in report.dimensions
     ]
     rows.append([])
     rows += [
-        ["总体得分 Overall", report.overall],
-        ["总体变化 Overall change", report.overall_change],
+        ["评分户数 Rated households", report.rated_households],
+        ["总体户均得分 Overall household score", report.overall_household_score],
+        ["总体户均得分变化 Overall household score change", report.overall_household_score_change],
+        ["总体满意户数 Satisfied households", report.satisfied_households],
+        ["总体满意率 Overall satisfaction rate (households)", report.overall_satisfaction_rate],
+        ["按答题加权总体得分 Overall answer-weighted score", report.overall_answer_weighted_score],
         ["净推荐值 NPS", report.nps],
         ["净推荐值变化 NPS change", report.nps_change],
         ["推荐者 Promoters", report.promoters],

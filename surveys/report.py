@@ -21,8 +21,8 @@ SETTLED = timedelta(minutes=10)
 
 async def campaign_report(conn: asyncpg.Connection, org_id: str, campaign_id: str) -> scoring.Report:
     """The campaign's scores, rates and counts, with the changes since the property's previous campaign. The
-    previous campaign's report is scored the same way, without going further back, from its Likert and NPS
-    counts: all the changes read. Its buildings and choices, which nothing reads, are not counted (counting
+    previous campaign's report is scored the same way, without going further back, from its Likert, household and
+    NPS counts: all the changes read. Its buildings and choices, which nothing reads, are not counted (counting
     them would make the report about a third slower), and its Likert and NPS counts are read from those the
     workers keep once it has closed (`keep_final_counts`), when they have."""
     rows = await sql.report_figures(conn, org_id, campaign_id)
@@ -54,6 +54,10 @@ def _inputs(row: asyncpg.Record, previous: scoring.Report | None = None) -> scor
     }
     return scoring.Inputs(
         likert=likert,
+        households=[
+            scoring.HouseholdCount(dimension=dimension, total=total, answers=n, households=households)
+            for dimension, total, n, households in row["households"]
+        ],
         nps={value: count for value, count in row["nps"] if value is not None},
         buildings=msgspec.convert(row["buildings"] or [], list[scoring.BuildingCount]),
         choices=choices,
@@ -65,8 +69,8 @@ def _inputs(row: asyncpg.Record, previous: scoring.Report | None = None) -> scor
 
 
 async def keep_final_counts(conn: asyncpg.Connection, now: datetime, *, limit: int = 100) -> list[str]:
-    """Keep the Likert and NPS counts of up to `limit` campaigns that closed more than SETTLED ago (across orgs);
-    returns their ids."""
+    """Keep the Likert, NPS and household counts of up to `limit` campaigns that closed more than SETTLED ago
+    (across orgs); returns their ids."""
     kept = []
     for row in await sql.campaigns_to_keep(conn, now - SETTLED, limit):
         await sql.keep_counts(conn, row["org_id"], row["id"])

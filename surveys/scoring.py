@@ -1,10 +1,17 @@
 """The scores of an owner satisfaction survey campaign, from answer counts the database aggregates. Pure: no I/O.
 
-- a dimension's score is the mean of the Likert answers (1-5) to its questions, Σ k·count_k / n, n = those answers;
-  its satisfaction rate is the share of answers 4 or 5;
-- the overall score is the mean of all Likert answers of all dimensions, so each answer weighs the same: a mean of
-  dimension scores would let a dimension of one question count as much as one of six, and an answer to it six
-  times as much;
+Satisfaction is measured per household (one response per household), as the practice measures it:
+
+- a household's mean in a dimension is the mean of its Likert answers (1-5) to that dimension's questions, and its
+  overall mean the mean of all its Likert answers (so a dimension of six questions weighs six times one of one);
+- a dimension's household_score is the mean of its responding households' means, Σ m_h / H over the H households
+  that answered at least one of its questions: with one question per dimension, Σ k·n_k / N over the N
+  respondents; the overall household score is the same over every household's overall mean;
+- a household is satisfied in a dimension (or overall) when its mean there is 4 or more; the satisfaction rate
+  (满意率) is satisfied households / responding households;
+- beside them, labelled as such, the answer-weighted score Σ k·count_k / n over the n answers (a household that
+  answered six questions weighs six times one that answered one); it equals the household score whenever every
+  household answered the same number of the dimension's questions;
 - NPS = % promoters (9-10) - % detractors (0-6), an integer from -100 to 100.
 
 Every figure is computed on exact fractions and rounded once, half away from zero (4.125 -> 4.13, -12.5 -> -13):
@@ -21,7 +28,7 @@ from core.structs import Struct
 
 LIKERT = range(1, 6)
 NPS_VALUES = range(11)
-SATISFIED = 4  # answers of 4 and 5 count as satisfied
+SATISFIED = 4  # a household whose mean is 4 or more is satisfied
 PROMOTER, DETRACTOR = 9, 6  # 9-10 promote, 0-6 detract, 7-8 are passive
 
 
@@ -32,6 +39,16 @@ class LikertCount(Struct, frozen=True):
     count: int
 
 
+class HouseholdCount(Struct, frozen=True):
+    """`households` households whose Likert answers to `dimension` (None: to every dimension) number `answers`
+    and sum to `total`: their mean there is total / answers."""
+
+    dimension: str | None
+    total: int
+    answers: int
+    households: int
+
+
 class BuildingCount(Struct, frozen=True):
     building_id: str
     building_name: str
@@ -40,16 +57,23 @@ class BuildingCount(Struct, frozen=True):
 
 
 class DimensionScore(Struct, frozen=True):
-    """change: this score minus the previous campaign's score of the same key, None when either is missing."""
+    """households: responding households that answered any of the dimension's questions; answers: their Likert
+    answers. household_score: the mean of those households' means; satisfaction_rate: satisfied_households (mean
+    >= 4) / households; answer_weighted_score: Σ k·count_k / answers; distribution: answers by value.
+    household_score_change: this household score minus the previous campaign's, None when either is missing.
+    flagged: the exact household score is under the campaign's threshold."""
 
     key: str
     name_zh: str
     name_en: str
+    households: int
     answers: int
-    score: float | None
-    satisfaction: float | None
-    distribution: dict[int, int]  # 1..5, all present
-    change: float | None
+    household_score: float | None
+    satisfied_households: int
+    satisfaction_rate: float | None
+    answer_weighted_score: float | None
+    distribution: dict[int, int]  # answers, 1..5, all present
+    household_score_change: float | None
     flagged: bool
 
 
@@ -69,11 +93,19 @@ class BuildingRate(Struct, frozen=True):
 
 
 class Report(Struct, frozen=True):
+    """rated_households: responses with any Likert answer; overall_household_score: the mean of their overall
+    means; overall_satisfaction_rate: satisfied_households (overall mean >= 4) / rated_households;
+    overall_answer_weighted_score: the mean of all Likert answers."""
+
     responses: int
     invited: int
     response_rate: float | None
-    overall: float | None
-    overall_change: float | None
+    rated_households: int
+    overall_household_score: float | None
+    overall_household_score_change: float | None
+    satisfied_households: int
+    overall_satisfaction_rate: float | None
+    overall_answer_weighted_score: float | None
     nps: int | None
     nps_change: int | None
     promoters: int
@@ -88,6 +120,7 @@ class Report(Struct, frozen=True):
 
 class Inputs(Struct, frozen=True):
     likert: list[LikertCount]  # zero counts may be absent
+    households: list[HouseholdCount]  # by dimension, and overall (dimension None)
     nps: dict[int, int]  # value 0..10 -> count
     buildings: list[BuildingCount]
     choices: dict[str, dict[str, int]]  # question_key -> option key -> count
@@ -115,6 +148,16 @@ def _mean(distribution: dict[int, int]) -> Fraction | None:
     return Fraction(sum(k * c for k, c in distribution.items()), n) if n else None
 
 
+def _household_mean(counts: list[HouseholdCount]) -> tuple[int, Fraction | None, int]:
+    """(households, the mean of their means, those whose mean is SATISFIED or more)."""
+    households = sum(c.households for c in counts)
+    if not households:
+        return 0, None, 0
+    total = sum(c.households * Fraction(c.total, c.answers) for c in counts)
+    satisfied = sum(c.households for c in counts if c.total >= SATISFIED * c.answers)
+    return households, total / households, satisfied
+
+
 def _score(mean: Fraction | None) -> float | None:
     return None if mean is None else float(_rounded(mean, 2))
 
@@ -139,6 +182,17 @@ def _check(inputs: Inputs) -> None:
         raise ValueError(f"bad NPS counts {inputs.nps!r} (values 0-10, counts >= 0)")
     if inputs.responses < 0 or any(b.invited < 0 or b.responded < 0 for b in inputs.buildings):
         raise ValueError("negative response or invitation counts")
+    for h in inputs.households:
+        if (
+            (h.dimension is not None and h.dimension not in keys)
+            or h.answers < 1
+            or h.households < 0
+            or not h.answers * LIKERT.start <= h.total <= h.answers * (LIKERT.stop - 1)
+        ):
+            raise ValueError(
+                f"bad household count {h!r} (a dimension of the template or None, answers >= 1, "
+                "a total those answers can make)"
+            )
 
 
 def score(inputs: Inputs) -> Report:
@@ -153,29 +207,36 @@ def score(inputs: Inputs) -> Report:
         counts[row.value] += row.count
         by_dimension[row.dimension][row.value] += row.count
 
-    before = {d.key: d.score for d in inputs.previous.dimensions} if inputs.previous else {}
+    before = {d.key: d.household_score for d in inputs.previous.dimensions} if inputs.previous else {}
     threshold = _exact(inputs.flag_below)
+    by_household: dict[str | None, list[HouseholdCount]] = {}
+    for h in inputs.households:
+        by_household.setdefault(h.dimension, []).append(h)
     dimensions = []
     for key, name_zh, name_en in inputs.dimensions:
         counts = by_dimension[key]
-        answers, mean = sum(counts.values()), _mean(counts)
+        households, mean, satisfied = _household_mean(by_household.get(key, []))
         shown = _score(mean)
         dimensions.append(
             DimensionScore(
                 key=key,
                 name_zh=name_zh,
                 name_en=name_en,
-                answers=answers,
-                score=shown,
-                satisfaction=_rate(sum(counts[k] for k in LIKERT if k >= SATISFIED), answers),
+                households=households,
+                answers=sum(counts.values()),
+                household_score=shown,
+                satisfied_households=satisfied,
+                satisfaction_rate=_rate(satisfied, households),
+                answer_weighted_score=_score(_mean(counts)),
                 distribution=counts,
-                change=_change(shown, before.get(key)),
+                household_score_change=_change(shown, before.get(key)),
                 # the exact mean, not the shown one: 3.7975 shows as 3.80 but is under a threshold of 3.8
                 flagged=mean is not None and mean < threshold,
             )
         )
 
-    overall = _score(_mean({k: sum(d.distribution[k] for d in dimensions) for k in LIKERT}))
+    rated, overall_mean, satisfied = _household_mean(by_household.get(None, []))
+    overall = _score(overall_mean)
     promoters = sum(c for v, c in inputs.nps.items() if v >= PROMOTER)
     detractors = sum(c for v, c in inputs.nps.items() if v <= DETRACTOR)
     nps_answers = sum(inputs.nps.values())
@@ -186,8 +247,14 @@ def score(inputs: Inputs) -> Report:
         responses=inputs.responses,
         invited=invited,
         response_rate=_rate(inputs.responses, invited),
-        overall=overall,
-        overall_change=_change(overall, inputs.previous.overall if inputs.previous else None),
+        rated_households=rated,
+        overall_household_score=overall,
+        overall_household_score_change=_change(
+            overall, inputs.previous.overall_household_score if inputs.previous else None
+        ),
+        satisfied_households=satisfied,
+        overall_satisfaction_rate=_rate(satisfied, rated),
+        overall_answer_weighted_score=_score(_mean({k: sum(d.distribution[k] for d in dimensions) for k in LIKERT})),
         nps=nps,
         nps_change=None if nps is None or previous_nps is None else nps - previous_nps,
         promoters=promoters,

@@ -28,7 +28,9 @@ To = Annotated[
 ]
 PERIOD = (
     "The period is local days in each property's time zone, both ends included; at most 3 years. "
-    "A rate whose denominator is 0 is null."
+    "A rate whose denominator is 0 is null. Rectification: on_time_rate = orders handed in by their first "
+    "deadline / every order whose first deadline fell in the period (open and overdue ones too); time to fix and "
+    "the supervisors' review delay are figures of their own. Every formula: docs/inspections.md."
 )
 
 

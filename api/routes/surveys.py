@@ -137,7 +137,14 @@ class CampaignController(Controller):
         secret = services.settings.secret_key or ""
         return await campaigns.invitation_links(conn, caller, campaign_id, secret=secret, now=services.clock.now())
 
-    @get("/report", summary="Scores per dimension (Σ k·count_k / n), NPS, response rates, change since the last")
+    @get(
+        "/report",
+        summary="Household scores and satisfaction rates per dimension, NPS, response rates, change since the last",
+        description="Per household: each household's mean over a dimension's Likert answers, then the mean of "
+        "those over the responding households (household_score); satisfaction_rate (满意率) is the share of "
+        "households whose mean is 4 or more; answer_weighted_score (Σ k·count_k / answers) is labelled as such. "
+        "Every formula: docs/surveys.md.",
+    )
     async def report(
         self, campaign_id: FromPath[str], caller: CurrentCaller, conn: Conn, services: AppServices
     ) -> Report:

@@ -3,7 +3,7 @@ KPI family. Every statement is scoped by org_id.
 
 Parameters, the same positions everywhere so the fragments below can name them: $1 org_id, $2 property_id (or
 an array of them), $3 / $4 the period's UTC [start, end) (or arrays, one per property), $5 now (only in the
-statements whose figures depend on it: rounds, orders, and the org's totals).
+statements whose figures depend on it: rounds, orders, reviews, and the org's totals).
 
 A rate is numerator / denominator as float8, NULL when the denominator is 0 (nullif). PostgreSQL computes an
 aggregate written twice in one select list once, so a rate repeating its counts costs nothing.
@@ -70,21 +70,126 @@ ITEM_COUNTS = {
 }
 ITEM_FIGURES = _figures(ITEM_COUNTS, {"pass_rate": ("passed", "judged")}, _sum)
 
-# Rectification orders (alias o) opened in the period.
+# Rectification orders (alias o), by what happened to each in the period [start, end), as of `as_of` = the
+# period's end, or now when the period has not ended (docs/inspections.md writes every formula out). Handed in:
+# the latest submission stands (submitted or verified; one sent back since is not a fix). Lateness is judged
+# against the first deadline (original_due_at), never one moved later on a send-back. What an order is in the
+# period is worked out once a row (`_orders`), and the figures count those flags.
 ORDER_COUNTS = {
-    "opened": "true",
-    "verified": "o.status = 'verified'",
-    "open_overdue": "o.status <> 'verified' AND o.due_at < $5",
-    "verified_on_time": "o.status = 'verified' AND o.verified_at <= o.due_at",
-    "submitted": "o.submitted_at IS NOT NULL",
-    "reopened": "o.rejections > 0",
+    "opened": "o.opened",
+    # every order whose first deadline fell in the period and has passed: done or not
+    "due": "o.due",
+    "due_on_time": "o.due AND o.handed_in AND o.by_deadline",
+    "due_handed_in_late": "o.due AND o.handed_in AND NOT o.by_deadline",
+    "due_not_handed_in": "o.due AND NOT o.handed_in",
+    "due_extended": "o.due AND o.extended",
+    "fixed": "o.fixed",
+    "open": "o.open",
+    "submitted": "o.opened AND o.ever_submitted",
+    "reopened": "o.opened AND o.sent_back",
 }
-ORDER_FIGURES = _figures(
-    ORDER_COUNTS, {"on_time_closure_rate": ("verified_on_time", "verified"), "reopen_rate": ("reopened", "submitted")}
-) + (
-    ",\n           (avg(extract(epoch FROM o.verified_at - o.created_at)) FILTER (WHERE o.status = 'verified')"
-    " / 3600)::float8 AS mean_hours_to_rectify"
-)
+
+
+def _hours(interval: str) -> str:
+    # date_part is float8; extract is numeric (PostgreSQL 14+), several times slower to add up
+    return f"date_part('epoch', {interval}) / 3600"
+
+
+def _with_hours(figures: str, hours: dict[str, tuple[str, str, str]]) -> str:
+    """`figures` and, per name, (aggregate, hours column, counted) -> aggregate(hours) FILTER (counted)."""
+    return figures + "".join(
+        f",\n           {aggregate}({column}) FILTER (WHERE {counted}) AS {name}"
+        for name, (aggregate, column, counted) in hours.items()
+    )
+
+
+def _order_figures() -> str:
+    rates = {"on_time_rate": ("due_on_time", "due"), "reopen_rate": ("reopened", "submitted")}
+    return _with_hours(
+        _figures(ORDER_COUNTS, rates),
+        {
+            "mean_hours_to_fix": ("avg", "o.fix_hours", "o.fixed"),
+            "mean_open_age_hours": ("avg", "o.age_hours", "o.open"),
+            "max_open_age_hours": ("max", "o.age_hours", "o.open"),
+        },
+    )
+
+
+def _orders(property_id: str, start: str, end: str, as_of: str) -> str:
+    """The orders any figure may count, each with what it is in the period (flags, and hours), aliased o: made
+    before the period's end, and made, due or handed in during it, or not handed in.
+    The orders not handed in are read whatever their age (rectification_orders_deadline holds only unverified
+    ones); the others by an index's range per event (rectification_orders_property, _original_due, _status), so
+    a month reads a month's orders and the backlog, not every order before it."""
+    handed_in = "o.status IN ('submitted', 'verified')"
+    columns = "o.responsible_id, o.status, o.created_at, o.original_due_at, o.due_at, o.submitted_at, o.rejections"
+    return f"""(SELECT o.responsible_id,
+                {_hours("o.submitted_at - o.created_at")} AS fix_hours,
+                {_hours(f"{as_of} - o.created_at")} AS age_hours,
+                o.created_at >= {start} AS opened,
+                o.original_due_at >= {start} AND o.original_due_at < {as_of} AS due,
+                {handed_in} AS handed_in,
+                o.submitted_at <= o.original_due_at AS by_deadline,
+                o.due_at > o.original_due_at AS extended,
+                {handed_in} AND o.submitted_at >= {start} AND o.submitted_at < {end} AS fixed,
+                -- not handed in at as_of (handed in by then and sent back after it counts as open too)
+                o.created_at < {as_of} AND NOT ({handed_in} AND o.submitted_at <= {as_of}) AS open,
+                o.submitted_at IS NOT NULL AS ever_submitted,
+                o.rejections > 0 AS sent_back
+           FROM (SELECT {columns} FROM rectification_orders o
+                  WHERE o.org_id = $1 AND o.property_id = {property_id} AND o.created_at < {end}
+                    AND o.status IN ('open', 'in_progress')
+                 UNION ALL
+                 SELECT {columns} FROM rectification_orders o
+                  WHERE o.org_id = $1 AND o.property_id = {property_id} AND o.created_at < {end}
+                    AND {handed_in}
+                    AND (o.created_at >= {start} OR o.original_due_at >= {start} AND o.original_due_at < {end}
+                         OR o.submitted_at >= {start})) o) o"""
+
+
+# Supervisors' verdicts (alias v): each verdict of the period, verify or send back, and its delay from the
+# submission it answered; and the submissions awaiting a verdict at as_of (from the verdicts given after it and
+# from the orders still submitted), the totals' alone: nobody is named for a verdict not given yet.
+REVIEW_COUNTS = {
+    "reviews": "v.given",
+    "rejected": "v.given AND v.verdict = 'rejected'",
+    "verified": "v.given AND v.verdict = 'verified'",
+    "awaiting_review": "v.awaiting",
+}
+
+
+def _review_figures() -> str:
+    return _with_hours(
+        _figures(REVIEW_COUNTS, {}),
+        {
+            "mean_review_hours": ("avg", "v.review_hours", "v.given"),
+            "max_review_hours": ("max", "v.review_hours", "v.given"),
+            # time to verify: the submission that stood to its verification
+            "mean_hours_to_verify": ("avg", "v.review_hours", REVIEW_COUNTS["verified"]),
+            "mean_hours_awaiting": ("avg", "v.waited_hours", "v.awaiting"),
+            "max_hours_awaiting": ("max", "v.waited_hours", "v.awaiting"),
+        },
+    )
+
+
+def _reviews(property_id: str, start: str, end: str, as_of: str) -> str:
+    """The verdicts given in the period or after as_of, and the orders submitted now as verdicts still to come
+    (reviewed_at NULL), each flagged `given` (in the period) and `awaiting` (at as_of), with its hours, aliased v.
+    A verdict after the period names nobody: it only says what was awaiting at as_of."""
+    return f"""(SELECT v.reviewed_by, v.verdict, v.reviewed_at < {end} AS given,
+                {_hours("v.reviewed_at - v.submitted_at")} AS review_hours,
+                {_hours(f"{as_of} - v.submitted_at")} AS waited_hours,
+                v.submitted_at <= {as_of} AND (v.reviewed_at IS NULL OR v.reviewed_at > {as_of}) AS awaiting
+           FROM (SELECT CASE WHEN r.reviewed_at < {end} THEN r.reviewed_by END AS reviewed_by, r.verdict,
+                        r.submitted_at, r.reviewed_at
+                   FROM rectification_reviews r
+                  WHERE r.org_id = $1 AND r.property_id = {property_id} AND r.reviewed_at >= {start}
+                    AND (r.reviewed_at < {end} OR r.submitted_at <= {as_of})
+                 UNION ALL
+                 SELECT NULL, NULL, o.submitted_at, NULL
+                   FROM rectification_orders o
+                  WHERE o.org_id = $1 AND o.property_id = {property_id} AND o.status = 'submitted'
+                    AND o.submitted_at <= {as_of}) v) v"""
 
 
 def _rounds_in_period(property_id: str, start: str, end: str) -> str:
@@ -106,10 +211,6 @@ def _visits_of_rounds(property_id: str, start: str, end: str) -> str:
 
 def _results_in_period(property_id: str, start: str, end: str) -> str:
     return f"c.org_id = $1 AND c.property_id = {property_id} AND c.checked_at >= {start} AND c.checked_at < {end}"
-
-
-def _orders_in_period(property_id: str, start: str, end: str) -> str:
-    return f"o.org_id = $1 AND o.property_id = {property_id} AND o.created_at >= {start} AND o.created_at < {end}"
 
 
 ONE = ("$2", "$3", "$4")
@@ -171,19 +272,31 @@ SELECT f.*, u.name, cp.name AS checkpoint_name, label.label_zh, label.label_en
        LIMIT 1
   ) label ON true"""
 
+# As of the period's end, or now when it has not ended.
+AS_OF = "least($4::timestamptz, $5::timestamptz)"
 ORDERS_SQL = f"""
 WITH f AS (
     SELECT CASE WHEN GROUPING(o.responsible_id) = 1 THEN 'total' ELSE 'staff' END AS kind, o.responsible_id AS user_id,
-           {ORDER_FIGURES}
-      FROM rectification_orders o
-     WHERE {_orders_in_period(*ONE)}
+           {_order_figures()}
+      FROM {_orders(*ONE, AS_OF)}
      GROUP BY GROUPING SETS ((), (o.responsible_id))
+)
+SELECT f.*, u.name FROM f LEFT JOIN users u ON u.org_id = $1 AND u.id = f.user_id"""
+
+# By the supervisor who gave the verdicts (kind 'staff'); what awaits a verdict is in the totals alone.
+REVIEWS_SQL = f"""
+WITH f AS (
+    SELECT CASE WHEN GROUPING(v.reviewed_by) = 1 THEN 'total' ELSE 'staff' END AS kind, v.reviewed_by AS user_id,
+           {_review_figures()}
+      FROM {_reviews(*ONE, AS_OF)}
+     GROUP BY GROUPING SETS ((), (v.reviewed_by))
 )
 SELECT f.*, u.name FROM f LEFT JOIN users u ON u.org_id = $1 AND u.id = f.user_id"""
 
 # The org's view: each property's totals over its own UTC range (its own time zone), in one statement. Each family
 # is an aggregate without GROUP BY, so a property with nothing in its period still answers zeros.
 EACH = ("p.property_id", "p.start_at", "p.end_at")
+EACH_AS_OF = "least(p.end_at, $5::timestamptz)"
 TOTALS_SQL = f"""
 SELECT p.property_id,
        (SELECT to_jsonb(x) FROM (SELECT {ROUND_FIGURES} FROM rounds r WHERE {_rounds_in_period(*EACH)}) x) AS rounds,
@@ -196,8 +309,13 @@ SELECT p.property_id,
              FROM (SELECT c.outcome, count(*) AS n FROM check_results c WHERE {_results_in_period(*EACH)}
                     GROUP BY c.outcome) g) x
        ) AS items,
-       (SELECT to_jsonb(x) FROM (SELECT {ORDER_FIGURES} FROM rectification_orders o WHERE {_orders_in_period(*EACH)}) x)
-           AS rectification
+       (SELECT to_jsonb(x) FROM (
+           SELECT {_order_figures()} FROM {_orders(*EACH, EACH_AS_OF)}) x
+       ) AS rectification,
+       (SELECT to_jsonb(x) FROM (
+           SELECT {_review_figures()}
+             FROM {_reviews(*EACH, EACH_AS_OF)}) x
+       ) AS reviews
   FROM unnest($2::text[], $3::timestamptz[], $4::timestamptz[]) AS p (property_id, start_at, end_at)
  ORDER BY p.property_id"""
 
@@ -227,6 +345,12 @@ async def order_figures(
     return await conn.fetch(ORDERS_SQL, org_id, property_id, start, end, now)
 
 
+async def review_figures(
+    conn: asyncpg.Connection, org_id: str, property_id: str, start: datetime, end: datetime, now: datetime
+) -> list[asyncpg.Record]:
+    return await conn.fetch(REVIEWS_SQL, org_id, property_id, start, end, now)
+
+
 async def property_totals(
     conn: asyncpg.Connection,
     org_id: str,
@@ -235,8 +359,8 @@ async def property_totals(
     ends: list[datetime],
     now: datetime,
 ) -> list[asyncpg.Record]:
-    """Per property: property_id and the four families' totals as jsonb objects (rounds, visits, items,
-    rectification)."""
+    """Per property: property_id and the five families' totals as jsonb objects (rounds, visits, items,
+    rectification, reviews)."""
     return await conn.fetch(TOTALS_SQL, org_id, property_ids, starts, ends, now)
 
 

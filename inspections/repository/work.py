@@ -18,8 +18,8 @@ ROUND_COLUMNS = (
 )
 ORDER_COLUMNS = (
     "id, property_id, source, check_id, round_id, checkpoint_id, location, category, description, severity, "
-    "responsible_id, reported_by, status, due_at, started_at, submitted_at, submitted_by, verified_at, "
-    "verified_by, reject_reason, rejections, resolution_note, created_at"
+    "responsible_id, reported_by, status, due_at, original_due_at, started_at, submitted_at, submitted_by, "
+    "verified_at, verified_by, reject_reason, rejections, resolution_note, created_at"
 )
 VISIT_COLUMNS = (
     "id, property_id, round_id, checkpoint_id, checked_by, scanned_tag, scanned_at, geo_lat, geo_lon, "
@@ -212,6 +212,31 @@ async def insert_order(conn: asyncpg.Connection, org_id: str, values: dict[str, 
     """Open an order unless one with its id (or for its check) exists; True when inserted."""
     return (
         await _insert(conn, "rectification_orders", org_id, values, "ON CONFLICT DO NOTHING RETURNING id") is not None
+    )
+
+
+async def insert_review(
+    conn: asyncpg.Connection,
+    org_id: str,
+    order: dict[str, Any],
+    verdict: str,
+    reviewed_at: datetime,
+    reviewed_by: str,
+) -> None:
+    """One verdict on an order's latest submission (`order`: id, property_id, rejections before this verdict,
+    submitted_at). A verdict is given once per submission: the same one again changes nothing."""
+    await conn.execute(
+        """INSERT INTO rectification_reviews (org_id, order_id, review, property_id, verdict, submitted_at,
+                                              reviewed_at, reviewed_by)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING""",
+        org_id,
+        order["id"],
+        order["rejections"] + 1,
+        order["property_id"],
+        verdict,
+        order["submitted_at"],
+        reviewed_at,
+        reviewed_by,
     )
 
 

@@ -152,12 +152,26 @@ async def update_response(
 async def replace_likert(
     conn: asyncpg.Connection, org_id: str, campaign_id: str, response_id: str, likert: list[tuple[str, str, int]]
 ) -> None:
+    """The response's Likert answers, one row each, and the household's total and count of them per dimension and
+    over all of them (dimension NULL), which the report counts households by."""
     await conn.execute("DELETE FROM survey_likert WHERE org_id = $1 AND response_id = $2", org_id, response_id)
+    await conn.execute(
+        "DELETE FROM survey_household_likert WHERE org_id = $1 AND response_id = $2", org_id, response_id
+    )
     if likert:
         await conn.executemany(
             """INSERT INTO survey_likert (org_id, campaign_id, response_id, question_key, dimension, value)
                VALUES ($1, $2, $3, $4, $5, $6)""",
             [(org_id, campaign_id, response_id, key, dimension, value) for key, dimension, value in likert],
+        )
+        await conn.execute(
+            """INSERT INTO survey_household_likert (org_id, campaign_id, response_id, dimension, total, answers)
+               SELECT $1, $2, $3, dimension, sum(value), count(*)
+                 FROM survey_likert WHERE org_id = $1 AND response_id = $3
+                GROUP BY ROLLUP (dimension)""",
+            org_id,
+            campaign_id,
+            response_id,
         )
 
 

@@ -42,9 +42,27 @@ def _likert(campaign: str) -> str:
      GROUP BY question_key, dimension, value"""
 
 
+def _arrays(query: str, columns: str) -> str:
+    """The rows of `query` as one jsonb array of arrays of `columns` ('[]' when none)."""
+    return f"SELECT coalesce(jsonb_agg(jsonb_build_array({columns})), '[]') FROM ({query}) x"
+
+
 def _likert_json(campaign: str) -> str:
-    return f"""SELECT coalesce(jsonb_agg(jsonb_build_array(question_key, dimension, value, count)), '[]')
-      FROM ({_likert(campaign)}) x"""
+    return _arrays(_likert(campaign), "question_key, dimension, value, count")
+
+
+def _households(campaign: str) -> str:
+    """(dimension, total, n, households): households by the sum and number of their Likert answers to each
+    dimension, and to all of them (dimension NULL), from what each response's answers add up to
+    (survey_household_likert, written with them): an index-only scan already in GROUP BY order."""
+    return f"""SELECT dimension, total, answers AS n, count(*) AS households
+      FROM survey_household_likert
+     WHERE org_id = $1 AND campaign_id = {campaign}
+     GROUP BY dimension, total, answers"""
+
+
+def _households_json(campaign: str) -> str:
+    return _arrays(_households(campaign), "dimension, total, n, households")
 
 
 def _buildings(campaign: str) -> str:
@@ -116,19 +134,24 @@ WITH t AS (
 )
 {_choices("g", "(SELECT option_questions FROM t)", "(SELECT option_keys FROM t)")}"""
 
-# A closed campaign's Likert and NPS counts, kept (survey_final_counts); nothing when they are kept already.
+# A closed campaign's Likert, NPS and household counts, kept (survey_final_counts); nothing when they are kept
+# already.
 KEEP_SQL = f"""
-INSERT INTO survey_final_counts (org_id, campaign_id, likert, nps)
+INSERT INTO survey_final_counts (org_id, campaign_id, likert, nps, households)
 SELECT $1, $2, ({_likert_json("$2")}),
-       (SELECT coalesce(jsonb_agg(jsonb_build_array(nps, count)), '[]') FROM ({NPS_SQL}) x)
+       (SELECT coalesce(jsonb_agg(jsonb_build_array(nps, count)), '[]') FROM ({NPS_SQL}) x),
+       ({_households_json("$2")})
 ON CONFLICT (org_id, campaign_id) DO NOTHING"""
+HOUSEHOLDS_SQL = _households("$2")
 
 # The campaign (previous = false) and the property's previous campaign (previous = true, when there is one), each
-# with its template version and its counts as jsonb: likert [[question_key, dimension, value, count]], nps
+# with its template version and its counts as jsonb: likert [[question_key, dimension, value, count]], households
+# [[dimension or null, total, n, households]], nps
 # [[value or null, count]], buildings [{building_id, building_name, invited, responded}] by name, choices
 # {question_key: {option: count}}. The previous campaign's row counts only what the changes are computed from,
-# Likert and NPS answers: its buildings and choices are NULL, and its responses are grouped by NPS alone (a NULL
-# `others` makes `answers - others` NULL without reading the answers), which saves about a third of the time.
+# Likert (and household) and NPS answers: its buildings and choices are NULL, and its responses are grouped by NPS
+# alone (a NULL `others` makes `answers - others` NULL without reading the answers), which saves about a third of
+# the time.
 FIGURES_SQL = f"""
 WITH this AS (
     {_campaign("$2")}
@@ -140,6 +163,7 @@ WITH this AS (
 )
 SELECT cp.*,
        coalesce(kept.likert, ({_likert_json("cp.id")})) AS likert,
+       coalesce(kept.households, ({_households_json("cp.id")})) AS households,
        coalesce(kept.nps, r.nps) AS nps,
        CASE WHEN NOT cp.previous THEN
            (SELECT coalesce(jsonb_agg(to_jsonb(x) ORDER BY building_name, building_id), '[]')
@@ -203,6 +227,12 @@ async def previous_campaign(conn: asyncpg.Connection, org_id: str, property_id: 
 async def likert_counts(conn: asyncpg.Connection, org_id: str, campaign_id: str) -> list[asyncpg.Record]:
     """(question_key, dimension, value, count) rows, ordered by question key, dimension and value."""
     return await conn.fetch(LIKERT_SQL + "\n     ORDER BY question_key, dimension, value", org_id, campaign_id)
+
+
+async def household_counts(conn: asyncpg.Connection, org_id: str, campaign_id: str) -> list[asyncpg.Record]:
+    """(dimension, total, n, households) rows: households by the sum and number of their Likert answers to each
+    dimension (dimension NULL: to all of them)."""
+    return await conn.fetch(HOUSEHOLDS_SQL, org_id, campaign_id)
 
 
 async def nps_counts(conn: asyncpg.Connection, org_id: str, campaign_id: str) -> dict[int, int]:

@@ -133,7 +133,7 @@ async def test_a_failed_item_found_offline_is_fixed_sent_back_and_verified(api, 
     assert sent_back["status"] == "in_progress" and sent_back["rejections"] == 1
     figures = await kpis(api, site)
     assert figures["totals"]["rectification"]["reopen_rate"] == 1.0
-    assert figures["totals"]["rectification"]["verified"] == 0
+    assert figures["totals"]["reviews"]["verified"] == 0
 
     await settle(db)
     await fixer.sync()
@@ -172,8 +172,13 @@ async def test_a_failed_item_found_offline_is_fixed_sent_back_and_verified(api, 
     assert totals["visits"]["on_time"] == 2 and totals["visits"]["on_time_rate"] == 1.0
     assert totals["items"]["judged"] == 4 and totals["items"]["pass_rate"] == 0.75  # 3 of 4 judged answers passed
     rect = totals["rectification"]
-    assert rect["opened"] == 1 and rect["verified"] == 1 and rect["on_time_closure_rate"] == 1.0
-    assert rect["reopen_rate"] == 1.0 and rect["mean_hours_to_rectify"] is not None
+    assert rect["opened"] == 1 and rect["fixed"] == 1 and rect["open"] == 0
+    # its deadline (a day after the finding) has not come: not yet due, so not in the on-time rate
+    assert rect["due"] == 0 and rect["on_time_rate"] is None
+    assert rect["reopen_rate"] == 1.0 and rect["mean_hours_to_fix"] is not None
+    reviews = totals["reviews"]
+    assert (reviews["reviews"], reviews["rejected"], reviews["verified"]) == (2, 1, 1)
+    assert reviews["mean_hours_to_verify"] is not None
     floor = next(i for i in figures["by_item"] if i["item_key"] == "floor")
     assert (floor["passed"], floor["failed"], floor["label_en"]) == (1, 1, "Floor clean")
     wet = next(place for place in figures["by_location"] if place["checkpoint_id"] == site.checkpoints[0])
@@ -181,5 +186,6 @@ async def test_a_failed_item_found_offline_is_fixed_sent_back_and_verified(api, 
     people = {p["user_id"]: p for p in figures["by_staff"]}
     assert people[org.ids["staff"]]["rounds"]["completion_rate"] == 1.0
     assert people[org.ids["staff"]]["items"]["pass_rate"] == 0.75
-    assert people[site.fixer]["rectification"]["verified"] == 1
+    assert people[site.fixer]["rectification"]["fixed"] == 1
+    assert people[org.ids["supervisor"]]["reviews"]["verified"] == 1
     assert people[site.fixer]["rectification"]["reopen_rate"] == 1.0

@@ -131,7 +131,7 @@ async def test_fifty_households_answer_and_owners_pull_the_published_results(api
     # the report equals the computation made here from the answers given
     report = (await api.get(f"/campaigns/{made['id']}/report", headers=admin)).json()
     scores, nps = expected_scores(list(given.values()))
-    assert {d["key"]: d["score"] for d in report["dimensions"]} == scores
+    assert {d["key"]: d["household_score"] for d in report["dimensions"]} == scores
     assert (report["responses"], report["response_rate"], report["nps"]) == (50, 1.0, nps)
     flagged = [key for key, score in scores.items() if score < 4.0]
     assert report["flagged"] == flagged and "cleaning" in flagged
@@ -188,7 +188,7 @@ async def test_fifty_households_answer_and_owners_pull_the_published_results(api
     # the owner's phone pulls the results and the actions; the owner is told
     after = await pull(api, db, owner, before["timestamp"])
     results = json.loads(rows(after, "survey_campaigns")[made["id"]]["results"])
-    assert {d["key"]: d["score"] for d in results["report"]["dimensions"]} == scores
+    assert {d["key"]: d["household_score"] for d in results["report"]["dimensions"]} == scores
     assert results["report"]["flagged"] == flagged
     assert {a["id"]: a["status"] for a in rows(after, "survey_actions").values()} == {
         "act-stairs": "open",

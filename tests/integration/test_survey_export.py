@@ -49,6 +49,19 @@ NAMED_HEADER = [
     "提交时间 Submitted at (Asia/Shanghai)",
 ]
 NAMED_HEADER += QUESTION_HEADER
+DIMENSION_COLUMNS = (
+    "key",
+    "name_zh",
+    "name_en",
+    "households",
+    "answers",
+    "household_score",
+    "satisfied_households",
+    "satisfaction_rate",
+    "answer_weighted_score",
+    "household_score_change",
+    "flagged",
+)
 
 
 @pytest.fixture
@@ -209,14 +222,15 @@ async def test_a_named_campaign_exports_its_responses_and_scores(api, site, cloc
     report = (await api.get(f"/campaigns/{made['id']}/report", headers=admin)).json()
     scores = sheet_rows(book, "Scores")
     dimensions = len(report["dimensions"])
-    assert scores[1 : 1 + dimensions] == [
-        trimmed([d[k] for k in ("key", "name_zh", "name_en", "answers", "score", "satisfaction", "change", "flagged")])
-        for d in report["dimensions"]
-    ]
+    assert scores[1 : 1 + dimensions] == [trimmed([d[k] for k in DIMENSION_COLUMNS]) for d in report["dimensions"]]
     figures = {row[0]: (row[1] if len(row) > 1 else None) for row in scores[1 + dimensions :]}
     assert figures == {
-        "总体得分 Overall": report["overall"],
-        "总体变化 Overall change": report["overall_change"],
+        "评分户数 Rated households": report["rated_households"],
+        "总体户均得分 Overall household score": report["overall_household_score"],
+        "总体户均得分变化 Overall household score change": report["overall_household_score_change"],
+        "总体满意户数 Satisfied households": report["satisfied_households"],
+        "总体满意率 Overall satisfaction rate (households)": report["overall_satisfaction_rate"],
+        "按答题加权总体得分 Overall answer-weighted score": report["overall_answer_weighted_score"],
         "净推荐值 NPS": report["nps"],
         "净推荐值变化 NPS change": report["nps_change"],
         "推荐者 Promoters": report["promoters"],

@@ -10,6 +10,7 @@ campaign `now` of its own. None of those may leak into the report of `now`.
 
 from __future__ import annotations
 
+import itertools
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -32,6 +33,7 @@ from surveys.models import (
     TextQuestion,
 )
 from surveys.report import SETTLED, campaign_report, keep_final_counts
+from surveys.repository import campaigns as campaigns_sql
 from surveys.repository import report as sql
 from tests.world import Org, build_org
 
@@ -237,11 +239,9 @@ async def add_campaign(
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'link', $9, $10)""",
         responses,
     )
-    await db.executemany(
-        """INSERT INTO survey_likert (org_id, campaign_id, response_id, question_key, dimension, value)
-           VALUES ($1, $2, $3, $4, $5, $6)""",
-        likert_rows,
-    )
+    # each response's Likert rows as a submission writes them (with the household's totals beside them)
+    for response_id, rows in itertools.groupby(likert_rows, key=lambda row: row[2]):
+        await campaigns_sql.replace_likert(db, o, campaign_id, response_id, [row[3:] for row in rows])
     return arranged
 
 
@@ -337,28 +337,45 @@ def difference(now: float | None, before: float | None) -> float | None:
     return None if now is None or before is None else float(Decimal(repr(now)) - Decimal(repr(before)))
 
 
+def households(values: list[list[int]]) -> tuple[int, float | None, int, float | None]:
+    """Of households' Likert answers (one list each; those with none left out): how many, the mean of their
+    means, how many are satisfied (a mean of 4 or more), and that share."""
+    rated = [v for v in values if v]
+    means = [Fraction(sum(v), len(v)) for v in rated]
+    satisfied = sum(m >= 4 for m in means)
+    average = sum(means, Fraction(0)) / len(means) if means else None
+    return len(rated), None if average is None else float(half_up(average, 2)), satisfied, rate(satisfied, len(rated))
+
+
 def expected_report(a: Arranged, previous: scoring.Report | None = None) -> scoring.Report:
     likert_questions = [q for q in a.questions if isinstance(q, LikertQuestion)]
     answered = {q.key: [r[q.key] for r in a.responses if q.key in r] for q in likert_questions}
-    before = {d.key: d.score for d in previous.dimensions} if previous else {}
+    before = {d.key: d.household_score for d in previous.dimensions} if previous else {}
     dimensions = []
     for d in DIMENSIONS:
         values = [v for q in likert_questions if q.dimension == d.key for v in answered[q.key]]
-        m = mean(values)
+        mine = [q.key for q in likert_questions if q.dimension == d.key]
+        rated, score, satisfied, satisfaction = households([[r[k] for k in mine if k in r] for r in a.responses])
+        exact = [Fraction(sum(v), len(v)) for r in a.responses if (v := [r[k] for k in mine if k in r])]
         dimensions.append(
             scoring.DimensionScore(
                 key=d.key,
                 name_zh=d.name_zh,
                 name_en=d.name_en,
+                households=rated,
                 answers=len(values),
-                score=shown(values),
-                satisfaction=rate(sum(v >= 4 for v in values), len(values)),
+                household_score=score,
+                satisfied_households=satisfied,
+                satisfaction_rate=satisfaction,
+                answer_weighted_score=shown(values),
                 distribution={k: values.count(k) for k in range(1, 6)},
-                change=difference(shown(values), before.get(d.key)),
-                flagged=m is not None and m < Fraction(Decimal(a.flag_below)),
+                household_score_change=difference(score, before.get(d.key)),
+                flagged=bool(exact) and sum(exact, Fraction(0)) / len(exact) < Fraction(Decimal(a.flag_below)),
             )
         )
     every = [v for values in answered.values() for v in values]
+    keys = [q.key for q in likert_questions]
+    rated, overall, satisfied, satisfaction = households([[r[k] for k in keys if k in r] for r in a.responses])
     nps_answers = [r["recommend"] for r in a.responses if "recommend" in r]
     promoters, detractors = sum(v >= 9 for v in nps_answers), sum(v <= 6 for v in nps_answers)
     nps = int(half_up(Fraction(100 * (promoters - detractors), len(nps_answers)), 0)) if nps_answers else None
@@ -384,8 +401,12 @@ def expected_report(a: Arranged, previous: scoring.Report | None = None) -> scor
         responses=len(a.responses),
         invited=len(a.invitations),
         response_rate=rate(len(a.responses), len(a.invitations)),
-        overall=shown(every),
-        overall_change=difference(shown(every), previous.overall if previous else None),
+        rated_households=rated,
+        overall_household_score=overall,
+        overall_household_score_change=difference(overall, previous.overall_household_score if previous else None),
+        satisfied_households=satisfied,
+        overall_satisfaction_rate=satisfaction,
+        overall_answer_weighted_score=shown(every),
         nps=nps,
         nps_change=None if nps is None or previous is None or previous.nps is None else nps - previous.nps,
         promoters=promoters,
@@ -421,11 +442,18 @@ async def test_report_matches_the_answers(db, site: Site, anonymous: bool) -> No
     assert report == expected_report(now, previous=expected_report(before))
     # what the arrangement was meant to exercise
     assert [q.question_key for q in report.questions] == [q.key for q in V2 if isinstance(q, LikertQuestion)]
-    assert {d.key for d in report.dimensions if d.change is not None} == {d.key for d in DIMENSIONS} - {"landscaping"}
+    changed = {d.key for d in report.dimensions if d.household_score_change is not None}
+    assert changed == {d.key for d in DIMENSIONS} - {"landscaping"}
     landscaping = next(d for d in report.dimensions if d.key == "landscaping")
-    assert landscaping.score is None and landscaping.change is None and not landscaping.flagged
+    assert landscaping.household_score is None and landscaping.household_score_change is None
+    assert not landscaping.flagged
     assert report.flagged and len(report.flagged) < 5
-    assert report.nps_change is not None and report.overall_change is not None
+    assert report.nps_change is not None and report.overall_household_score_change is not None
+    # the optional lift question: households answered one or two facilities questions, so the figures differ
+    facilities = next(d for d in report.dimensions if d.key == "facilities")
+    assert facilities.answers > facilities.households
+    answers_satisfied = rate(facilities.distribution[4] + facilities.distribution[5], facilities.answers)
+    assert facilities.satisfaction_rate != answers_satisfied
     assert len({b.rate for b in report.buildings}) == 3
 
 
@@ -448,8 +476,8 @@ async def test_the_first_campaign_of_a_property_has_no_changes(db, site: Site) -
     report = await campaign_report(db, site.org.org_id, "first")
 
     assert report == expected_report(old)
-    assert report.overall_change is None and report.nps_change is None
-    assert all(d.change is None for d in report.dimensions)
+    assert report.overall_household_score_change is None and report.nps_change is None
+    assert all(d.household_score_change is None for d in report.dimensions)
     assert "landscaping" in report.flagged
 
 
@@ -472,8 +500,12 @@ async def test_a_campaign_nobody_answered_has_no_scores(db, site: Site) -> None:
 
     assert report == expected_report(quiet, previous=await campaign_report(db, site.org.org_id, "now"))
     assert report.responses == 0 and report.invited == len(site.units) and report.response_rate == 0.0
-    assert report.overall is None and report.nps is None and report.questions == [] and report.flagged == []
-    assert all(d.score is None and d.satisfaction is None and d.change is None for d in report.dimensions)
+    assert report.overall_household_score is None and report.nps is None
+    assert report.questions == [] and report.flagged == [] and report.rated_households == 0
+    assert all(
+        d.household_score is None and d.satisfaction_rate is None and d.household_score_change is None
+        for d in report.dimensions
+    )
     assert report.choices == {
         "channel": dict.fromkeys(["app", "phone", "desk"], 0),
         "improve": {"parking": 0, "lifts": 0, "noise": 0, "green": 0},
@@ -501,6 +533,7 @@ async def test_the_single_purpose_statements_count_what_the_report_counts(db, si
     assert [(r["id"], r["previous"]) for r in rows] == [("now", False), ("before", True)]
     # what no figure reads is not counted for the previous campaign
     assert rows[1]["buildings"] is None and rows[1]["choices"] is None and rows[1]["likert"] and rows[1]["nps"]
+    assert rows[1]["households"]
 
     row = await sql.campaign_row(db, o, "now")
     assert row is not None and row["flag_below"] == 3.8 and row["questions"] == msgspec.to_builtins(V2)
@@ -511,6 +544,12 @@ async def test_the_single_purpose_statements_count_what_the_report_counts(db, si
     assert sum(r["count"] for r in likert) == sum(d.answers for d in report.dimensions)
     assert {(r["question_key"], r["value"]): r["count"] for r in likert} == {
         (q.question_key, value): count for q in report.questions for value, count in q.distribution.items() if count
+    }
+    counted = await sql.household_counts(db, o, "now")
+    assert sum(r["households"] for r in counted if r["dimension"] is None) == report.rated_households
+    assert {d.key: d.households for d in report.dimensions if d.households} == {
+        dimension: sum(r["households"] for r in counted if r["dimension"] == dimension)
+        for dimension in {r["dimension"] for r in counted} - {None}
     }
     nps = await sql.nps_counts(db, o, "now")
     assert all(0 <= value <= 10 for value in nps) and sum(nps.values()) == report.promoters + report.passives + (
@@ -538,6 +577,10 @@ async def test_a_closed_campaigns_kept_counts_serve_the_next_report(db, site: Si
         """INSERT INTO survey_likert (org_id, campaign_id, response_id, question_key, dimension, value)
            SELECT DISTINCT ON (response_id) org_id, campaign_id, response_id, 'extra', 'service', 1
              FROM survey_likert WHERE campaign_id = 'before'"""
+    )
+    await db.execute(
+        """UPDATE survey_household_likert SET total = total + 1, answers = answers + 1
+            WHERE campaign_id = 'before' AND (dimension IS NULL OR dimension = 'service')"""
     )
     assert await campaign_report(db, site.org.org_id, "now") == expected
     await db.execute("DELETE FROM survey_final_counts")

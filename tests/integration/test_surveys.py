@@ -114,7 +114,7 @@ async def test_a_household_answers_once_through_its_link(api, site, db):
     assert (await api.get("/survey/not-a-real-token-at-all")).status_code == 404
 
     report = (await api.get(f"/campaigns/{made['id']}/report", headers=admin)).json()
-    scores = {d["key"]: d["score"] for d in report["dimensions"]}
+    scores = {d["key"]: d["household_score"] for d in report["dimensions"]}
     assert (scores["service"], scores["cleaning"], scores["facilities"], scores["security"]) == (5.0, 3.0, 2.0, None)
     assert report["nps"] == 100 and report["responses"] == 1 and report["response_rate"] == 0.5
     staff = await login(api, org, "staff")
@@ -145,7 +145,7 @@ async def test_edits_while_open_when_the_template_allows_and_never_when_anonymou
     changed = await api.post(f"/survey/{token}", json={"answers": {**answers, "service": 4}})
     assert changed.status_code == 201 and changed.json()["updated"] is True
     report = (await api.get(f"/campaigns/{made['id']}/report", headers=admin)).json()
-    assert {d["key"]: d["score"] for d in report["dimensions"]}["service"] == 4.0
+    assert {d["key"]: d["household_score"] for d in report["dimensions"]}["service"] == 4.0
 
     secret = await campaign(api, org, admin, editable["template_id"], anonymous=True)
     token = (await links(api, admin, secret["id"]))[0]["token"]

@@ -86,7 +86,8 @@ def order(**changes):
     base = dict(
         id="o1", property_id="p", source="check", check_id=None, round_id=None, checkpoint_id=None, location=None,
         category="cleaning", description="wet floor", severity="high", responsible_id="fixer", reported_by="staff",
-        status="open", due_at=NOW + timedelta(hours=24), started_at=None, submitted_at=None, submitted_by=None,
+        status="open", due_at=NOW + timedelta(hours=24), original_due_at=NOW + timedelta(hours=24), started_at=None,
+        submitted_at=None, submitted_by=None,
         verified_at=None, verified_by=None, reject_reason=None, rejections=0, resolution_note=None, created_at=NOW,
     )  # fmt: skip
     return msgspec.convert(base | changes, Order)
