@@ -101,31 +101,28 @@ def retried_through_outages(job: Job) -> Job:
     return run
 
 
+# The jobs as written; create_worker hands arq each wrapped by retried_through_outages.
 FUNCTIONS: list[Job] = [
-    retried_through_outages(job)
-    for job in (
-        purge_sessions,
-        prune_sync,
-        materialise_schedules,
-        chase_deadlines,
-        deliver_notifications,
-        queue_derivatives,
-        make_derivatives,
-        expire_uploads,
-        remind_surveys,
-    )
+    purge_sessions,
+    prune_sync,
+    materialise_schedules,
+    chase_deadlines,
+    deliver_notifications,
+    queue_derivatives,
+    make_derivatives,
+    expire_uploads,
+    remind_surveys,
 ]
-_retried = retried_through_outages
 CRON_JOBS = [
-    cron(_retried(purge_sessions), minute={17}, second={0}, run_at_startup=False),
-    cron(_retried(prune_sync), hour={3}, minute={41}, second={0}, run_at_startup=False),
+    cron(purge_sessions, minute={17}, second={0}, run_at_startup=False),
+    cron(prune_sync, hour={3}, minute={41}, second={0}, run_at_startup=False),
     # a worker back from downtime catches up at its first tick
-    cron(_retried(materialise_schedules), minute=set(range(0, 60, 5)), second={5}, run_at_startup=False),
-    cron(_retried(chase_deadlines), second={30}, run_at_startup=False),
-    cron(_retried(deliver_notifications), second={0, 10, 20, 30, 40, 50}, run_at_startup=True),
-    cron(_retried(queue_derivatives), second=set(range(2, 60, 5)), run_at_startup=True),
-    cron(_retried(expire_uploads), minute=set(range(7, 60, 10)), second={15}, run_at_startup=False),
-    cron(_retried(remind_surveys), minute={23}, second={0}, run_at_startup=False),
+    cron(materialise_schedules, minute=set(range(0, 60, 5)), second={5}, run_at_startup=False),
+    cron(chase_deadlines, second={30}, run_at_startup=False),
+    cron(deliver_notifications, second={0, 10, 20, 30, 40, 50}, run_at_startup=True),
+    cron(queue_derivatives, second=set(range(2, 60, 5)), run_at_startup=True),
+    cron(expire_uploads, minute=set(range(7, 60, 10)), second={15}, run_at_startup=False),
+    cron(remind_surveys, minute={23}, second={0}, run_at_startup=False),
 ]
 
 # A Redis command that fails to connect is sent again after 0.2, 0.4 … 2 s: ten retries ride out a restart
@@ -135,11 +132,17 @@ REDIS_RETRIES = 10
 
 
 def cron_jobs(settings: Settings) -> list[CronJob]:
-    """CRON_JOBS named within the namespace. arq makes a tick's job id from its cron job's name and instant,
-    and job ids are global on a Redis: under the bare names, installations sharing a Redis (namespaces) took
-    each other's ticks, each tick running in one of them only. Copies, too: arq keeps its place in them."""
+    """CRON_JOBS named within the namespace and retried through outages. arq makes a tick's job id from its cron
+    job's name and instant, and job ids are global on a Redis: under the bare names, installations sharing a
+    Redis (namespaces) took each other's ticks, each tick running in one of them only. Copies, too: arq keeps
+    its place in them."""
     return [
-        dataclasses.replace(job, name=f"cron:{settings.namespace}:{job.coroutine.__qualname__}") for job in CRON_JOBS
+        dataclasses.replace(
+            job,
+            name=f"cron:{settings.namespace}:{job.coroutine.__qualname__}",
+            coroutine=retried_through_outages(job.coroutine),
+        )
+        for job in CRON_JOBS
     ]
 
 
@@ -169,7 +172,7 @@ class BeatingWorker(Worker):
 
 def create_worker(settings: Settings, *, burst: bool = False, handle_signals: bool = True) -> Worker:
     return BeatingWorker(
-        functions=FUNCTIONS,
+        functions=[retried_through_outages(job) for job in FUNCTIONS],
         # a burst run does the queued jobs only: a cron tick falling due meanwhile would add one more
         cron_jobs=[] if burst else cron_jobs(settings),
         redis_settings=redis_settings(settings),
