@@ -215,17 +215,22 @@ def _results_in_period(property_id: str, start: str, end: str) -> str:
 
 ONE = ("$2", "$3", "$4")
 
+
 # Each statement answers the property's totals (kind 'total') and one row per person (kind 'staff', with the
 # person's name).
-ROUNDS_SQL = f"""
+def _by_person(person: str, figures: str, rows: str) -> str:
+    """`figures` over `rows`: the totals, and one row per `person` with their name."""
+    return f"""
 WITH f AS (
-    SELECT CASE WHEN GROUPING(r.assignee_id) = 1 THEN 'total' ELSE 'staff' END AS kind, r.assignee_id AS user_id,
-           {ROUND_FIGURES}
-      FROM rounds r
-     WHERE {_rounds_in_period(*ONE)}
-     GROUP BY GROUPING SETS ((), (r.assignee_id))
+    SELECT CASE WHEN GROUPING({person}) = 1 THEN 'total' ELSE 'staff' END AS kind, {person} AS user_id,
+           {figures}
+      FROM {rows}
+     GROUP BY GROUPING SETS ((), ({person}))
 )
 SELECT f.*, u.name FROM f LEFT JOIN users u ON u.org_id = $1 AND u.id = f.user_id"""
+
+
+ROUNDS_SQL = _by_person("r.assignee_id", ROUND_FIGURES, f"rounds r WHERE {_rounds_in_period(*ONE)}")
 
 VISITS_SQL = f"""
 WITH counted AS (
@@ -274,24 +279,10 @@ SELECT f.*, u.name, cp.name AS checkpoint_name, label.label_zh, label.label_en
 
 # As of the period's end, or now when it has not ended.
 AS_OF = "least($4::timestamptz, $5::timestamptz)"
-ORDERS_SQL = f"""
-WITH f AS (
-    SELECT CASE WHEN GROUPING(o.responsible_id) = 1 THEN 'total' ELSE 'staff' END AS kind, o.responsible_id AS user_id,
-           {_order_figures()}
-      FROM {_orders(*ONE, AS_OF)}
-     GROUP BY GROUPING SETS ((), (o.responsible_id))
-)
-SELECT f.*, u.name FROM f LEFT JOIN users u ON u.org_id = $1 AND u.id = f.user_id"""
+ORDERS_SQL = _by_person("o.responsible_id", _order_figures(), _orders(*ONE, AS_OF))
 
 # By the supervisor who gave the verdicts (kind 'staff'); what awaits a verdict is in the totals alone.
-REVIEWS_SQL = f"""
-WITH f AS (
-    SELECT CASE WHEN GROUPING(v.reviewed_by) = 1 THEN 'total' ELSE 'staff' END AS kind, v.reviewed_by AS user_id,
-           {_review_figures()}
-      FROM {_reviews(*ONE, AS_OF)}
-     GROUP BY GROUPING SETS ((), (v.reviewed_by))
-)
-SELECT f.*, u.name FROM f LEFT JOIN users u ON u.org_id = $1 AND u.id = f.user_id"""
+REVIEWS_SQL = _by_person("v.reviewed_by", _review_figures(), _reviews(*ONE, AS_OF))
 
 # The org's view: each property's totals over its own UTC range (its own time zone), in one statement. Each family
 # is an aggregate without GROUP BY, so a property with nothing in its period still answers zeros.
