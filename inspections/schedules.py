@@ -5,13 +5,9 @@ from __future__ import annotations
 
 import asyncpg
 
-from core.schedules.materialise import Made
+from core.schedules.materialise import Made, occurrence_key
 from core.schedules.models import Schedule
 from inspections.rounds import materialise_round
-
-
-def occurrence_key(schedule_id: str, made: Made, assignee_id: str) -> str:
-    return f"{schedule_id}:{made.starts_at:%Y%m%dT%H%M%SZ}:{assignee_id}"
 
 
 async def make_rounds(conn: asyncpg.Connection, schedule: Schedule, made: Made) -> None:
@@ -27,6 +23,6 @@ async def make_rounds(conn: asyncpg.Connection, schedule: Schedule, made: Made) 
             assignee_id=assignee_id,
             starts_at=made.starts_at,
             ends_at=made.ends_at,
-            occurrence_key=occurrence_key(schedule.id, made, assignee_id),
+            occurrence_key=f"{occurrence_key(schedule.id, made)}:{assignee_id}",
             missed=made.missed,
         )

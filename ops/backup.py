@@ -24,10 +24,10 @@ import asyncpg
 
 from core.db import connect
 from core.settings import Settings
+from meetings.repository import stored_attachments
 from ops import archive, pgtools
 from ops import repository as sql
 from ops.archive import Blob, Manifest, SecretKey
-from surveys.repository.meetings import stored_attachments
 from sync.photos.repository import stored_originals
 from sync.photos.storage import BlobStore
 from sync.photos.uploads import derivative_key, original_key

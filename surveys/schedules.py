@@ -7,7 +7,7 @@ import asyncpg
 
 from core.clock import Clock
 from core.errors import FieldError, Invalid
-from core.schedules.materialise import Made, Maker, announce
+from core.schedules.materialise import Made, Maker, announce, occurrence_key
 from core.schedules.models import Schedule, SurveyPayload
 from core.schedules.rules import zone_of
 from surveys.campaigns import create_campaign
@@ -21,10 +21,6 @@ async def check_survey_payload(conn: asyncpg.Connection, org_id: str, property_i
             "the survey schedule's template is not valid",
             [FieldError(field="survey.template_id", message="no such survey template")],
         )
-
-
-def occurrence_key(schedule_id: str, made: Made) -> str:
-    return f"{schedule_id}:{made.starts_at:%Y%m%dT%H%M%SZ}"
 
 
 def campaign_maker(secret: str, clock: Clock) -> Maker:

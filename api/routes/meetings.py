@@ -18,8 +18,10 @@ from api.routes.places import Cursor, PageLimit
 from core.db import transaction
 from core.errors import NotFound
 from core.structs import Page, Struct
-from surveys import meeting_attendance, meeting_files, meetings
-from surveys.meeting_schemas import (
+from meetings import attendance as meeting_attendance
+from meetings import files as meeting_files
+from meetings import service as meetings
+from meetings.schemas import (
     Attachment,
     Attendance,
     AttendanceIn,

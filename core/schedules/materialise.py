@@ -51,6 +51,11 @@ class Made(msgspec.Struct, frozen=True, kw_only=True):
     missed: bool
 
 
+def occurrence_key(schedule_id: str, made: Made) -> str:
+    """What an occurrence made is keyed by: a record made twice for it is made once."""
+    return f"{schedule_id}:{made.starts_at:%Y%m%dT%H%M%SZ}"
+
+
 Maker = Callable[[asyncpg.Connection, Schedule, Made], Awaitable[None]]
 
 

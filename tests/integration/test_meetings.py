@@ -18,8 +18,8 @@ from core.people import service as people
 from core.people.schemas import UserCreate
 from core.places import service as places
 from core.places.schemas import BuildingCreate, UnitCreate
-from surveys.meeting_files import MAX_ATTACHMENT_BYTES
-from surveys.meetings import quarter_of
+from meetings.files import MAX_ATTACHMENT_BYTES
+from meetings.service import quarter_of
 from tests.integration.test_sync_protocol import pull
 from tests.integration.test_worker import run_job
 from tests.world import Org, build_org, login

@@ -12,7 +12,7 @@ from core.db import transaction
 from core.schedules.materialise import Maker, announce, due, materialise
 from core.settings import Settings
 from inspections.schedules import make_rounds
-from surveys.meetings import make_meeting
+from meetings.service import make_meeting
 from surveys.schedules import campaign_maker
 
 log = logging.getLogger("fieldwork.worker.schedules")

@@ -2,8 +2,8 @@
 
 planned -> noticed (the property's owners are told, and see the meeting through sync from then on) -> held (the
 minutes are published: owners read them and fetch their attachments). Staff of the property read everything,
-drafts included; its supervisors record attendance (surveys.meeting_attendance), write the minutes and attach
-files (surveys.meeting_files); admins do the rest.
+drafts included; its supervisors record attendance (meetings.attendance), write the minutes and attach
+files (meetings.files); admins do the rest.
 """
 
 from __future__ import annotations
@@ -22,13 +22,12 @@ from core.ids import new_id
 from core.notifications.service import notify
 from core.people import repository as people_sql
 from core.places import repository as places_sql
-from core.schedules.materialise import Made, announce
+from core.schedules.materialise import Made, announce, occurrence_key
 from core.schedules.models import Schedule
 from core.schedules.rules import zone_of
 from core.structs import Page, page_of
-from surveys.meeting_schemas import Meeting, MeetingCreate, MeetingUpdate, MinutesDraft, PublishedAttachment
-from surveys.repository import meetings as sql
-from surveys.schedules import occurrence_key
+from meetings import repository as sql
+from meetings.schemas import Meeting, MeetingCreate, MeetingUpdate, MinutesDraft, PublishedAttachment
 
 # kind -> the notice's title (zh, en) and body (zh, en)
 NOTICES = {

@@ -14,9 +14,9 @@ from core.access import Caller, require_property
 from core.audit.service import record_change
 from core.errors import NotFound, TooLarge, UnsupportedMediaType
 from core.ids import new_id
-from surveys.meeting_schemas import Attachment
-from surveys.meetings import found_meeting, refuse_unless
-from surveys.repository import meetings as sql
+from meetings import repository as sql
+from meetings.schemas import Attachment
+from meetings.service import found_meeting, refuse_unless
 from sync.photos.storage import BlobStore
 
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024

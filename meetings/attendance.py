@@ -11,9 +11,9 @@ import msgspec
 from core.access import Caller
 from core.audit.service import record_change
 from core.errors import FieldError, Invalid
-from surveys.meeting_schemas import Attendance, AttendanceIn, AttendanceRow
-from surveys.meetings import found_meeting, refuse_unless
-from surveys.repository import meetings as sql
+from meetings import repository as sql
+from meetings.schemas import Attendance, AttendanceIn, AttendanceRow
+from meetings.service import found_meeting, refuse_unless
 
 
 async def get_attendance(conn: asyncpg.Connection, caller: Caller, meeting_id: str) -> Attendance:
