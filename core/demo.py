@@ -15,7 +15,7 @@ from core.people import service as people
 from core.people.schemas import UserCreate
 from core.places import service as places
 from core.places.schemas import BuildingCreate, PropertyCreate, UnitCreate
-from core.structs import Role
+from core.vocabulary import Role
 
 DEMO_ORG = "demo-property-services"
 ADMIN_EMAIL = "admin@demo.fieldwork.local"

@@ -7,7 +7,7 @@ import binascii
 import hashlib
 import hmac
 from datetime import datetime
-from typing import Annotated, Generic, Literal, TypeVar
+from typing import Annotated, Generic, TypeVar
 
 import msgspec
 from msgspec import Meta
@@ -42,7 +42,6 @@ Latitude = Annotated[float, Meta(ge=-90, le=90)]
 Longitude = Annotated[float, Meta(ge=-180, le=180)]
 Radius = Annotated[int, Meta(ge=1, le=100_000, description="metres")]
 Limit = Annotated[int, Meta(ge=1, le=500)]
-Role = Literal["admin", "supervisor", "staff", "owner"]
 
 T = TypeVar("T")
 

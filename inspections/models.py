@@ -10,11 +10,8 @@ import msgspec
 from msgspec import Meta
 
 from core.structs import Id, Struct
+from core.vocabulary import Category, Severity
 
-Category = Literal["cleaning", "patrol", "engineering", "greening", "safety", "other"]
-CATEGORIES: tuple[str, ...] = ("cleaning", "patrol", "engineering", "greening", "safety", "other")
-Severity = Literal["low", "medium", "high", "critical"]
-SEVERITIES: tuple[str, ...] = ("low", "medium", "high", "critical")
 Outcome = Literal["pass", "fail", "na"]
 RoundStatus = Literal["planned", "in_progress", "completed", "missed"]
 OrderStatus = Literal["open", "in_progress", "submitted", "verified"]

@@ -9,7 +9,8 @@ from typing import Annotated
 from msgspec import UNSET, Meta, UnsetType
 
 from core.structs import Id, Latitude, Longitude, Name, Struct, Text
-from inspections.models import Category, Item, Stop
+from core.vocabulary import Category
+from inspections.models import Item, Stop
 
 TemplateItems = Annotated[list[Item], Meta(min_length=1, max_length=200)]
 TagCode = Annotated[str, Meta(min_length=1, max_length=200, description="the value in the QR code or on the NFC tag")]

@@ -8,7 +8,8 @@ from typing import Annotated
 from msgspec import Meta
 
 from core.structs import Id, Instant, Struct, Text
-from inspections.models import Category, Order, Round, Severity
+from core.vocabulary import Category, Severity
+from inspections.models import Order, Round
 
 Reason = Annotated[str, Meta(min_length=1, max_length=2000)]
 

@@ -18,7 +18,8 @@ from core.errors import FieldError, Invalid, NotFound
 from core.ids import new_id
 from core.places import repository as places_sql
 from core.structs import Page, page_of
-from inspections.models import CATEGORIES, Plan, Stop
+from core.vocabulary import CATEGORIES
+from inspections.models import Plan, Stop
 from inspections.repository import setup as sql
 from inspections.schemas import (
     CheckpointCreate,

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from msgspec import Meta
 
 from core.structs import Id, Instant, Name, Struct
+from core.vocabulary import Category
 from surveys.models import Dimension, Question
 from surveys.scoring import Report
 
@@ -94,7 +95,6 @@ class Submitted(Struct, frozen=True):
 
 # --- improvement actions and published results -------------------------------------------------------------
 
-Category = Literal["cleaning", "patrol", "engineering", "greening", "safety", "other"]  # inspections.CATEGORIES
 
 
 class ActionIn(Struct, frozen=True):

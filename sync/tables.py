@@ -10,18 +10,17 @@ from typing import Literal
 
 import msgspec
 
+from core.vocabulary import CATEGORIES, ROLES, SEVERITIES
+
 # The client schema version of this declaration. Raise it when a table or column is added, and give the
 # new table or column `since=<the new version>`.
 SCHEMA_VERSION = 5
 
 Kind = Literal["text", "int", "float", "bool", "time", "json"]
-Role = Literal["admin", "supervisor", "staff", "owner"]
 # The grants a caller holds, by dimension: properties (staff and supervisors: assigned; owners: of their
 # units), buildings (owners: of their units), units (owners: linked), self (the caller's own user id).
 Dimension = Literal["properties", "buildings", "units", "self"]
 
-# inspections.models.CATEGORIES (sync may not import the domain packages above it)
-CATEGORY_CHOICES = ("cleaning", "patrol", "engineering", "greening", "safety", "other")
 
 WIRE_TYPE: dict[str, str] = {
     "text": "string",
@@ -351,9 +350,9 @@ RECTIFICATION_ORDERS = Table(
         ),
         Column(name="checkpoint_id", immutable=True),
         Column(name="location", immutable=True, max_length=200),
-        Column(name="category", required=True, immutable=True, choices=CATEGORY_CHOICES),
+        Column(name="category", required=True, immutable=True, choices=CATEGORIES),
         Column(name="description", required=True, immutable=True, max_length=2000),
-        Column(name="severity", required=True, immutable=True, choices=("low", "medium", "high", "critical")),
+        Column(name="severity", required=True, immutable=True, choices=SEVERITIES),
         Column(name="reported_by", required=True, immutable=True),
         Column(name="status", required=True, choices=("open", "in_progress", "submitted", "verified")),
         Column(name="reject_reason", max_length=2000),
@@ -383,7 +382,7 @@ RECTIFICATION_ORDERS = Table(
 
 # A person's in-app notifications (core.notifications delivers them). Each user sees only their own; the
 # phone may only mark one read.
-_EVERYONE = ("admin", "supervisor", "staff", "owner")
+_EVERYONE = ROLES
 
 INBOX = Table(
     name="inbox",

@@ -11,7 +11,8 @@ from api.routes.places import Cursor, PageLimit
 from core.people import service
 from core.people.models import Invitation, User
 from core.people.schemas import UserCreate, UserUpdate
-from core.structs import Page, Role
+from core.structs import Page
+from core.vocabulary import Role
 
 
 class UserController(Controller):

@@ -6,7 +6,8 @@ from typing import Annotated
 
 from msgspec import UNSET, Meta, UnsetType
 
-from core.structs import Email, Name, Password, Phone, Role, Struct
+from core.structs import Email, Name, Password, Phone, Struct
+from core.vocabulary import Role
 
 
 class UserCreate(Struct):

@@ -3,9 +3,9 @@
 import msgspec
 import pytest
 
-from inspections.models import CATEGORIES, SEVERITIES
+from core.vocabulary import CATEGORIES, SEVERITIES
 from sync.push import changes_decoder
-from sync.tables import CATEGORY_CHOICES, RECTIFICATION_ORDERS, TABLES, rule_parts
+from sync.tables import RECTIFICATION_ORDERS, TABLES, rule_parts
 
 
 @pytest.mark.parametrize("table", TABLES, ids=lambda t: t.name)
@@ -28,6 +28,5 @@ def test_a_pushed_record_with_an_unknown_column_does_not_decode():
 
 
 def test_the_declaration_offers_the_domain_s_categories_and_severities():
-    assert CATEGORY_CHOICES == CATEGORIES
     assert RECTIFICATION_ORDERS.column("category").choices == CATEGORIES
     assert RECTIFICATION_ORDERS.column("severity").choices == SEVERITIES
