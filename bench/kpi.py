@@ -126,7 +126,7 @@ async def load_year(conn: asyncpg.Connection, org_id: str, property_id: str, sta
         property_id,
         CHECKPOINTS,
     )
-    # what inspections.push_rules does after each push that records visits
+    # what inspections.push_settlement does after each push that records visits
     round_ids = [r["id"] for r in await conn.fetch("SELECT id FROM rounds WHERE org_id = $1", org_id)]
     await work.count_visits(conn, org_id, round_ids)
     await conn.execute(

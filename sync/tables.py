@@ -210,7 +210,7 @@ PHOTOS = Table(
     owner_column="uploaded_by",
 )
 
-# --- inspections (rules beyond these: inspections/push_rules.py) -------------------------------------------
+# --- inspections (rules beyond these: inspections/push_settlement.py) -------------------------------------------
 
 _FIELD_STAFF: dict[str, Rule] = {"admin": ALL, "supervisor": ALL, "staff": ALL}
 
@@ -406,7 +406,7 @@ INBOX = Table(
     since=3,
 )
 
-# --- surveys (rules beyond these: surveys/push_rule.py) ---------------------------------------------------
+# --- surveys (rules beyond these: surveys/app_answers.py) ---------------------------------------------------
 
 _SURVEY_STAFF: dict[str, Rule] = {"admin": ALL, "supervisor": Visible("property_id", "properties")}
 

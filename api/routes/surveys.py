@@ -1,6 +1,6 @@
 """Owner satisfaction surveys: templates (admins), campaigns per property, every household's link, the report,
 improvement actions and publishing the results; and the link itself, which an owner opens without signing in
-(the token is the credential). Owners answering in the app do it through sync (surveys/push_rule.py)."""
+(the token is the credential). Owners answering in the app do it through sync (surveys/app_answers.py)."""
 
 from __future__ import annotations
 

@@ -11,12 +11,12 @@ from litestar.response import Stream
 from api.deps import AppServices, CurrentCaller
 from api.requests import JSONRequest
 from core.db import transaction
-from inspections import push_rules
-from surveys import push_rule as survey_answers
+from inspections import push_settlement
+from surveys import app_answers
 from sync import pull as pulling
 from sync import push as pushing
 from sync import service
-from sync.photos.push_rule import attach_arrived
+from sync.photos.attach import attach_arrived
 from sync.protocol import PullAnswer, PushAnswer, SchemaDoc
 
 IdempotencyKey = Annotated[
@@ -65,7 +65,7 @@ async def push(
     assert since is not None
     async with transaction(services.pool) as conn:
         grants = await service.grants_now(conn, caller)
-        rules = (attach_arrived, push_rules.rules(services.clock), survey_answers.rules(services.clock))
+        rules = (attach_arrived, push_settlement.rules(services.clock), app_answers.rules(services.clock))
         return await pushing.push(conn, caller, grants, body, since, idempotency_key, rules=rules)
 
 

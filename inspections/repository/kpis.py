@@ -202,7 +202,7 @@ def _rounds_in_period(property_id: str, start: str, end: str) -> str:
 
 def _visits_of_rounds(property_id: str, start: str, end: str) -> str:
     """(r.assignee_id, t.timing, t.n): a round's visits by timing, from the counts the server keeps on the round
-    (inspections.push_rules recounts them whenever a round's visits change), not from the visits themselves."""
+    (inspections.push_settlement recounts them whenever a round's visits change), not from the visits themselves."""
     return f"""rounds r
      CROSS JOIN LATERAL (VALUES ('early', r.visits_early), ('on_time', r.visits_on_time), ('late', r.visits_late),
                                 ('missed', r.visits_missed)) AS t (timing, n)
