@@ -131,34 +131,28 @@ def cmd_up(settings: Settings) -> int:
 
 
 def cmd_demo(settings: Settings) -> int:
-    from core.db import connect
+    """The kernel's demo org, then each plug-in's demo data in it."""
+    from bootstrap.services import open_services
+    from core.db import transaction
     from core.demo import load_demo
-    from inspections.demo import load_inspection_demo
 
-    async def run(url: str) -> None:
-        await _migrate(url)
-        conn = await connect(url)
-        try:
-            async with conn.transaction():
-                summary = await load_demo(conn)
-                admin_id = await conn.fetchval(
-                    "SELECT id FROM users WHERE org_id = $1 AND email = $2", summary.org_id, summary.admin_email
-                )
-                inspections = await load_inspection_demo(
-                    conn, summary.org_id, admin_id, summary.property_id, datetime.now(UTC)
-                )
-        finally:
-            await conn.close()
-        print(msgspec.json.format(msgspec.json.encode(summary)).decode())
-        print(msgspec.json.format(msgspec.json.encode(inspections)).decode())
+    async def run(s: Settings) -> None:
+        assert s.database_url
+        await _migrate(s.database_url)
+        async with open_services(s, pool_size=1) as services, transaction(services.pool) as conn:
+            summary = await load_demo(conn)
+            print(msgspec.json.format(msgspec.json.encode(summary)).decode())
+            for plugin in services.registry.plugins:
+                if plugin.demo is not None:
+                    made = await plugin.demo(conn, summary, services.clock.now())
+                    print(msgspec.json.format(msgspec.json.encode(made)).decode())
         print(
             f"\nlog in: curl -s -X POST localhost:{settings.port}/auth/login -H 'content-type: application/json' "
             f'-d \'{{"login": "{summary.admin_email}", "password": "{summary.password}"}}\''
         )
 
-    with resolved(settings, redis=False) as s:
-        assert s.database_url
-        asyncio.run(run(s.database_url))
+    with resolved(settings) as s:
+        asyncio.run(run(s))
     return 0
 
 
@@ -193,35 +187,33 @@ def cmd_simulate(settings: Settings, url: str | None, devices: int, rounds: int,
 
 
 def cmd_create_org(settings: Settings, name: str, admin_email: str, admin_password: str) -> int:
-    from core.db import connect
+    from bootstrap.services import open_services
+    from core.db import transaction
     from core.people.service import create_org
 
-    async def run(url: str) -> None:
-        await _migrate(url)
-        conn = await connect(url)
-        try:
-            async with conn.transaction():
-                org_id, admin = await create_org(
-                    conn, name=name, admin_name="Admin", admin_email=admin_email, admin_password=admin_password
-                )
-        finally:
-            await conn.close()
+    async def run(s: Settings) -> None:
+        assert s.database_url
+        await _migrate(s.database_url)
+        async with open_services(s, pool_size=1) as services, transaction(services.pool) as conn:
+            org_id, admin = await create_org(
+                conn, name=name, admin_name="Admin", admin_email=admin_email, admin_password=admin_password
+            )
         print(f"org {org_id} created; admin {admin.email} ({admin.id})")
 
-    with resolved(settings, redis=False) as s:
-        assert s.database_url
-        asyncio.run(run(s.database_url))
+    with resolved(settings) as s:
+        asyncio.run(run(s))
     return 0
 
 
 def cmd_jobs(settings: Settings) -> int:
     """What the background half is doing: the queue, the cron jobs, recent failures, the outbox, the schedules."""
-    from core.db import connect
+    from bootstrap.services import open_services
+    from core.db import acquire
     from core.heartbeat import HEARTBEAT, heartbeat_age, heartbeat_stale
     from core.notifications.service import backlog as outbox_backlog
     from core.schedules.service import backlog as schedule_backlog
     from sync.photos.repository import backlog as photo_backlog
-    from workers.settings import CRON_JOBS, connect_queue, queue_name
+    from workers.settings import all_jobs, connect_queue, queue_name
 
     async def run(s: Settings) -> None:
         assert s.database_url
@@ -232,13 +224,11 @@ def cmd_jobs(settings: Settings) -> int:
             age = await heartbeat_age(queue, s.namespace)
         finally:
             await queue.aclose()
-        conn = await connect(s.database_url)
-        try:
-            now = datetime.now(UTC)
+        async with open_services(s, pool_size=1) as services, acquire(services.pool) as conn:
+            now = services.clock.now()
             outbox, schedules = await outbox_backlog(conn, now), await schedule_backlog(conn, now)
             photos = await photo_backlog(conn, now)
-        finally:
-            await conn.close()
+            crons = all_jobs(services.registry)[1]
         beat = f"{age:.0f}s ago" if age is not None else "none in the last hour (is a worker running?)"
         if age is not None and heartbeat_stale(age, watching_for=0):
             beat += f" - stale: no worker is polling the queue (a worker beats every {HEARTBEAT} s)"
@@ -246,7 +236,7 @@ def cmd_jobs(settings: Settings) -> int:
         for job in queued[:10]:
             print(f"  {job.function} (try {job.job_try or 1}) due {job.score}")
         print(f"worker heartbeat: {beat}")
-        print("cron jobs: " + ", ".join(job.name.removeprefix("cron:") for job in CRON_JOBS))
+        print("cron jobs: " + ", ".join(job.name.removeprefix("cron:") for job in crons))
         failed = [r for r in results if not r.success]
         print(f"kept results: {len(results)} ({len(failed)} failed)")
         for r in sorted(failed, key=lambda r: r.finish_time, reverse=True)[:10]:

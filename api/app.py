@@ -9,7 +9,7 @@ from litestar import Litestar, Router
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
-from redis.asyncio import Redis
+from litestar.types import ControllerRouterHandler
 
 from api.auth import authentication
 from api.deps import DEPENDENCIES
@@ -29,11 +29,11 @@ from api.routes.inspection_setup import (
 from api.routes.inspections import OrderController, PropertyWorkController, RoundController
 from api.routes.kpis import org_kpis, property_kpis
 from api.routes.meetings import MeetingController, PropertyMeetingController
-from api.routes.notifications import InboxController, WebhookController
+from api.routes.notifications import InboxController, WebhookController, notification_kinds
 from api.routes.people import OwnerController, StaffController, UserController
 from api.routes.photos import photo_bytes
 from api.routes.places import BuildingController, PropertyController, UnitController
-from api.routes.schedules import PropertyScheduleController, ScheduleController
+from api.routes.schedules import ScheduleController, property_schedules
 from api.routes.surveys import (
     CampaignController,
     PropertyCampaignController,
@@ -43,17 +43,15 @@ from api.routes.surveys import (
 )
 from api.routes.sync import pull, push, sync_schema
 from api.routes.uploads import uploads_router
-from api.state import Services
-from core.clock import Clock, configured_clock
-from core.db import create_pool
-from core.egress import Egress, Resolver
-from core.people.auth import AuthConfig
-from core.ratelimit import AttemptLimiter, Limits
-from core.settings import Settings, with_secret
-from sync.photos.storage import BlobStore
-from sync.photos.uploads import Uploads, upload_config
+from bootstrap.domains import registry as default_registry
+from bootstrap.services import open_services
+from core.clock import Clock
+from core.egress import Resolver
+from core.settings import Settings
+from sync.plugins import Registry
 
-ROUTES = [
+# The kernel's routes; a domain's are mounted when its plug-in is registered
+ROUTES: list[ControllerRouterHandler] = [
     health,
     AuthController,
     me,
@@ -63,84 +61,61 @@ ROUTES = [
     UserController,
     StaffController,
     OwnerController,
-    TemplateController,
-    PropertyInspectionController,
-    CheckpointController,
-    RouteController,
     audit_trail,
     pull,
     sync_schema,
-    PropertyWorkController,
-    RoundController,
-    OrderController,
-    property_kpis,
-    org_kpis,
     WebhookController,
     InboxController,
-    PropertyScheduleController,
+    notification_kinds,
     ScheduleController,
     photo_bytes,
-    SurveyTemplateController,
-    PropertyCampaignController,
-    CampaignController,
-    SurveyActionController,
-    SurveyLinkController,
-    PropertyMeetingController,
-    MeetingController,
 ]
-
-# seconds to reach Redis, and for one command's answer (the API sends no blocking commands)
-REDIS_CONNECT_TIMEOUT = 2
-REDIS_TIMEOUT = 5
+# plug-in name -> its HTTP routes (the API's half of a domain; sync.plugins.Plugin is the other half)
+DOMAIN_ROUTES: dict[str, list[ControllerRouterHandler]] = {
+    "inspections": [
+        TemplateController,
+        PropertyInspectionController,
+        CheckpointController,
+        RouteController,
+        PropertyWorkController,
+        RoundController,
+        OrderController,
+        property_kpis,
+        org_kpis,
+    ],
+    "surveys": [
+        SurveyTemplateController,
+        PropertyCampaignController,
+        CampaignController,
+        SurveyActionController,
+        SurveyLinkController,
+    ],
+    "meetings": [PropertyMeetingController, MeetingController],
+}
 
 # multipart framing around an import file: boundaries and part headers
 IMPORT_OVERHEAD_BYTES = 64 * 1024
 
 
-def create_app(settings: Settings, *, clock: Clock | None = None, resolve: Resolver | None = None) -> Litestar:
-    """`clock` and `resolve` (webhook hosts' addresses) are the system's unless a test gives its own."""
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    resolve: Resolver | None = None,
+    registry: Registry | None = None,
+) -> Litestar:
+    """`clock`, `resolve` (webhook hosts' addresses) and `registry` (the plug-ins) are the system's unless a test
+    gives its own."""
     if not settings.database_url or not settings.redis_url:
         raise ValueError("create_app needs database_url and redis_url (the CLI starts embedded ones when unset)")
+    plugins = registry or default_registry()
+    domain_routes = [route for p in plugins.plugins for route in DOMAIN_ROUTES.get(p.name, [])]
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        resolved = with_secret(settings)
-        assert resolved.secret_key and resolved.database_url and resolved.redis_url
-        pool = await create_pool(resolved.database_url, size=resolved.db_pool_size)
-        # short socket timeouts: an unreachable Redis makes a login 503 in seconds, not hang it
-        redis = Redis.from_url(
-            resolved.redis_url, socket_connect_timeout=REDIS_CONNECT_TIMEOUT, socket_timeout=REDIS_TIMEOUT
-        )
-        store = BlobStore.from_url(resolved.photo_store_url)
-        app_clock = clock or configured_clock(resolved.clock_file)
-        app.state.services = Services(
-            settings=resolved,
-            clock=app_clock,
-            pool=pool,
-            redis=redis,
-            auth=AuthConfig(
-                secret=resolved.secret_key, access_ttl=resolved.access_token_ttl, refresh_ttl=resolved.refresh_token_ttl
-            ),
-            limiter=AttemptLimiter(
-                redis,
-                namespace=resolved.namespace,
-                clock=app_clock,
-                limits=Limits.derived(
-                    attempts=resolved.login_attempts,
-                    window=resolved.login_window,
-                    known_for=resolved.refresh_token_ttl,
-                ),
-            ),
-            store=store,
-            uploads=Uploads(pool, upload_config(resolved, store), app_clock),
-            egress=Egress.of(resolved, resolve),
-            started=app_clock.now(),
-        )
-        try:
+        async with open_services(settings, clock=clock, resolve=resolve, registry=plugins) as services:
+            app.state.services = services
             yield
-        finally:
-            await redis.aclose()
-            await pool.close()
 
     # an import file may be larger than a JSON body; its route's body limit comes from the settings
     imports = Router(
@@ -151,7 +126,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None, resolve: Resol
     # a phone back from a day offline pushes everything at once
     pushes = Router(path="/", route_handlers=[push], request_max_body_size=settings.max_push_bytes)
     return Litestar(
-        route_handlers=[*ROUTES, imports, pushes, uploads_router(settings.max_photo_bytes)],
+        route_handlers=[
+            *ROUTES,
+            property_schedules(plugins.schedule_kinds),
+            *domain_routes,
+            imports,
+            pushes,
+            uploads_router(settings.max_photo_bytes),
+        ],
         dependencies=DEPENDENCIES,
         middleware=[*edge_middleware(settings.request_body_timeout, settings.trusted_proxy_list), authentication],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]

@@ -9,7 +9,7 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from litestar.middleware.base import DefineMiddleware
 from litestar.types import Method
 
-from api.state import Services
+from bootstrap.services import Services
 from core.errors import Unauthorized
 from core.people.auth import authenticate
 

@@ -11,7 +11,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import QueryParameter
 
-from api.state import Services
+from bootstrap.services import Services
 from core.access import Caller
 from core.db import transaction
 from core.structs import read_cursor

@@ -20,7 +20,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.types import Guard
 
 from api.auth import UNAUTHENTICATED_METHODS
-from api.state import Services
+from bootstrap.services import Services
 from core.access import Caller, require_property, require_role
 
 

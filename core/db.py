@@ -68,6 +68,13 @@ async def connect(url: str) -> asyncpg.Connection:
 
 
 @contextlib.asynccontextmanager
+async def acquire(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    """A connection of the pool, outside any transaction (reads of one statement each)."""
+    async with pool.acquire() as conn:
+        yield cast(asyncpg.Connection, conn)  # a pool's connection proxy behaves as the connection
+
+
+@contextlib.asynccontextmanager
 async def transaction(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
     """A connection inside one transaction: commits on success, rolls back on any exception except a
     DomainError raised with keep_changes=True."""

@@ -27,6 +27,7 @@ GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平"
 class DemoSummary(msgspec.Struct):
     org_id: str
     property_id: str
+    admin_id: str
     admin_email: str
     password: str
     staff_emails: list[str]
@@ -49,14 +50,17 @@ async def load_demo(conn: asyncpg.Connection, *, seed: int = 7) -> DemoSummary:
         org_id = existing["org_id"]
         counts = await conn.fetchrow(
             """SELECT (SELECT id FROM properties WHERE org_id = $1 ORDER BY created_at LIMIT 1) AS property_id,
+                      (SELECT id FROM users WHERE org_id = $1 AND email = $2) AS admin_id,
                       (SELECT count(*) FROM units WHERE org_id = $1) AS units,
                       (SELECT count(*) FROM users WHERE org_id = $1 AND role = 'owner') AS owners""",
             org_id,
+            ADMIN_EMAIL,
         )
         assert counts is not None
         return DemoSummary(
             org_id=org_id,
             property_id=counts["property_id"],
+            admin_id=counts["admin_id"],
             admin_email=ADMIN_EMAIL,
             password=PASSWORD,
             staff_emails=staff_emails,
@@ -133,6 +137,7 @@ async def load_demo(conn: asyncpg.Connection, *, seed: int = 7) -> DemoSummary:
     return DemoSummary(
         org_id=org_id,
         property_id=prop.id,
+        admin_id=admin.id,
         admin_email=ADMIN_EMAIL,
         password=PASSWORD,
         staff_emails=staff_emails,

@@ -9,6 +9,7 @@ import asyncpg
 import msgspec
 
 from core.access import Caller
+from core.demo import DemoSummary
 from inspections import rounds, setup, templates
 from inspections.models import ChoiceItem, NumberItem, Option, PassFailItem, PhotoItem, Stop
 from inspections.schemas import CheckpointCreate, DefaultResponsibleSet, RouteCreate, TemplateCreate
@@ -98,10 +99,9 @@ CHECKPOINTS = [
 ]
 
 
-async def load_inspection_demo(
-    conn: asyncpg.Connection, org_id: str, admin_id: str, property_id: str, now: datetime
-) -> InspectionDemo:
-    caller = Caller(org_id=org_id, user_id=admin_id, role="admin", session_id="demo")
+async def load_inspection_demo(conn: asyncpg.Connection, org: DemoSummary, now: datetime) -> InspectionDemo:
+    org_id, property_id = org.org_id, org.property_id
+    caller = Caller(org_id=org_id, user_id=org.admin_id, role="admin", session_id="demo")
     if await conn.fetchval("SELECT count(*) FROM checklist_templates WHERE org_id = $1", org_id):
         counts = await conn.fetchrow(
             """SELECT (SELECT count(*) FROM checklist_templates WHERE org_id = $1) AS templates,

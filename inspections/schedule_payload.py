@@ -8,8 +8,8 @@ import asyncpg
 
 from core.errors import FieldError, Invalid
 from core.people import repository as people_sql
-from core.schedules.models import RoundPayload
 from inspections import setup, templates
+from inspections.schedules import RoundPayload
 
 ASSIGNEE_ROLES = ("staff", "supervisor")
 

@@ -1,18 +1,32 @@
-"""What an inspection-round schedule makes at each occurrence: a round for each assignee (core.schedules plugs
-this in as its Maker for the kind `inspection_round`)."""
+"""The inspection_round schedule kind's payload, and what each occurrence makes: a round for each assignee."""
 
 from __future__ import annotations
 
-import asyncpg
+from typing import Annotated
 
-from core.schedules.materialise import Made, occurrence_key
-from core.schedules.models import Schedule
+import asyncpg
+import msgspec
+from msgspec import Meta
+
+from core.schedules.kinds import Making
+from core.schedules.models import Made, Schedule
+from core.structs import Id, Struct
 from inspections.rounds import materialise_round
 
+Assignees = Annotated[list[Id], Meta(min_length=1, max_length=50)]
 
-async def make_rounds(conn: asyncpg.Connection, schedule: Schedule, made: Made) -> None:
-    payload = schedule.round_payload
-    assert payload is not None
+
+class RoundPayload(Struct):
+    """What each occurrence of an inspection_round schedule makes: a round of this checklist (and route) for
+    each assignee."""
+
+    template_id: Id
+    assignee_ids: Assignees
+    route_id: Id | None = None
+
+
+async def make_rounds(conn: asyncpg.Connection, schedule: Schedule, made: Made, making: Making) -> None:
+    payload = msgspec.convert(schedule.payload, RoundPayload)
     for assignee_id in payload.assignee_ids:
         await materialise_round(
             conn,
@@ -23,6 +37,7 @@ async def make_rounds(conn: asyncpg.Connection, schedule: Schedule, made: Made) 
             assignee_id=assignee_id,
             starts_at=made.starts_at,
             ends_at=made.ends_at,
-            occurrence_key=f"{occurrence_key(schedule.id, made)}:{assignee_id}",
+            occurrence_key=f"{made.key(schedule.id)}:{assignee_id}",
             missed=made.missed,
         )
+

@@ -22,8 +22,9 @@ from core.ids import new_id
 from core.notifications.service import notify
 from core.people import repository as people_sql
 from core.places import repository as places_sql
-from core.schedules.materialise import Made, announce, occurrence_key
-from core.schedules.models import Schedule
+from core.schedules.kinds import Making
+from core.schedules.materialise import announce
+from core.schedules.models import Made, Schedule
 from core.schedules.rules import zone_of
 from core.structs import Page, page_of
 from meetings import repository as sql
@@ -158,7 +159,7 @@ async def create_meeting(conn: asyncpg.Connection, caller: Caller, property_id: 
     return created
 
 
-async def make_meeting(conn: asyncpg.Connection, schedule: Schedule, made: Made) -> None:
+async def make_meeting(conn: asyncpg.Connection, schedule: Schedule, made: Made, making: Making) -> None:
     """The Maker of owner_meeting schedules: the occurrence's quarter gets its meeting (planned), unless one was
     made by hand already, which stands (and nobody is told of the schedule's). A missed occurrence is announced."""
     if not made.missed:
@@ -172,7 +173,7 @@ async def make_meeting(conn: asyncpg.Connection, schedule: Schedule, made: Made)
             "title_en": f"{schedule.name} ({quarter})",
             "starts_at": made.starts_at,
             "ends_at": made.ends_at,
-            "occurrence_key": occurrence_key(schedule.id, made),
+            "occurrence_key": made.key(schedule.id),
         }
         if not await sql.insert_meeting(conn, schedule.org_id, values):
             return
@@ -185,7 +186,7 @@ async def make_meeting(conn: asyncpg.Connection, schedule: Schedule, made: Made)
             entity_id=meeting_id,
             after={**values, "schedule_id": schedule.id},
         )
-    await announce(conn, schedule, made)
+    await announce(conn, schedule, made, making)
 
 
 # --- reading and changing -----------------------------------------------------------------------------------

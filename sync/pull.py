@@ -20,9 +20,11 @@ import asyncpg
 import msgspec
 
 from core.access import Caller
+from core.db import acquire
 from sync import repository as sql
+from sync.catalog import Catalog
 from sync.protocol import Migration
-from sync.tables import BY_NAME, SCHEMA_VERSION, TABLES, Column, Table
+from sync.tables import Column, Table
 
 log = logging.getLogger("fieldwork.sync.pull")
 
@@ -34,21 +36,19 @@ _encode = msgspec.json.Encoder().encode
 
 class PullRequest(msgspec.Struct, frozen=True, kw_only=True):
     since: int | None
-    schema_version: int = SCHEMA_VERSION
+    schema_version: int | None = None  # None: the catalog's
     migration: Migration | None = None
 
 
-def tables_for(version: int) -> tuple[Table, ...]:
-    return tuple(table for table in TABLES if table.since <= version)
-
-
-def migrated(request: PullRequest, tables: Sequence[Table]) -> tuple[set[str], dict[str, list[Column]]]:
+def migrated(
+    request: PullRequest, version: int, tables: Sequence[Table]
+) -> tuple[set[str], dict[str, list[Column]]]:
     """Tables and columns a client migration added since its last sync: by the versions given, and by the
     names it lists (only names of this declaration count)."""
     migration = request.migration
     if migration is None or request.since is None:
         return set(), {}
-    start, end = migration.from_version, request.schema_version
+    start, end = migration.from_version, version
     listed = set(migration.tables)
     listed_columns = {(entry.table, name) for entry in migration.columns for name in entry.columns}
     new_tables = {t.name for t in tables if start < t.since <= end or t.name in listed}
@@ -65,22 +65,24 @@ def empty_answer(cursor: int, tables: Sequence[Table]) -> bytes:
     return f'{{"timestamp":{cursor},"changes":{{{body}}}}}'.encode()
 
 
-async def answer_if_quiet(conn: asyncpg.Connection, caller: Caller, request: PullRequest) -> bytes | None:
+async def answer_if_quiet(
+    conn: asyncpg.Connection, catalog: Catalog, caller: Caller, request: PullRequest
+) -> bytes | None:
     """The whole answer when nothing changed for the org since the cursor (the common case of a phone
     polling): one statement, no transaction. None means: stream a full look."""
     if request.since is None or request.migration is not None:
         return None
-    tables = tables_for(request.schema_version)
+    tables = catalog.tables_for(request.schema_version or catalog.version)
     cursor = await sql.quiet_since(conn, caller.org_id, caller.user_id, request.since, tables)
     return None if cursor is None else empty_answer(cursor, tables)
 
 
-async def stream(pool: asyncpg.Pool, caller: Caller, request: PullRequest) -> AsyncIterator[bytes]:
-    version = min(request.schema_version, SCHEMA_VERSION)
-    tables = tables_for(version)
-    new_tables, new_columns = migrated(request, tables)
+async def stream(pool: asyncpg.Pool, catalog: Catalog, caller: Caller, request: PullRequest) -> AsyncIterator[bytes]:
+    version = min(request.schema_version or catalog.version, catalog.version)
+    tables = catalog.tables_for(version)
+    new_tables, new_columns = migrated(request, request.schema_version or catalog.version, tables)
     rows = 0
-    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+    async with acquire(pool) as conn, conn.transaction(isolation="repeatable_read", readonly=True):
         cursor, horizon = await sql.snapshot_cursor(conn)
         since = request.since
         full = since is None or since < horizon or since > cursor
@@ -99,7 +101,7 @@ async def stream(pool: asyncpg.Pool, caller: Caller, request: PullRequest) -> As
                 yield f'{"," if position else ""}"{section}":['.encode()
                 if section in queries:
                     query, args = queries[section]
-                    encode = _encode_ids if section == "deleted" else _record_encoder(table.name, version)
+                    encode = _encode_ids if section == "deleted" else _record_encoder(table, version)
                     async for chunk in _chunks(conn, query, args, encode):
                         rows += chunk.count
                         yield chunk.data
@@ -120,12 +122,14 @@ def _encode_ids(rows: list[Any]) -> bytes:
     return _encode([row[0] for row in rows])
 
 
-@functools.cache
-def _record_encoder(table_name: str, version: int) -> Callable[[list[Any]], bytes]:
+def _record_encoder(table: Table, version: int) -> Callable[[list[Any]], bytes]:
     """Rows (id, then the wire columns in declared order) to a JSON array of records."""
-    table = BY_NAME[table_name]
-    names = ["id", *(c.name for c in sql.wire_columns(table, version))]
-    record = msgspec.defstruct(f"Pulled_{table_name}_{version}", [(name, Any) for name in names])
+    return _rows_encoder(table.name, tuple(c.name for c in sql.wire_columns(table, version)))
+
+
+@functools.cache
+def _rows_encoder(table_name: str, columns: tuple[str, ...]) -> Callable[[list[Any]], bytes]:
+    record = msgspec.defstruct(f"Pulled_{table_name}", [(name, Any) for name in ("id", *columns)])
 
     def encode(rows: list[Any]) -> bytes:
         return _encode([record(*row) for row in rows])

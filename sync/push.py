@@ -29,11 +29,12 @@ from msgspec import Meta
 from core import jsontext
 from core.access import Caller
 from core.audit.service import record_change
+from core.clock import Clock
 from core.errors import BadRequest, Conflict, FieldError, Forbidden, Invalid
 from sync import repository as sql
 from sync.protocol import Applied, PushAnswer, RecordId, Rejection
 from sync.scope import Grants
-from sync.tables import BY_NAME, TABLES, Column, Table
+from sync.tables import Column, Table, WriteOp
 
 log = logging.getLogger("fieldwork.sync.push")
 
@@ -48,7 +49,7 @@ Bool = bool | Literal[0, 1]
 def _field_type(column: Column) -> Any:
     kind: Any
     if column.choices:
-        kind = Literal[column.choices]  # type: ignore[valid-type]
+        kind = Literal[column.choices]
     elif column.kind == "text":
         kind = Annotated[str, Meta(max_length=column.max_length)]
     else:
@@ -57,19 +58,22 @@ def _field_type(column: Column) -> Any:
 
 
 @functools.cache
-def record_type(table_name: str) -> type[msgspec.Struct]:
+def record_type(table_name: str, columns: tuple[Column, ...]) -> type[msgspec.Struct]:
     """The Struct a pushed record of this table must match (unknown columns refused)."""
-    table = BY_NAME[table_name]
     fields: list[tuple[str, Any, Any]] = [("id", RecordId, msgspec.NODEFAULT)]
-    fields += [(column.name, _field_type(column), msgspec.UNSET) for column in table.columns]
+    fields += [(column.name, _field_type(column), msgspec.UNSET) for column in columns]
     fields += [("_status", Any, None), ("_changed", Any, None)]  # WatermelonDB's bookkeeping: ignored
     # gc=False: thousands of short-lived records per push; they hold no reference cycles
     return msgspec.defstruct(f"Pushed_{table_name}", fields, kw_only=True, forbid_unknown_fields=True, gc=False)
 
 
+def changes_decoder(table: Table) -> msgspec.json.Decoder[Any]:
+    return _changes_decoder(table.name, table.columns)
+
+
 @functools.cache
-def changes_decoder(table_name: str) -> msgspec.json.Decoder[Any]:
-    pushed = record_type(table_name)
+def _changes_decoder(table_name: str, columns: tuple[Column, ...]) -> msgspec.json.Decoder[Any]:
+    pushed = record_type(table_name, columns)
     changes = msgspec.defstruct(
         f"PushedChanges_{table_name}",
         [("created", list[pushed], []), ("updated", list[pushed], []), ("deleted", list[RecordId], [])],  # type: ignore[valid-type]
@@ -89,12 +93,12 @@ class TablePush(msgspec.Struct):
     deleted: list[str]
 
 
-def decode(body: bytes) -> list[TablePush]:
+def decode(body: bytes, tables: Mapping[str, Table]) -> list[TablePush]:
     """Parse and type-check a push body: the bare changes object, or {"changes": {...}}. Not JSON (or nested
     too deeply to read) is BadRequest, as for every other body; JSON of the wrong shape is Invalid."""
     try:
         outer = jsontext.decode(body, _outer)
-        if set(outer) == {"changes"} and "changes" not in BY_NAME:
+        if set(outer) == {"changes"} and "changes" not in tables:
             outer = jsontext.decode(outer["changes"], _outer)
     except msgspec.ValidationError as exc:
         raise Invalid(
@@ -105,21 +109,22 @@ def decode(body: bytes) -> list[TablePush]:
     pushes = []
     nul = b"\\u0000" in body
     for name, raw in outer.items():
-        if name not in BY_NAME:
+        table = tables.get(name)
+        if table is None:
             raise Invalid(
                 f"unknown table {name!r}", table=name, errors=[FieldError(field=name, message="not a synced table")]
             )
         try:
-            changes = jsontext.decode(raw, changes_decoder(name))
+            changes = jsontext.decode(raw, changes_decoder(table))
         except msgspec.ValidationError as exc:
             raise _located(name, raw, exc) from None
         except msgspec.DecodeError as exc:
             raise _not_json(exc) from None
         pushes.append(
             TablePush(
-                table=BY_NAME[name],
-                created=[_given(BY_NAME[name], r, nul) for r in changes.created],
-                updated=[_given(BY_NAME[name], r, nul) for r in changes.updated],
+                table=table,
+                created=[_given(table, r, nul) for r in changes.created],
+                updated=[_given(table, r, nul) for r in changes.updated],
                 deleted=list(changes.deleted),
             )
         )
@@ -135,9 +140,12 @@ class Shape(msgspec.Struct, frozen=True):
     json: tuple[str, ...]
 
 
+def shape(table: Table) -> Shape:
+    return _shape(table.columns)
+
+
 @functools.cache
-def shape(table_name: str) -> Shape:
-    columns = BY_NAME[table_name].columns
+def _shape(columns: tuple[Column, ...]) -> Shape:
     return Shape(
         writable=frozenset(["id", *(c.name for c in columns if c.writable)]),
         booleans=tuple(c.name for c in columns if c.kind == "bool"),
@@ -148,9 +156,9 @@ def shape(table_name: str) -> Shape:
 
 def _given(table: Table, pushed: msgspec.Struct, nul: bool) -> dict[str, Any]:
     """The writable columns a record carries (absent and server-owned ones left out), booleans as booleans."""
-    writable = shape(table.name).writable
+    writable = shape(table).writable
     values = {k: v for k, v in msgspec.structs.asdict(pushed).items() if v is not msgspec.UNSET and k in writable}
-    for name in shape(table.name).booleans:
+    for name in shape(table).booleans:
         if values.get(name) is not None:
             values[name] = bool(values[name])
     if nul:  # only when the body holds an escaped NUL at all
@@ -194,11 +202,13 @@ class Written(msgspec.Struct):
     deleted: dict[str, dict[str, Any]] = {}
 
 
-# A domain package's rules for what it declared in sync/tables.py: called once a push is written, in its
+# A domain package's rules for the tables it declares (its plug-in): called once a push is written, in its
 # transaction, with the caller's grants and what was written per table. It raises a DomainError to refuse
 # the whole push, and may write rows of its own (the server's values: they reach every device, the pushing
 # one included).
 PushRule = Callable[[asyncpg.Connection, Caller, Grants, Mapping[str, Written]], Awaitable[None]]
+# A push rule made for the app's clock
+PushRuleFactory = Callable[[Clock], PushRule]
 
 
 async def push(
@@ -209,11 +219,13 @@ async def push(
     last_pulled_at: int,
     idempotency_key: str | None = None,
     *,
+    tables: Sequence[Table],
     rules: Sequence[PushRule] = (),
 ) -> PushAnswer:
-    """Apply one push. The caller's transaction commits it; a refusal raises and rolls all of it back."""
-    pushes = decode(body)
-    order = {table.name: i for i, table in enumerate(TABLES)}
+    """Apply one push of `tables` (the catalog's). The caller's transaction commits it; a refusal raises and
+    rolls all of it back."""
+    pushes = decode(body, {table.name: table for table in tables})
+    order = {table.name: i for i, table in enumerate(tables)}
     pushes.sort(key=lambda p: order[p.table.name])  # parents before children, for the rules' sake
     ceiling = await sql.start_push(conn, caller.org_id, caller.user_id, caller.session_id)
     if last_pulled_at > ceiling:
@@ -384,7 +396,7 @@ def _owned(table: Table, caller: Caller, row: dict[str, Any]) -> bool:
     return table.owner_column is not None and row.get(table.owner_column) == caller.user_id
 
 
-def _require(table: Table, caller: Caller, ops: set[str], row: dict[str, Any], record_id: str, op: str) -> None:
+def _require(table: Table, caller: Caller, ops: set[WriteOp], row: dict[str, Any], record_id: str, op: str) -> None:
     """Refuse unless the role may `op` (update or delete) this row: any row, or only its own."""
     if op in ops or (f"{op}_own" in ops and _owned(table, caller, row)):
         return
@@ -401,11 +413,11 @@ def _in_scope(table: Table, grants: Grants, values: dict[str, Any]) -> bool:
     return grants.role == "admin" or "property_id" not in values or values["property_id"] in grants.properties
 
 
-def _check_create(table: Table, caller: Caller, grants: Grants, ops: set[str], values: dict[str, Any]) -> None:
+def _check_create(table: Table, caller: Caller, grants: Grants, ops: set[WriteOp], values: dict[str, Any]) -> None:
     record_id = values["id"]
     if "create" not in ops:
         raise _refuse(table, record_id, f"your role ({caller.role}) cannot create {table.name}")
-    for name in shape(table.name).required:
+    for name in shape(table).required:
         if values.get(name) is None:
             raise _invalid(table, record_id, name, "required")
     if table.owner_column and values.get(table.owner_column) != caller.user_id:
@@ -416,7 +428,7 @@ def _check_create(table: Table, caller: Caller, grants: Grants, ops: set[str], v
 
 
 def _check_update(
-    table: Table, caller: Caller, grants: Grants, ops: set[str], row: dict[str, Any], values: dict[str, Any]
+    table: Table, caller: Caller, grants: Grants, ops: set[WriteOp], row: dict[str, Any], values: dict[str, Any]
 ) -> None:
     record_id = values["id"]
     if not grants.sees(table, row):
@@ -441,7 +453,7 @@ def _same(column: Column, pushed: Any, stored: Any) -> bool:
 
 
 def _check_json(table: Table, values: dict[str, Any]) -> None:
-    for name in shape(table.name).json:
+    for name in shape(table).json:
         if isinstance(values.get(name), str):
             try:
                 jsontext.decode(values[name])

@@ -9,10 +9,10 @@ from core import jsontext
 from core.access import Caller
 from core.errors import BadRequest
 from sync import repository as sql
+from sync.catalog import Catalog
 from sync.protocol import Migration, SchemaColumn, SchemaDoc, SchemaTable
 from sync.pull import PullRequest
 from sync.scope import Grants
-from sync.tables import SCHEMA_VERSION, TABLES
 
 # a cursor far beyond any xid PostgreSQL will hand out (and within JavaScript's safe integers)
 MAX_CURSOR = 2**53 - 1
@@ -35,8 +35,7 @@ _migration = msgspec.json.Decoder(Migration)
 
 
 def pull_request(last_pulled_at: str | None, schema_version: int | None, migration: str | None) -> PullRequest:
-    version = SCHEMA_VERSION if schema_version is None else schema_version
-    if version < 1:
+    if schema_version is not None and schema_version < 1:
         raise BadRequest("schema_version must be 1 or more", parameter="schema_version")
     parsed = None
     if migration not in (None, "", "null"):
@@ -47,7 +46,9 @@ def pull_request(last_pulled_at: str | None, schema_version: int | None, migrati
                 f"migration must be WatermelonDB's migration object: {exc}", parameter="migration"
             ) from None
     return PullRequest(
-        since=read_cursor(last_pulled_at, "last_pulled_at", optional=True), schema_version=version, migration=parsed
+        since=read_cursor(last_pulled_at, "last_pulled_at", optional=True),
+        schema_version=schema_version,
+        migration=parsed,
     )
 
 
@@ -56,9 +57,9 @@ async def grants_now(conn: asyncpg.Connection, caller: Caller) -> Grants:
     return await sql.grants_at(conn, caller.org_id, caller.user_id, MAX_CURSOR)
 
 
-def schema_for(role: str) -> SchemaDoc:
+def schema_for(catalog: Catalog, role: str) -> SchemaDoc:
     return SchemaDoc(
-        version=SCHEMA_VERSION,
+        version=catalog.version,
         tables=[
             SchemaTable(
                 name=table.name,
@@ -79,6 +80,6 @@ def schema_for(role: str) -> SchemaDoc:
                     for c in table.columns
                 ],
             )
-            for table in TABLES
+            for table in catalog.tables
         ],
     )

@@ -10,7 +10,7 @@ from litestar.params import JSONBody
 from api.auth import PUBLIC
 from api.deps import AppServices, Conn, CurrentCaller
 from api.edge import client_address
-from api.state import Services
+from bootstrap.services import Services
 from core.people import auth, service
 from core.people.models import Me, Tokens
 from core.people.schemas import Activate, Login, PasswordChange, Refresh

@@ -9,6 +9,7 @@ from api.deps import AppServices, Conn, CurrentCaller
 from api.guards import ADMIN
 from api.routes.places import Cursor, PageLimit
 from core.notifications import service
+from core.notifications.kinds import NotificationKind
 from core.notifications.models import InboxItem, Webhook, WebhookCreated
 from core.notifications.schemas import WebhookCreate, WebhookUpdate
 from core.structs import Page
@@ -26,7 +27,7 @@ class WebhookController(Controller):
     async def create_webhook(
         self, data: JSONBody[WebhookCreate], caller: CurrentCaller, services: AppServices, conn: Conn
     ) -> WebhookCreated:
-        return await service.create_webhook(conn, caller, data, services.egress)
+        return await service.create_webhook(conn, caller, data, services.egress, services.registry.notification_kinds)
 
     @get("/", summary="The org's webhooks, without their secrets (admin)")
     async def list_webhooks(self, caller: CurrentCaller, conn: Conn) -> list[Webhook]:
@@ -41,11 +42,22 @@ class WebhookController(Controller):
         services: AppServices,
         conn: Conn,
     ) -> Webhook:
-        return await service.update_webhook(conn, caller, webhook_id, data, services.egress)
+        return await service.update_webhook(
+            conn, caller, webhook_id, data, services.egress, services.registry.notification_kinds
+        )
 
     @delete("/{webhook_id:str}", summary="Remove a webhook; nothing more is sent to it (admin)")
     async def delete_webhook(self, webhook_id: FromPath[str], caller: CurrentCaller, conn: Conn) -> None:
         await service.delete_webhook(conn, caller, webhook_id)
+
+
+@get(
+    "/notifications/kinds",
+    tags=["notifications"],
+    summary="Every kind of notification there is, with what it means (for webhooks' `kinds`)",
+)
+async def notification_kinds(services: AppServices) -> list[NotificationKind]:
+    return sorted(services.registry.notification_kinds.values(), key=lambda kind: kind.name)
 
 
 class InboxController(Controller):

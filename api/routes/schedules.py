@@ -1,61 +1,65 @@
-"""Schedules (admins set them up; supervisors of the property read them and preview what they will make)."""
+"""Schedules (admins set them up; supervisors of the property read them and preview what they will make).
 
-from __future__ import annotations
+The body of a new schedule depends on the registered schedule kinds, so its controller is made per app
+(property_schedules). No `from __future__ import annotations` here: that controller's annotations name the
+shape made at that moment, which a string annotation could not find.
+"""
 
+from collections.abc import Mapping
 from typing import Annotated
 
 from litestar import Controller, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from api.deps import AppServices, Conn, CurrentCaller
+from api.deps import AppServices, Conn, CurrentCaller, Cursor
 from api.guards import ADMIN, SUPERVISOR, in_property_scope
-from api.routes.places import Cursor, PageLimit
+from api.routes.places import PageLimit
 from core.schedules import service
+from core.schedules.kinds import ScheduleKind
 from core.schedules.models import Occurrence, Schedule
-from core.schedules.schemas import ScheduleCreate
+from core.schedules.schemas import create_shape
 from core.structs import Page
-from inspections.schedule_payload import check_round_payload
-from surveys.schedules import check_survey_payload
 
-PAYLOAD_CHECKS: dict[str, service.PayloadCheck] = {
-    "inspection_round": check_round_payload,
-    "survey_campaign": check_survey_payload,
-}
 PreviewCount = Annotated[int, QueryParameter(ge=1, le=100, description="how many occurrences, 1-100")]
 
 
-class PropertyScheduleController(Controller):
-    path = "/properties/{property_id:str}/schedules"
-    tags = ["schedules"]
-    guards = [in_property_scope]
+def property_schedules(kinds: Mapping[str, ScheduleKind]) -> type[Controller]:
+    """The controller of a property's schedules, taking the schedule kinds `kinds` (the registry's)."""
+    ScheduleCreate = create_shape(kinds)
 
-    @get("/", guards=[SUPERVISOR], summary="Schedules of a property (supervisors, admins)")
-    async def list_schedules(
-        self,
-        property_id: FromPath[str],
-        caller: CurrentCaller,
-        conn: Conn,
-        cursor: Cursor = None,
-        limit: PageLimit = 100,
-    ) -> Page[Schedule]:
-        return await service.list_schedules(conn, caller, property_id, cursor, limit)
+    class PropertyScheduleController(Controller):
+        path = "/properties/{property_id:str}/schedules"
+        tags = ["schedules"]
+        guards = [in_property_scope]
 
-    @post(
-        "/",
-        guards=[ADMIN],
-        summary="Add a schedule (admin); survey campaigns and owner meetings default their rule and duration",
-    )
-    async def create_schedule(
-        self,
-        property_id: FromPath[str],
-        data: JSONBody[ScheduleCreate],
-        caller: CurrentCaller,
-        conn: Conn,
-        services: AppServices,
-    ) -> Schedule:
-        return await service.create_schedule(
-            conn, caller, property_id, data, services.clock.now(), checks=PAYLOAD_CHECKS
+        @get("/", guards=[SUPERVISOR], summary="Schedules of a property (supervisors, admins)")
+        async def list_schedules(
+            self,
+            property_id: FromPath[str],
+            caller: CurrentCaller,
+            conn: Conn,
+            cursor: Cursor = None,
+            limit: PageLimit = 100,
+        ) -> Page[Schedule]:
+            return await service.list_schedules(conn, caller, property_id, cursor, limit)
+
+        @post(
+            "/",
+            guards=[ADMIN],
+            summary="Add a schedule (admin); survey campaigns and owner meetings default their rule and duration",
+            description=ScheduleCreate.__doc__,
         )
+        async def create_schedule(
+            self,
+            property_id: FromPath[str],
+            data: JSONBody[ScheduleCreate],  # type: ignore[valid-type]
+            caller: CurrentCaller,
+            conn: Conn,
+            services: AppServices,
+        ) -> Schedule:
+            return await service.create_schedule(conn, caller, property_id, data, services.clock.now(), kinds=kinds)
+
+    return PropertyScheduleController
 
 
 class ScheduleController(Controller):

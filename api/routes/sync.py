@@ -10,13 +10,10 @@ from litestar.response import Stream
 
 from api.deps import AppServices, CurrentCaller
 from api.requests import JSONRequest
-from core.db import transaction
-from inspections import push_settlement
-from surveys import app_answers
+from core.db import acquire, transaction
 from sync import pull as pulling
 from sync import push as pushing
 from sync import service
-from sync.photos.attach import attach_arrived
 from sync.protocol import PullAnswer, PushAnswer, SchemaDoc
 
 IdempotencyKey = Annotated[
@@ -45,11 +42,12 @@ async def pull(
     migration: FromQuery[str | None] = None,
 ) -> Response[PullAnswer]:
     request = service.pull_request(last_pulled_at, schema_version, migration)
-    async with services.pool.acquire() as conn:
-        quiet = await pulling.answer_if_quiet(conn, caller, request)
+    catalog = services.registry.catalog
+    async with acquire(services.pool) as conn:
+        quiet = await pulling.answer_if_quiet(conn, catalog, caller, request)
     if quiet is not None:
         return Response(quiet, media_type="application/json")  # type: ignore[arg-type]
-    return Stream(pulling.stream(services.pool, caller, request), media_type="application/json")  # type: ignore[return-value]
+    return Stream(pulling.stream(services.pool, catalog, caller, request), media_type="application/json")  # type: ignore[return-value]
 
 
 @post("/sync/push", tags=["sync"], summary="Apply your offline changes (WatermelonDB pushChanges)", status_code=200)
@@ -65,10 +63,19 @@ async def push(
     assert since is not None
     async with transaction(services.pool) as conn:
         grants = await service.grants_now(conn, caller)
-        rules = (attach_arrived, push_settlement.rules(services.clock), app_answers.rules(services.clock))
-        return await pushing.push(conn, caller, grants, body, since, idempotency_key, rules=rules)
+        catalog = services.registry.catalog
+        return await pushing.push(
+            conn,
+            caller,
+            grants,
+            body,
+            since,
+            idempotency_key,
+            tables=catalog.tables,
+            rules=catalog.rules(services.clock),
+        )
 
 
 @get("/sync/schema", tags=["sync"], summary="What syncs: tables, columns and wire types, as your role sees them")
-async def sync_schema(caller: CurrentCaller) -> SchemaDoc:
-    return service.schema_for(caller.role)
+async def sync_schema(caller: CurrentCaller, services: AppServices) -> SchemaDoc:
+    return service.schema_for(services.registry.catalog, caller.role)

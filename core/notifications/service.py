@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -100,10 +100,22 @@ async def check_url(egress: Egress, url: str) -> None:
         raise Invalid(f"url: {message}", [FieldError(field="url", message=message)]) from None
 
 
+def check_kinds(kinds: Sequence[str] | None, known: Collection[str]) -> None:
+    """A webhook subscribes to kinds that exist: a misspelt kind would be sent nothing, silently."""
+    unknown = [(i, kind) for i, kind in enumerate(kinds or []) if kind not in known]
+    if unknown:
+        raise Invalid(
+            "unknown notification kinds (GET /notifications/kinds lists them)",
+            [FieldError(field=f"kinds[{i}]", message=f"{kind!r} is not a notification kind") for i, kind in unknown],
+        )
+
+
 async def create_webhook(
-    conn: asyncpg.Connection, caller: Caller, data: WebhookCreate, egress: Egress
+    conn: asyncpg.Connection, caller: Caller, data: WebhookCreate, egress: Egress, known: Collection[str]
 ) -> WebhookCreated:
+    """`known`: the notification kinds there are."""
     require_role(caller, "admin")
+    check_kinds(data.kinds, known)
     await check_url(egress, data.url)
     secret = new_secret()
     kinds = sorted(set(data.kinds)) if data.kinds is not None else None
@@ -127,10 +139,17 @@ async def get_webhook(conn: asyncpg.Connection, caller: Caller, webhook_id: str)
 
 
 async def update_webhook(
-    conn: asyncpg.Connection, caller: Caller, webhook_id: str, data: WebhookUpdate, egress: Egress
+    conn: asyncpg.Connection,
+    caller: Caller,
+    webhook_id: str,
+    data: WebhookUpdate,
+    egress: Egress,
+    known: Collection[str],
 ) -> Webhook:
     """Change the URL or kinds, or pause (active false): a paused webhook gets nothing, not even later."""
     before = await get_webhook(conn, caller, webhook_id)
+    if isinstance(data.kinds, list):
+        check_kinds(data.kinds, known)
     if isinstance(data.url, str):
         await check_url(egress, data.url)
     changes = changes_of(data)

@@ -7,14 +7,14 @@ survey campaigns and owner meetings up to the next one. After downtime, what was
 an occurrence whose window is still open is made as usual; one whose window closed is recorded as missed (and
 made as missed: a round nobody could walk counts against the completion rate), never dropped.
 
-What an occurrence makes depends on its kind and belongs to the domain packages: they plug a Maker in (the
-worker composes them). A kind without one is only recorded.
+What an occurrence makes depends on its kind (core.schedules.kinds) and belongs to the package that declares
+the kind; the kernel's own kind, `custom`, announces each occurrence.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 import asyncpg
@@ -23,14 +23,13 @@ import msgspec
 from core.notifications.service import notify
 from core.people import repository as people_sql
 from core.schedules import service
-from core.schedules.models import Schedule
+from core.schedules.kinds import Making, ScheduleKind
+from core.schedules.models import Made, Schedule
 from core.schedules.rules import occurrences, zone_of
 
 log = logging.getLogger("fieldwork.schedules")
 
-# kinds materialised only up to their next occurrence (there is one every three or six months)
-NEXT_ONLY = frozenset({"survey_campaign", "owner_meeting"})
-# how far to look for the next one
+# how far to look for the next one of a kind made only up to its next occurrence
 NEXT_LOOKAHEAD = timedelta(days=800)
 
 
@@ -43,33 +42,19 @@ async def due(conn: asyncpg.Connection, now: datetime, horizon: timedelta) -> li
     return await service.due_schedules(conn, now, horizon=max(horizon - REFRESH, timedelta(0)))
 
 
-class Made(msgspec.Struct, frozen=True, kw_only=True):
-    """One occurrence, as a Maker gets it."""
-
-    starts_at: datetime
-    ends_at: datetime
-    missed: bool
-
-
-def occurrence_key(schedule_id: str, made: Made) -> str:
-    """What an occurrence made is keyed by: a record made twice for it is made once."""
-    return f"{schedule_id}:{made.starts_at:%Y%m%dT%H%M%SZ}"
-
-
-Maker = Callable[[asyncpg.Connection, Schedule, Made], Awaitable[None]]
-
-
 class Tally(msgspec.Struct, kw_only=True):
     created: int = 0
     missed: int = 0
 
 
-def starts_to_make(schedule: Schedule, now: datetime, horizon: timedelta) -> tuple[list[datetime], datetime]:
+def starts_to_make(
+    schedule: Schedule, kind: ScheduleKind, now: datetime, horizon: timedelta
+) -> tuple[list[datetime], datetime]:
     """The occurrence starts to record now, and how far the schedule is then materialised."""
     duration = timedelta(minutes=schedule.duration_minutes)
     # from where the last tick stopped; a new schedule from its creation (what ended before it is not missed)
     after = schedule.materialised_until or schedule.created_at - duration
-    if schedule.kind not in NEXT_ONLY:
+    if kind.ahead == "horizon":
         until = now + horizon
         return occurrences(schedule.rrule, schedule.dtstart_local, schedule.timezone, after, until), until
     if schedule.materialised_until is not None and schedule.materialised_until > now:
@@ -83,13 +68,23 @@ def starts_to_make(schedule: Schedule, now: datetime, horizon: timedelta) -> tup
 
 
 async def materialise(
-    conn: asyncpg.Connection, schedule: Schedule, now: datetime, horizon: timedelta, makers: Mapping[str, Maker]
+    conn: asyncpg.Connection,
+    schedule: Schedule,
+    now: datetime,
+    horizon: timedelta,
+    kinds: Mapping[str, ScheduleKind],
+    secret: str,
 ) -> Tally:
-    """Record (and make) the schedule's occurrences that are due; call in its own transaction."""
+    """Record (and make) the schedule's occurrences that are due; call in its own transaction. A schedule of a
+    kind no longer registered (its plug-in taken out) is left as it is, and said so."""
     tally = Tally()
-    starts, until = starts_to_make(schedule, now, horizon)
+    kind = kinds.get(schedule.kind)
+    if kind is None:
+        log.warning("schedule %s is of kind %s, which no plug-in declares: left alone", schedule.id, schedule.kind)
+        return tally
+    starts, until = starts_to_make(schedule, kind, now, horizon)
     duration = timedelta(minutes=schedule.duration_minutes)
-    maker = makers.get(schedule.kind)
+    making = Making(now=now, secret=secret, kind=kind)
     made = [Made(starts_at=start, ends_at=start + duration, missed=start + duration <= now) for start in starts]
     mine = await service.record_occurrences(
         conn, schedule.org_id, schedule.id, [(m.starts_at, m.ends_at, m.missed) for m in made]
@@ -97,8 +92,7 @@ async def materialise(
     for occurrence in made:
         if occurrence.starts_at not in mine:
             continue  # recorded before: by another worker, or an earlier tick
-        if maker is not None:
-            await maker(conn, schedule, occurrence)
+        await kind.make(conn, schedule, occurrence, making)
         if occurrence.missed:
             tally.missed += 1
         else:
@@ -107,14 +101,7 @@ async def materialise(
     return tally
 
 
-TITLES = {
-    "survey_campaign": ("满意度调查（{name}）：{date} 开始", "Satisfaction survey ({name}) starts {date}"),
-    "owner_meeting": ("业主会议（{name}）：{date}", "Owner meeting ({name}): {date}"),
-    "custom": ("计划事项（{name}）：{date}", "Scheduled: {name}, {date}"),
-}
-
-
-async def announce(conn: asyncpg.Connection, schedule: Schedule, made: Made) -> None:
+async def announce(conn: asyncpg.Connection, schedule: Schedule, made: Made, making: Making) -> None:
     """Tell the org's admins and the property's supervisors an occurrence is due (or was missed)."""
     recipients = sorted(
         {
@@ -123,7 +110,7 @@ async def announce(conn: asyncpg.Connection, schedule: Schedule, made: Made) -> 
         }
     )
     local = made.starts_at.astimezone(zone_of(schedule.timezone)).strftime("%Y-%m-%d %H:%M")
-    zh, en = TITLES.get(schedule.kind, TITLES["custom"])
+    zh, en = making.kind.title_zh, making.kind.title_en
     if made.missed:
         zh, en = "已错过 " + zh, "Missed: " + en
     await notify(
@@ -137,3 +124,10 @@ async def announce(conn: asyncpg.Connection, schedule: Schedule, made: Made) -> 
         property_id=schedule.property_id,
         data={"schedule_id": schedule.id, "starts_at": made.starts_at.isoformat(), "missed": made.missed},
     )
+
+
+CUSTOM = ScheduleKind(
+    name="custom",
+    summary="each occurrence is announced to the org's admins and the property's supervisors",
+    make=announce,
+)

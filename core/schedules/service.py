@@ -7,9 +7,8 @@ no caller, no access checks, any org."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 import asyncpg
 import msgspec
@@ -21,14 +20,10 @@ from core.ids import new_id
 from core.places import repository as places_sql
 from core.schedules import repository as sql
 from core.schedules import rules
-from core.schedules.models import KIND_DEFAULTS, Occurrence, Schedule
-from core.schedules.schemas import ScheduleCreate
+from core.schedules.kinds import ScheduleKind
+from core.schedules.models import Occurrence, Schedule
+from core.schedules.schemas import ScheduleBase
 from core.structs import Page, page_of
-
-# Checks what a kind's payload names (a round's template, route and assignees; a survey's template) against the
-# property: (conn, org id, property id, payload), raising Invalid. They live with the domain packages, which
-# the kernel does not import.
-PayloadCheck = Callable[[asyncpg.Connection, str, str, Any], Awaitable[None]]
 
 
 def schedule_of(row: asyncpg.Record) -> Schedule:
@@ -50,21 +45,21 @@ async def create_schedule(
     conn: asyncpg.Connection,
     caller: Caller,
     property_id: str,
-    data: ScheduleCreate,
+    data: ScheduleBase,
     now: datetime,
     *,
-    checks: Mapping[str, PayloadCheck] | None = None,
+    kinds: Mapping[str, ScheduleKind],
 ) -> Schedule:
     """A schedule of the property, made at `now` (the injected clock's, so occurrences are made from then on).
-    Without a rule or duration, survey campaigns and owner meetings take their kind's defaults; `checks` (by kind)
-    check a payload once the rest is valid."""
+    `data` has the shape create_shape(kinds) made; without a rule or duration a kind's defaults apply, and the
+    kind's check looks at its payload once the rest is valid."""
     await require_property(conn, caller, property_id, "admin")
-    default_rule, default_minutes = KIND_DEFAULTS.get(data.kind, (None, None))
-    rrule = data.rrule or default_rule
-    minutes = data.duration_minutes or default_minutes
+    kind = kinds[data.kind]  # the shape's `kind` is one of them
+    rrule = data.rrule or kind.default_rrule
+    minutes = data.duration_minutes or kind.default_minutes
     errors: list[FieldError] = []
     if rrule is None:
-        errors.append(FieldError(field="rrule", message=f"a {data.kind} schedule needs a recurrence rule"))
+        errors.append(FieldError(field="rrule", message=f"a {kind.name} schedule needs a recurrence rule"))
     else:
         timezone = await _timezone(conn, caller.org_id, property_id)
         try:
@@ -73,27 +68,21 @@ async def create_schedule(
         except Invalid as exc:
             errors += exc.errors
     if minutes is None:
-        errors.append(FieldError(field="duration_minutes", message=f"a {data.kind} schedule needs a duration"))
-    if data.kind == "inspection_round" and data.payload is None:
-        errors.append(FieldError(field="payload", message="give template_id and assignee_ids (route_id optional)"))
-    if data.kind != "inspection_round" and data.payload is not None:
-        errors.append(FieldError(field="payload", message="only inspection_round schedules take a payload"))
-    if data.kind != "survey_campaign" and data.survey is not None:
-        errors.append(FieldError(field="survey", message="only survey_campaign schedules take a survey"))
+        errors.append(FieldError(field="duration_minutes", message=f"a {kind.name} schedule needs a duration"))
+    payload, payload_errors = _payload_of(data, kind, kinds)
+    errors += payload_errors
     if errors:
         raise Invalid("the schedule is not valid", errors)
     assert rrule is not None and minutes is not None
-    payload = data.payload or data.survey
-    check = (checks or {}).get(data.kind)
-    if payload is not None and check is not None:
-        await check(conn, caller.org_id, property_id, payload)
+    if payload is not None and kind.check is not None:
+        await kind.check(conn, caller.org_id, property_id, payload)
     schedule_id = new_id()
     await sql.insert_schedule(
         conn,
         caller.org_id,
         schedule_id,
         property_id,
-        data.kind,
+        kind.name,
         data.name,
         rrule,
         data.dtstart_local,
@@ -105,6 +94,30 @@ async def create_schedule(
     schedule = await get_schedule(conn, caller, schedule_id)
     await record_change(conn, caller, "create", "schedule", schedule_id, after=schedule)
     return schedule
+
+
+def _payload_of(
+    data: ScheduleBase, kind: ScheduleKind, kinds: Mapping[str, ScheduleKind]
+) -> tuple[msgspec.Struct | None, list[FieldError]]:
+    """The kind's payload as its Struct, and what is wrong: a payload field of another kind given, the kind's own
+    missing while it is required, or (a field several kinds share) not the kind's shape."""
+    errors = []
+    for field in sorted({k.payload_field for k in kinds.values() if k.payload is not None}):
+        if getattr(data, field, None) is None or (field == kind.payload_field and kind.payload is not None):
+            continue
+        takers = sorted(k.name for k in kinds.values() if k.payload is not None and k.payload_field == field)
+        errors.append(FieldError(field=field, message=f"only {' and '.join(takers)} schedules take a {field}"))
+    if kind.payload is None:
+        return None, errors
+    given = getattr(data, kind.payload_field, None)
+    if given is None:
+        if kind.payload_required:
+            errors.append(FieldError(field=kind.payload_field, message=kind.payload_hint))
+        return None, errors
+    try:
+        return msgspec.convert(msgspec.to_builtins(given), kind.payload), errors
+    except msgspec.ValidationError as exc:
+        return None, [*errors, FieldError(field=kind.payload_field, message=str(exc))]
 
 
 async def get_schedule(conn: asyncpg.Connection, caller: Caller, schedule_id: str) -> Schedule:

@@ -13,10 +13,9 @@ from core.errors import Conflict, NotFound
 from sync import service as sync_service
 from sync.photos import repository as sql
 from sync.photos.uploads import derivative_key, original_key
-from sync.tables import BY_NAME
+from sync.tables import PHOTOS
 
 Variant = Literal["original", "display", "thumbnail"]
-PHOTOS = BY_NAME["photos"]
 
 
 class PhotoBytes(msgspec.Struct, frozen=True, kw_only=True):

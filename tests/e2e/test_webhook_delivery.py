@@ -25,6 +25,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from bootstrap.domains import registry
 from core.access import Caller
 from core.clock import FixedClock
 from core.egress import Egress
@@ -136,7 +137,8 @@ async def add_webhook(db, org, url: str, egress: Egress, kinds: list[str] | None
     secret."""
     admin = Caller(org_id=org.org_id, user_id=org.ids["admin"], role="admin", session_id="test")
     async with db.transaction():
-        return (await create_webhook(db, admin, WebhookCreate(url=url, kinds=kinds), egress)).secret
+        known = registry().notification_kinds
+        return (await create_webhook(db, admin, WebhookCreate(url=url, kinds=kinds), egress, known)).secret
 
 
 async def notice(db, org, key: str, recipients=(), **extra) -> None:

@@ -34,11 +34,11 @@ async def test_the_demo_s_inspection_setup_loads_once_and_staff_find_their_round
 
     async with db.transaction():
         summary = await load_demo(db)
-    admin_id = await db.fetchval("SELECT id FROM users WHERE email = $1", ADMIN_EMAIL)
+    assert summary.admin_id == await db.fetchval("SELECT id FROM users WHERE email = $1", ADMIN_EMAIL)
     async with db.transaction():
-        first = await load_inspection_demo(db, summary.org_id, admin_id, summary.property_id, datetime.now(UTC))
+        first = await load_inspection_demo(db, summary, datetime.now(UTC))
     async with db.transaction():
-        again = await load_inspection_demo(db, summary.org_id, admin_id, summary.property_id, datetime.now(UTC))
+        again = await load_inspection_demo(db, await load_demo(db), datetime.now(UTC))
     assert first.created and not again.created
     assert (again.templates, again.checkpoints, again.rounds) == (2, 6, 2)
     response = await api.post("/auth/login", json={"login": "staff1@demo.fieldwork.local", "password": PASSWORD})

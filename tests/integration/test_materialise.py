@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import msgspec
 import pytest
 
+from bootstrap.domains import registry
 from core.clock import FixedClock
 from core.db import create_pool
 from tests.inspection_world import ok, set_up
@@ -32,7 +33,12 @@ async def tick(settings, clock, at, **overrides):
     clock.at = at
     pool = await create_pool(settings.database_url, size=2)
     try:
-        ctx = {"pool": pool, "clock": clock, "settings": msgspec.structs.replace(settings, **overrides)}
+        ctx = {
+            "pool": pool,
+            "clock": clock,
+            "settings": msgspec.structs.replace(settings, **overrides),
+            "registry": registry(),
+        }
         return await materialise_schedules(ctx)
     finally:
         await pool.close()

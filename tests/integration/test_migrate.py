@@ -99,7 +99,9 @@ def test_misnamed_files_are_refused(tmp_path):
 
 
 async def test_tombstones_keep_the_columns_the_declaration_scopes_by(db):
-    from sync.tables import TABLES
+    from bootstrap.domains import registry
+
+    TABLES = registry().catalog.tables
 
     rows = await db.fetch(
         "SELECT c.relname AS table, encode(t.tgargs, 'escape') AS args FROM pg_trigger t "
@@ -110,7 +112,9 @@ async def test_tombstones_keep_the_columns_the_declaration_scopes_by(db):
 
 
 async def test_every_movable_scope_column_leaves_a_tombstone_when_it_changes(db):
-    from sync.tables import TABLES
+    from bootstrap.domains import registry
+
+    TABLES = registry().catalog.tables
 
     rows = await db.fetch(
         "SELECT c.relname AS table, encode(t.tgargs, 'escape') AS args, "

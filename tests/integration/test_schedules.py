@@ -329,7 +329,7 @@ async def test_the_worker_finds_active_schedules_of_every_org_and_records_each_o
         "Asia/Shanghai",
         datetime(2026, 8, 31, 9, 0),
     )
-    assert first.round_payload is None
+    assert first.kind == "survey_campaign" and first.payload == {}
 
     starts, ends = datetime(2026, 8, 31, 1, tzinfo=UTC), datetime(2026, 9, 14, 1, tzinfo=UTC)
     assert await service.record_occurrences(db, first.org_id, first.id, [(starts, ends, False)]) == {starts}

@@ -5,10 +5,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bootstrap.domains import registry
 from sync import repository as sync_sql
-from sync.tables import SCHEMA_VERSION, TABLES
 from tests.integration.test_sync_protocol import changes, note, pull, push
 from tests.world import build_org, login
+
+CATALOG = registry().catalog
+SCHEMA_VERSION, TABLES = CATALOG.version, CATALOG.tables
 
 
 def ids(answer, table, section):

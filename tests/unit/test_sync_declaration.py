@@ -3,14 +3,18 @@
 import msgspec
 import pytest
 
+from bootstrap.domains import registry
 from core.vocabulary import CATEGORIES, SEVERITIES
+from inspections.synced import RECTIFICATION_ORDERS
 from sync.push import changes_decoder
-from sync.tables import RECTIFICATION_ORDERS, TABLES, rule_parts
+from sync.tables import HANDOVER_NOTES, rule_parts
+
+TABLES = registry().catalog.tables
 
 
 @pytest.mark.parametrize("table", TABLES, ids=lambda t: t.name)
 def test_every_table_has_a_push_decoder_and_sane_rules(table):
-    decoder = changes_decoder(table.name)
+    decoder = changes_decoder(table)
     assert decoder.decode(b'{"created": [], "updated": [], "deleted": []}') is not None
     names = {"id", *(c.name for c in table.columns)}
     for rule in table.read.values():
@@ -24,7 +28,7 @@ def test_every_table_has_a_push_decoder_and_sane_rules(table):
 
 def test_a_pushed_record_with_an_unknown_column_does_not_decode():
     with pytest.raises(msgspec.ValidationError, match="unknown field"):
-        changes_decoder("handover_notes").decode(b'{"created": [{"id": "a", "secret": 1}]}')
+        changes_decoder(HANDOVER_NOTES).decode(b'{"created": [{"id": "a", "secret": 1}]}')
 
 
 def test_the_declaration_offers_the_domain_s_categories_and_severities():

@@ -1,15 +1,16 @@
-"""Every minute: rectification reminders, overdue flags and escalations; rounds whose window closed unstarted."""
+"""The inspections' periodic job (inspections/plugin.py): every minute, rectification reminders, overdue flags
+and escalations, and rounds whose window closed unstarted."""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from core.db import transaction
+from core.jobs import JobContext
 from core.settings import Settings
 from inspections.deadlines import Policy, chase_order, miss_rounds, orders_to_chase
 
-log = logging.getLogger("fieldwork.worker.deadlines")
+log = logging.getLogger("fieldwork.inspections.deadlines")
 
 
 def policy_of(settings: Settings) -> Policy:
@@ -19,15 +20,15 @@ def policy_of(settings: Settings) -> Policy:
     )
 
 
-async def chase_deadlines(ctx: dict[str, Any]) -> dict[str, int]:
+async def chase_deadlines(job: JobContext) -> dict[str, int]:
     """Short transactions (one per order): a long one would hold back every device's sync cursor."""
-    now, policy = ctx["clock"].now(), policy_of(ctx["settings"])
-    async with transaction(ctx["pool"]) as conn:
+    now, policy = job.clock.now(), policy_of(job.settings)
+    async with transaction(job.pool) as conn:
         missed = await miss_rounds(conn, now)
         orders = await orders_to_chase(conn, now, policy)
     counts: dict[str, int] = {"rounds_missed": missed}
     for order in orders:
-        async with transaction(ctx["pool"]) as conn:
+        async with transaction(job.pool) as conn:
             for step in await chase_order(conn, order, now, policy):
                 counts[step] = counts.get(step, 0) + 1
     log.info("deadlines at %s: %d orders looked at, sent %s", now.isoformat(timespec="seconds"), len(orders), counts)
