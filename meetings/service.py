@@ -25,7 +25,7 @@ from core.places import repository as places_sql
 from core.schedules.kinds import Making
 from core.schedules.materialise import announce
 from core.schedules.models import Made, Schedule
-from core.schedules.rules import zone_of
+from core.schedules.recurrence import zone_of
 from core.structs import Page, page_of
 from meetings import repository as sql
 from meetings.schemas import Meeting, MeetingCreate, MeetingUpdate, MinutesDraft, PublishedAttachment

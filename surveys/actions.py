@@ -22,7 +22,7 @@ from core.ids import new_id
 from core.notifications.service import notify
 from core.people import repository as people_sql
 from core.places import repository as places_sql
-from core.schedules.rules import zone_of
+from core.schedules.recurrence import zone_of
 from surveys import campaigns
 from surveys.report import campaign_report
 from surveys.repository import actions as sql

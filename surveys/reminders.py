@@ -10,7 +10,7 @@ import asyncpg
 
 from core.notifications.service import notify
 from core.places import repository as places_sql
-from core.schedules.rules import zone_of
+from core.schedules.recurrence import zone_of
 from surveys.repository import campaigns as sql
 
 # how long before a campaign closes its households are reminded

@@ -13,7 +13,7 @@ from core.errors import FieldError, Invalid
 from core.schedules.kinds import Making
 from core.schedules.materialise import announce
 from core.schedules.models import Made, Schedule
-from core.schedules.rules import zone_of
+from core.schedules.recurrence import zone_of
 from core.structs import Id, Struct
 from surveys.campaigns import create_campaign
 from surveys.repository import templates as templates_sql

@@ -25,7 +25,7 @@ from core.people import repository as people_sql
 from core.schedules import service
 from core.schedules.kinds import Making, ScheduleKind
 from core.schedules.models import Made, Schedule
-from core.schedules.rules import occurrences, zone_of
+from core.schedules.recurrence import occurrences, zone_of
 
 log = logging.getLogger("fieldwork.schedules")
 

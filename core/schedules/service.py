@@ -18,8 +18,8 @@ from core.audit.service import record_change
 from core.errors import FieldError, Invalid, NotFound
 from core.ids import new_id
 from core.places import repository as places_sql
+from core.schedules import recurrence
 from core.schedules import repository as sql
-from core.schedules import rules
 from core.schedules.kinds import ScheduleKind
 from core.schedules.models import Occurrence, Schedule
 from core.schedules.schemas import ScheduleBase
@@ -64,7 +64,7 @@ async def create_schedule(
         timezone = await _timezone(conn, caller.org_id, property_id)
         try:
             # a rule with no occurrence scans to the year 9999 once before it is refused: off the event loop
-            rrule = await asyncio.to_thread(rules.check, rrule, data.dtstart_local, timezone)
+            rrule = await asyncio.to_thread(recurrence.check, rrule, data.dtstart_local, timezone)
         except Invalid as exc:
             errors += exc.errors
     if minutes is None:
@@ -165,7 +165,7 @@ async def resume(conn: asyncpg.Connection, caller: Caller, schedule_id: str, now
 
 
 def occurrence_of(schedule: Schedule, starts_at: datetime) -> Occurrence:
-    zone = rules.zone_of(schedule.timezone)
+    zone = recurrence.zone_of(schedule.timezone)
     return Occurrence(
         starts_at=starts_at,
         ends_at=starts_at + timedelta(minutes=schedule.duration_minutes),
@@ -178,7 +178,7 @@ async def preview(
 ) -> list[Occurrence]:
     """The next `count` occurrences starting at or after `now` (a paused schedule shows what resuming gives)."""
     schedule = await get_schedule(conn, caller, schedule_id)
-    starts = rules.upcoming(schedule.rrule, schedule.dtstart_local, schedule.timezone, now, count)
+    starts = recurrence.upcoming(schedule.rrule, schedule.dtstart_local, schedule.timezone, now, count)
     return [occurrence_of(schedule, at) for at in starts]
 
 

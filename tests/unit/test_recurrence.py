@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 
 from core.errors import Invalid
-from core.schedules.rules import check, occurrences, upcoming
+from core.schedules.recurrence import check, occurrences, upcoming
 
 SHANGHAI = "Asia/Shanghai"
 NEW_YORK = "America/New_York"
