@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-from core.structs import Struct
+from surveys.models import Frozen
 
 LIKERT = range(1, 6)
 NPS_VALUES = range(11)
@@ -32,14 +32,14 @@ SATISFIED = 4  # a household whose mean is 4 or more is satisfied
 PROMOTER, DETRACTOR = 9, 6  # 9-10 promote, 0-6 detract, 7-8 are passive
 
 
-class LikertCount(Struct, frozen=True):
+class LikertCount(Frozen, frozen=True):
     question_key: str
     dimension: str
     value: int  # 1..5
     count: int
 
 
-class HouseholdCount(Struct, frozen=True):
+class HouseholdCount(Frozen, frozen=True):
     """`households` households whose Likert answers to `dimension` (None: to every dimension) number `answers`
     and sum to `total`: their mean there is total / answers."""
 
@@ -49,14 +49,14 @@ class HouseholdCount(Struct, frozen=True):
     households: int
 
 
-class BuildingCount(Struct, frozen=True):
+class BuildingCount(Frozen, frozen=True):
     building_id: str
     building_name: str
     invited: int
     responded: int
 
 
-class DimensionScore(Struct, frozen=True):
+class DimensionScore(Frozen, frozen=True):
     """households: responding households that answered any of the dimension's questions; answers: their Likert
     answers. household_score: the mean of those households' means; satisfaction_rate: satisfied_households (mean
     >= 4) / households; answer_weighted_score: Σ k·count_k / answers; distribution: answers by value.
@@ -77,14 +77,14 @@ class DimensionScore(Struct, frozen=True):
     flagged: bool
 
 
-class QuestionDistribution(Struct, frozen=True):
+class QuestionDistribution(Frozen, frozen=True):
     question_key: str
     dimension: str
     distribution: dict[int, int]  # 1..5, all present
     score: float | None
 
 
-class BuildingRate(Struct, frozen=True):
+class BuildingRate(Frozen, frozen=True):
     building_id: str
     building_name: str
     invited: int
@@ -92,7 +92,7 @@ class BuildingRate(Struct, frozen=True):
     rate: float | None
 
 
-class Report(Struct, frozen=True):
+class Report(Frozen, frozen=True):
     """rated_households: responses with any Likert answer; overall_household_score: the mean of their overall
     means; overall_satisfaction_rate: satisfied_households (overall mean >= 4) / rated_households;
     overall_answer_weighted_score: the mean of all Likert answers."""
@@ -118,7 +118,7 @@ class Report(Struct, frozen=True):
     flagged: list[str]  # dimension keys, template order
 
 
-class Inputs(Struct, frozen=True):
+class Inputs(Frozen, frozen=True):
     likert: list[LikertCount]  # zero counts may be absent
     households: list[HouseholdCount]  # by dimension, and overall (dimension None)
     nps: dict[int, int]  # value 0..10 -> count
@@ -153,7 +153,7 @@ def _household_mean(counts: list[HouseholdCount]) -> tuple[int, Fraction | None,
     households = sum(c.households for c in counts)
     if not households:
         return 0, None, 0
-    total = sum(c.households * Fraction(c.total, c.answers) for c in counts)
+    total = sum((c.households * Fraction(c.total, c.answers) for c in counts), Fraction(0))
     satisfied = sum(c.households for c in counts if c.total >= SATISFIED * c.answers)
     return households, total / households, satisfied
 
