@@ -24,10 +24,10 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-from surveys.models import Frozen
+from surveys.models import LIKERT, NPS, Frozen
 
-LIKERT = range(1, 6)
-NPS_VALUES = range(11)
+LIKERT_VALUES = range(LIKERT[0], LIKERT[1] + 1)
+NPS_VALUES = range(NPS[0], NPS[1] + 1)
 SATISFIED = 4  # a household whose mean is 4 or more is satisfied
 PROMOTER, DETRACTOR = 9, 6  # 9-10 promote, 0-6 detract, 7-8 are passive
 
@@ -176,7 +176,7 @@ def _check(inputs: Inputs) -> None:
     if len(set(keys)) != len(keys):
         raise ValueError(f"dimension keys repeat: {keys}")
     for row in inputs.likert:
-        if row.value not in LIKERT or row.count < 0 or row.dimension not in keys:
+        if row.value not in LIKERT_VALUES or row.count < 0 or row.dimension not in keys:
             raise ValueError(f"bad Likert count {row!r} (value 1-5, count >= 0, a dimension of the template)")
     if any(value not in NPS_VALUES or count < 0 for value, count in inputs.nps.items()):
         raise ValueError(f"bad NPS counts {inputs.nps!r} (values 0-10, counts >= 0)")
@@ -187,7 +187,7 @@ def _check(inputs: Inputs) -> None:
             (h.dimension is not None and h.dimension not in keys)
             or h.answers < 1
             or h.households < 0
-            or not h.answers * LIKERT.start <= h.total <= h.answers * (LIKERT.stop - 1)
+            or not h.answers * LIKERT[0] <= h.total <= h.answers * LIKERT[1]
         ):
             raise ValueError(
                 f"bad household count {h!r} (a dimension of the template or None, answers >= 1, "
@@ -199,9 +199,9 @@ def score(inputs: Inputs) -> Report:
     """The report of one campaign; with `previous`, the changes since the property's previous campaign."""
     _check(inputs)
     questions: dict[str, tuple[str, dict[int, int]]] = {}
-    by_dimension: dict[str, dict[int, int]] = {key: dict.fromkeys(LIKERT, 0) for key, _, _ in inputs.dimensions}
+    by_dimension: dict[str, dict[int, int]] = {key: dict.fromkeys(LIKERT_VALUES, 0) for key, _, _ in inputs.dimensions}
     for row in inputs.likert:
-        dimension, counts = questions.setdefault(row.question_key, (row.dimension, dict.fromkeys(LIKERT, 0)))
+        dimension, counts = questions.setdefault(row.question_key, (row.dimension, dict.fromkeys(LIKERT_VALUES, 0)))
         if dimension != row.dimension:
             raise ValueError(f"question {row.question_key} is counted under {dimension} and {row.dimension}")
         counts[row.value] += row.count
@@ -254,7 +254,9 @@ def score(inputs: Inputs) -> Report:
         ),
         satisfied_households=satisfied,
         overall_satisfaction_rate=_rate(satisfied, rated),
-        overall_answer_weighted_score=_score(_mean({k: sum(d.distribution[k] for d in dimensions) for k in LIKERT})),
+        overall_answer_weighted_score=_score(
+            _mean({k: sum(d.distribution[k] for d in dimensions) for k in LIKERT_VALUES})
+        ),
         nps=nps,
         nps_change=None if nps is None or previous_nps is None else nps - previous_nps,
         promoters=promoters,
