@@ -1,8 +1,8 @@
 """Checking one owner's answers against a survey template, and what scoring reads from them. Pure: no I/O.
 
 Answers are a JSON object keyed by question key. Null, an empty (or blank) string and an empty list all mean
-"not answered". Normalised answers hold only real answers, in the template's question order: likert and nps as
-int, single as an option key, multiple as a list of option keys in the template's option order, text stripped."""
+"not answered". Normalised answers hold only real answers, in the template's question order, each as
+surveys.questions.normalise keeps it (a score as int, option keys in the template's order, text stripped)."""
 
 from __future__ import annotations
 
