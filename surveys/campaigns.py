@@ -16,7 +16,7 @@ import asyncpg
 import msgspec
 
 from core.access import Caller, require_property
-from core.audit.service import record, record_change
+from core.audit.service import record
 from core.errors import Conflict, FieldError, Invalid, NotFound
 from core.ids import new_id
 from core.structs import Page, page_of
@@ -96,18 +96,15 @@ async def create_campaign(
     row = await sql.campaign(conn, org_id, campaign_id)
     assert row is not None
     created = campaign_of(row, now)
-    if caller is not None:
-        await record_change(conn, caller, "campaign.create", "campaign", campaign_id, after=created)
-    else:
-        await record(
-            conn,
-            org_id=org_id,
-            actor_id=None,
-            action="campaign.create",
-            entity="campaign",
-            entity_id=campaign_id,
-            after=created,
-        )
+    await record(
+        conn,
+        org_id=org_id,
+        actor_id=caller.user_id if caller else None,
+        action="campaign.create",
+        entity="campaign",
+        entity_id=campaign_id,
+        after=created,
+    )
     return created
 
 

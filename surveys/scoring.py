@@ -24,6 +24,8 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
+import msgspec
+
 from surveys.models import LIKERT, NPS, Frozen
 
 LIKERT_VALUES = range(LIKERT[0], LIKERT[1] + 1)
@@ -84,11 +86,7 @@ class QuestionDistribution(Frozen, frozen=True):
     score: float | None
 
 
-class BuildingRate(Frozen, frozen=True):
-    building_id: str
-    building_name: str
-    invited: int
-    responded: int
+class BuildingRate(BuildingCount, frozen=True):
     rate: float | None
 
 
@@ -268,14 +266,7 @@ def score(inputs: Inputs) -> Report:
             for key, (dim, counts) in questions.items()
         ],
         buildings=[
-            BuildingRate(
-                building_id=b.building_id,
-                building_name=b.building_name,
-                invited=b.invited,
-                responded=b.responded,
-                rate=_rate(b.responded, b.invited),
-            )
-            for b in inputs.buildings
+            BuildingRate(**msgspec.structs.asdict(b), rate=_rate(b.responded, b.invited)) for b in inputs.buildings
         ],
         choices=inputs.choices,
         flagged=[d.key for d in dimensions if d.flagged],
