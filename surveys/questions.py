@@ -1,7 +1,7 @@
-"""What each question type does with its answers: how one is checked and normalised, whether it holds several
-choices, what a spreadsheet cell shows of it, which options a report counts. Each function matches the question
-type with one case per type and ends in assert_never, so a type added to surveys.models.Question is a type error
-here until it says what it does. Pure: no I/O."""
+"""What each question type does with its answers: how one is checked and kept, whether it holds several
+choices, what a spreadsheet cell shows of it; surveys.models has the rest (the template checks, and scale_of: what
+an answer is compared with). Each function matches the type with one case per type and ends in assert_never, so a
+type added to surveys.models.Question is a type error until each says what it does. Pure: no I/O."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from surveys.models import (
     LikertQuestion,
     MultipleChoiceQuestion,
     NpsQuestion,
-    Option,
     Question,
     SingleChoiceQuestion,
     TextQuestion,
@@ -85,18 +84,6 @@ def cell_value(question: Question, value: object) -> int | str:
             return str(value)
         case LikertQuestion() | NpsQuestion():
             return int(value) if isinstance(value, int) else str(value)
-        case _:
-            assert_never(question)
-
-
-def counted_options(question: Question) -> list[Option]:
-    """The options whose choices a campaign's report counts (surveys/repository/report.py counts the options of
-    every question that has them), in template order; none for a question without options."""
-    match question:
-        case SingleChoiceQuestion() | MultipleChoiceQuestion():
-            return question.options
-        case LikertQuestion() | NpsQuestion() | TextQuestion():
-            return []
         case _:
             assert_never(question)
 

@@ -76,8 +76,8 @@ def _buildings(campaign: str) -> str:
       LEFT JOIN buildings b ON b.org_id = $1 AND b.id = i.building_id"""
 
 
-# the questions whose options are counted: those that have options, whatever their type (surveys.questions,
-# counted_options, says which types those are)
+# the questions whose options are counted: those that have options, whatever their type (surveys.models.scale_of
+# says which types are answered with option keys)
 CHOICE = "q.question ? 'options'"
 
 
