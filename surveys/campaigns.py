@@ -265,7 +265,8 @@ async def _answer(
     answers = checks.check_answers(version, given)
     likert = checks.likert_answers(version, answers)
     nps = checks.nps_answer(version, answers)
-    if invitation["responded_at"] is not None:
+    anonymous, updated = campaign["anonymous"], invitation["responded_at"] is not None
+    if updated:
         if not _editable(campaign, template):
             raise Conflict(
                 "this household has answered this survey already / 本户已提交过问卷",
@@ -274,46 +275,37 @@ async def _answer(
             )
         mine = await sql.response_of_unit(conn, org_id, campaign_id, unit_id)
         assert mine is not None
-        await sql.update_response(conn, org_id, mine["id"], answers, nps, now)
-        await sql.replace_likert(conn, org_id, campaign_id, mine["id"], likert)
-        await record(
+        response_id = mine["id"]
+        await sql.update_response(conn, org_id, response_id, answers, nps, now)
+    else:
+        response_id = new_id()
+        await sql.insert_response(
             conn,
-            org_id=org_id,
-            actor_id=owner_id,
-            action="survey_response.update",
-            entity="campaign",
-            entity_id=campaign_id,
-            after={"unit": unit_id},
+            org_id,
+            {
+                "id": response_id,
+                "campaign_id": campaign_id,
+                "property_id": campaign["property_id"],
+                "building_id": invitation["building_id"],
+                "unit_id": None if anonymous else unit_id,
+                "answers": answers,
+                "nps": nps,
+                "channel": channel,
+                "submitted_by": None if anonymous else owner_id,
+                "submitted_at": now,
+                "updated_at": now,
+            },
         )
-        return Submitted(campaign_id=campaign_id, submitted_at=now, updated=True)
-    response_id = new_id()
-    await sql.insert_response(
-        conn,
-        org_id,
-        {
-            "id": response_id,
-            "campaign_id": campaign_id,
-            "property_id": campaign["property_id"],
-            "building_id": invitation["building_id"],
-            "unit_id": None if campaign["anonymous"] else unit_id,
-            "answers": answers,
-            "nps": nps,
-            "channel": channel,
-            "submitted_by": None if campaign["anonymous"] else owner_id,
-            "submitted_at": now,
-            "updated_at": now,
-        },
-    )
+        await sql.mark_responded(conn, org_id, campaign_id, unit_id, now)
     await sql.replace_likert(conn, org_id, campaign_id, response_id, likert)
-    await sql.mark_responded(conn, org_id, campaign_id, unit_id, now)
-    # the audit names the campaign, never the unit or the owner of an anonymous answer
+    # the audit names the campaign, never the unit or the owner of an anonymous answer (which cannot be edited)
     await record(
         conn,
         org_id=org_id,
-        actor_id=None if campaign["anonymous"] else owner_id,
-        action="survey_response.create",
+        actor_id=None if anonymous else owner_id,
+        action=f"survey_response.{'update' if updated else 'create'}",
         entity="campaign",
         entity_id=campaign_id,
-        after={"channel": channel, **({} if campaign["anonymous"] else {"unit": unit_id})},
+        after={"unit": unit_id} if updated else {"channel": channel, **({} if anonymous else {"unit": unit_id})},
     )
-    return Submitted(campaign_id=campaign_id, submitted_at=now, updated=False)
+    return Submitted(campaign_id=campaign_id, submitted_at=now, updated=updated)

@@ -49,8 +49,9 @@ def normalise(question: Question, value: object) -> Answer:
                 )
             return text
         case SingleChoiceQuestion():
-            keys, listed = _keys(question)
+            keys = [option.key for option in question.options]
             if not isinstance(value, str) or value not in keys:
+                listed = ", ".join(keys)
                 raise Refused(
                     f"{value!r} is not an option; choose one of: {listed}", f"{value!r} 不是选项，可选：{listed}"
                 )
@@ -95,13 +96,9 @@ def _score(value: object, low: int, high: int) -> int:
     return value
 
 
-def _keys(question: SingleChoiceQuestion | MultipleChoiceQuestion) -> tuple[list[str], str]:
-    keys = [option.key for option in question.options]
-    return keys, ", ".join(keys)
-
-
 def _choices(question: MultipleChoiceQuestion, value: object) -> list[str]:
-    keys, listed = _keys(question)
+    keys = [option.key for option in question.options]
+    listed = ", ".join(keys)
     if not isinstance(value, list):
         raise Refused(f"must be a list of options from: {listed}", f"须为选项列表，可选：{listed}")
     unknown = [v for v in value if not isinstance(v, str) or v not in keys]
