@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import Mapping
 from datetime import datetime
 
 import asyncpg
@@ -212,7 +213,7 @@ def _editable(campaign: asyncpg.Record, template: asyncpg.Record) -> bool:
     return bool(template["allow_edit"]) and not campaign["anonymous"]
 
 
-async def submit(conn: asyncpg.Connection, token: str, given: dict[str, object], now: datetime) -> Submitted:
+async def submit(conn: asyncpg.Connection, token: str, given: Mapping[str, object], now: datetime) -> Submitted:
     """One household's answers through its link: the first, or a change while open if the template allows."""
     invitation, campaign, template = await _opened(conn, token, answering=True)
     return await _answer(conn, invitation, campaign, template, given, now, channel="link", owner_id=None)
@@ -223,7 +224,7 @@ async def submit_in_app(
     owner: Caller,
     campaign_id: str,
     unit_id: str,
-    given: dict[str, object],
+    given: Mapping[str, object],
     now: datetime,
 ) -> Submitted:
     """One household's answers from an owner's phone (a synced submission): the same rules as a link's."""
@@ -244,7 +245,7 @@ async def _answer(
     invitation: asyncpg.Record,
     campaign: asyncpg.Record,
     template: asyncpg.Record,
-    given: dict[str, object],
+    given: Mapping[str, object],
     now: datetime,
     *,
     channel: str,

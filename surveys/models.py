@@ -117,8 +117,8 @@ class SurveyTemplateIn(Frozen, frozen=True):
 
 
 def scale_of(question: Question) -> tuple[int, int] | list[str] | None:
-    """What an answer to `question` is compared with, by skip logic and by answer checks: a whole number from low
-    to high, one of its option keys, or nothing (a text answer cannot decide what is shown)."""
+    """What an answer to `question` is compared with (by skip logic; the report counts option keys): a whole
+    number from low to high, one of its option keys, or nothing (a text answer cannot decide what is shown)."""
     match question:
         case LikertQuestion():
             return LIKERT
