@@ -126,15 +126,6 @@ async def insert_attachment(conn: asyncpg.Connection, org_id: str, values: dict[
     return row
 
 
-async def attachments(conn: asyncpg.Connection, org_id: str, meeting_id: str) -> list[asyncpg.Record]:
-    return await conn.fetch(
-        f"""SELECT {ATTACHMENT_COLUMNS} FROM meeting_attachments WHERE org_id = $1 AND meeting_id = $2
-            ORDER BY created_at, id""",
-        org_id,
-        meeting_id,
-    )
-
-
 async def attachment(
     conn: asyncpg.Connection, org_id: str, meeting_id: str, attachment_id: str
 ) -> asyncpg.Record | None:

@@ -59,11 +59,9 @@ class PublishedAttachment(Struct):
     size_bytes: int
 
 
-class Attachment(Struct):
-    id: str
-    filename: str
-    content_type: str
-    size_bytes: int
+class Attachment(PublishedAttachment):
+    """An attachment as staff see it."""
+
     sha256: str
     uploaded_by: str | None
     created_at: datetime

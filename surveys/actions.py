@@ -243,16 +243,7 @@ async def publish(conn: asyncpg.Connection, caller: Caller, campaign_id: str, no
         published_at=campaign.published_at or now,
         report=await campaign_report(conn, caller.org_id, campaign_id),
         actions=[
-            PublishedAction(
-                id=a.id,
-                dimension=a.dimension,
-                kind=a.kind,
-                title_zh=a.title_zh,
-                title_en=a.title_en,
-                due_at=a.due_at,
-                status=a.status,
-            )
-            for a in actions
+            PublishedAction(**{name: getattr(a, name) for name in PublishedAction.__struct_fields__}) for a in actions
         ],
     )
     await sql.set_results(conn, caller.org_id, campaign_id, published.published_at, msgspec.to_builtins(published))

@@ -1,8 +1,8 @@
 """Checking one owner's answers against a survey template, and what scoring reads from them. Pure: no I/O.
 
 Answers are a JSON object keyed by question key. Null, an empty (or blank) string and an empty list all mean
-"not answered". Normalised answers hold only real answers, in the template's question order: likert and nps as
-int, single as an option key, multiple as a list of option keys in the template's option order, text stripped."""
+"not answered". Normalised answers hold only real answers, in the template's question order, each as
+surveys.questions.normalise keeps it (a score as int, option keys in the template's order, text stripped)."""
 
 from __future__ import annotations
 
@@ -10,19 +10,8 @@ from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from core.errors import FieldError, Invalid
-from surveys.models import (
-    LIKERT,
-    NPS,
-    LikertQuestion,
-    MultipleChoiceQuestion,
-    NpsQuestion,
-    Question,
-    ShowIf,
-    SingleChoiceQuestion,
-    TextQuestion,
-)
-
-Answer = int | str | list[str]
+from surveys.models import Answer, LikertQuestion, NpsQuestion, Question, ShowIf
+from surveys.questions import Refused, chooses_many, normalise
 
 
 class HasQuestions(Protocol):
@@ -30,12 +19,6 @@ class HasQuestions(Protocol):
 
     @property
     def questions(self) -> Sequence[Question]: ...
-
-
-class _Refused(Exception):
-    def __init__(self, en: str, zh: str) -> None:
-        super().__init__(en)
-        self.message = f"{en} / {zh}"
 
 
 def is_shown(show_if: ShowIf | None, answers: Mapping[str, object]) -> bool:
@@ -96,8 +79,8 @@ def check_answers(template: HasQuestions, answers: Mapping[str, object]) -> dict
             error(key, *_why_hidden(show_if, questions, normalised, hidden))
             continue
         try:
-            value = _normalise(question, given)
-        except _Refused as refused:
+            value = normalise(question, given)
+        except Refused as refused:
             errors.append(FieldError(field=f"answers.{key}", message=refused.message))
             unsure.add(key)
             continue
@@ -130,51 +113,13 @@ def _is_empty(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip()) or (isinstance(value, list) and not value)
 
 
-def _normalise(question: Question, value: object) -> Answer:
-    if isinstance(question, LikertQuestion | NpsQuestion):
-        low, high = LIKERT if isinstance(question, LikertQuestion) else NPS
-        # bool is a subclass of int, and true is not a score
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise _Refused(f"must be a whole number from {low} to {high}", f"须为 {low} 到 {high} 的整数")
-        return value
-    if isinstance(question, TextQuestion):
-        if not isinstance(value, str):
-            raise _Refused("must be text", "须为文字")
-        text = value.strip()
-        if len(text) > question.max_length:
-            raise _Refused(
-                f"is {len(text)} characters long; at most {question.max_length}",
-                f"长度为 {len(text)} 字，最多 {question.max_length} 字",
-            )
-        return text
-    keys = [option.key for option in question.options]
-    listed = ", ".join(keys)
-    if isinstance(question, SingleChoiceQuestion):
-        if not isinstance(value, str) or value not in keys:
-            raise _Refused(
-                f"{value!r} is not an option; choose one of: {listed}", f"{value!r} 不是选项，可选：{listed}"
-            )
-        return value
-    if not isinstance(value, list):
-        raise _Refused(f"must be a list of options from: {listed}", f"须为选项列表，可选：{listed}")
-    unknown = [v for v in value if not isinstance(v, str) or v not in keys]
-    if unknown:
-        shown = ", ".join(repr(v) for v in unknown)
-        raise _Refused(f"not options: {shown}; choose from: {listed}", f"不是选项：{shown}，可选：{listed}")
-    if len(set(value)) != len(value):
-        raise _Refused("lists an option more than once", "同一选项重复出现")
-    assert isinstance(question, MultipleChoiceQuestion)
-    if question.max_choices is not None and len(value) > question.max_choices:
-        raise _Refused(f"at most {question.max_choices} choices", f"最多选 {question.max_choices} 项")
-    return [key for key in keys if key in value]
-
-
 def _why_hidden(
     show_if: ShowIf, questions: Mapping[str, Question], answers: Mapping[str, Answer], hidden: set[str]
 ) -> tuple[str, str]:
     """Why a question is hidden, naming the earlier answer that hides it."""
     control = show_if.question
-    includes = isinstance(questions.get(control), MultipleChoiceQuestion)
+    controlling = questions.get(control)
+    includes = controlling is not None and chooses_many(controlling)
     if show_if.equals is not None:
         when_en = f"{'includes' if includes else 'is'} {show_if.equals!r}"
         when_zh = f"{'包含' if includes else '为'} {show_if.equals!r}"

@@ -10,13 +10,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import Mapping
 from datetime import datetime
 
 import asyncpg
 import msgspec
 
 from core.access import Caller, require_property
-from core.audit.service import record, record_change
+from core.audit.service import record
 from core.errors import Conflict, FieldError, Invalid, NotFound
 from core.ids import new_id
 from core.structs import Page, page_of
@@ -96,18 +97,15 @@ async def create_campaign(
     row = await sql.campaign(conn, org_id, campaign_id)
     assert row is not None
     created = campaign_of(row, now)
-    if caller is not None:
-        await record_change(conn, caller, "campaign.create", "campaign", campaign_id, after=created)
-    else:
-        await record(
-            conn,
-            org_id=org_id,
-            actor_id=None,
-            action="campaign.create",
-            entity="campaign",
-            entity_id=campaign_id,
-            after=created,
-        )
+    await record(
+        conn,
+        org_id=org_id,
+        actor_id=caller.user_id if caller else None,
+        action="campaign.create",
+        entity="campaign",
+        entity_id=campaign_id,
+        after=created,
+    )
     return created
 
 
@@ -215,7 +213,7 @@ def _editable(campaign: asyncpg.Record, template: asyncpg.Record) -> bool:
     return bool(template["allow_edit"]) and not campaign["anonymous"]
 
 
-async def submit(conn: asyncpg.Connection, token: str, given: dict[str, object], now: datetime) -> Submitted:
+async def submit(conn: asyncpg.Connection, token: str, given: Mapping[str, object], now: datetime) -> Submitted:
     """One household's answers through its link: the first, or a change while open if the template allows."""
     invitation, campaign, template = await _opened(conn, token, answering=True)
     return await _answer(conn, invitation, campaign, template, given, now, channel="link", owner_id=None)
@@ -226,7 +224,7 @@ async def submit_in_app(
     owner: Caller,
     campaign_id: str,
     unit_id: str,
-    given: dict[str, object],
+    given: Mapping[str, object],
     now: datetime,
 ) -> Submitted:
     """One household's answers from an owner's phone (a synced submission): the same rules as a link's."""
@@ -247,7 +245,7 @@ async def _answer(
     invitation: asyncpg.Record,
     campaign: asyncpg.Record,
     template: asyncpg.Record,
-    given: dict[str, object],
+    given: Mapping[str, object],
     now: datetime,
     *,
     channel: str,
@@ -268,7 +266,8 @@ async def _answer(
     answers = checks.check_answers(version, given)
     likert = checks.likert_answers(version, answers)
     nps = checks.nps_answer(version, answers)
-    if invitation["responded_at"] is not None:
+    anonymous, updated = campaign["anonymous"], invitation["responded_at"] is not None
+    if updated:
         if not _editable(campaign, template):
             raise Conflict(
                 "this household has answered this survey already / 本户已提交过问卷",
@@ -277,46 +276,37 @@ async def _answer(
             )
         mine = await sql.response_of_unit(conn, org_id, campaign_id, unit_id)
         assert mine is not None
-        await sql.update_response(conn, org_id, mine["id"], answers, nps, now)
-        await sql.replace_likert(conn, org_id, campaign_id, mine["id"], likert)
-        await record(
+        response_id = mine["id"]
+        await sql.update_response(conn, org_id, response_id, answers, nps, now)
+    else:
+        response_id = new_id()
+        await sql.insert_response(
             conn,
-            org_id=org_id,
-            actor_id=owner_id,
-            action="survey_response.update",
-            entity="campaign",
-            entity_id=campaign_id,
-            after={"unit": unit_id},
+            org_id,
+            {
+                "id": response_id,
+                "campaign_id": campaign_id,
+                "property_id": campaign["property_id"],
+                "building_id": invitation["building_id"],
+                "unit_id": None if anonymous else unit_id,
+                "answers": answers,
+                "nps": nps,
+                "channel": channel,
+                "submitted_by": None if anonymous else owner_id,
+                "submitted_at": now,
+                "updated_at": now,
+            },
         )
-        return Submitted(campaign_id=campaign_id, submitted_at=now, updated=True)
-    response_id = new_id()
-    await sql.insert_response(
-        conn,
-        org_id,
-        {
-            "id": response_id,
-            "campaign_id": campaign_id,
-            "property_id": campaign["property_id"],
-            "building_id": invitation["building_id"],
-            "unit_id": None if campaign["anonymous"] else unit_id,
-            "answers": answers,
-            "nps": nps,
-            "channel": channel,
-            "submitted_by": None if campaign["anonymous"] else owner_id,
-            "submitted_at": now,
-            "updated_at": now,
-        },
-    )
+        await sql.mark_responded(conn, org_id, campaign_id, unit_id, now)
     await sql.replace_likert(conn, org_id, campaign_id, response_id, likert)
-    await sql.mark_responded(conn, org_id, campaign_id, unit_id, now)
-    # the audit names the campaign, never the unit or the owner of an anonymous answer
+    # the audit names the campaign, never the unit or the owner of an anonymous answer (which cannot be edited)
     await record(
         conn,
         org_id=org_id,
-        actor_id=None if campaign["anonymous"] else owner_id,
-        action="survey_response.create",
+        actor_id=None if anonymous else owner_id,
+        action=f"survey_response.{'update' if updated else 'create'}",
         entity="campaign",
         entity_id=campaign_id,
-        after={"channel": channel, **({} if campaign["anonymous"] else {"unit": unit_id})},
+        after={"unit": unit_id} if updated else {"channel": channel, **({} if anonymous else {"unit": unit_id})},
     )
-    return Submitted(campaign_id=campaign_id, submitted_at=now, updated=False)
+    return Submitted(campaign_id=campaign_id, submitted_at=now, updated=updated)

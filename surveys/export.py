@@ -31,7 +31,8 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from core.errors import NotFound
 from surveys import scoring
-from surveys.models import MultipleChoiceQuestion, Question, SingleChoiceQuestion, TextQuestion
+from surveys.models import Question
+from surveys.questions import cell_value
 from surveys.report import campaign_report
 from surveys.repository import export as sql
 
@@ -39,7 +40,6 @@ CSV_MEDIA_TYPE = "text/csv"  # UTF-8: the web layer adds "; charset=utf-8" to an
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BOM = "\ufeff"  # without it Excel reads a CSV as the machine's code page and garbles Chinese
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-MULTIPLE_SEPARATOR = "；"
 BATCH = 500
 
 Cell = str | int | float | bool | datetime | date | None
@@ -94,14 +94,8 @@ def response_cells(export: ExportedCampaign, number: int, row: asyncpg.Record) -
 def _answer(question: Question, value: Any) -> Cell:
     if value is None or value == "" or value == []:
         return None
-    if isinstance(question, SingleChoiceQuestion | MultipleChoiceQuestion):
-        labels = {option.key: option.label_zh for option in question.options}
-        chosen = value if isinstance(value, list) else [value]
-        # stored in the template's option order (answers are normalised); an unknown key is shown as is
-        return neutralised(MULTIPLE_SEPARATOR.join(labels.get(key, str(key)) for key in chosen))
-    if isinstance(question, TextQuestion) or isinstance(value, str):
-        return neutralised(str(value))
-    return int(value)  # likert, nps
+    shown = cell_value(question, value)
+    return neutralised(shown) if isinstance(shown, str) else shown
 
 
 def score_rows(report: scoring.Report) -> list[list[Cell]]:

@@ -4,24 +4,30 @@ and the template an admin sends, with the checks msgspec cannot express. Pure: n
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, assert_never
 
 import msgspec
 from msgspec import Meta
 
 from core.errors import FieldError, Invalid
-from core.structs import Name, Struct
+from core.structs import Name
 
 SafeKey = Annotated[str, Meta(pattern=r"^[a-z0-9_]{1,40}$", description="a-z 0-9 _, stable within a template")]
 QuestionText = Annotated[str, Meta(min_length=1, max_length=500)]
-Choice = int | str  # a value a skip condition compares with: a score, or an option key
-Report = Callable[[str, str, str], None]  # (field, English, 中文)
+ConditionValue = int | str  # a value a skip condition compares with: a score, or an option key
+Answer = int | str | list[str]  # a normalised answer (surveys.answers): a score, an option key, keys, or text
+AddError = Callable[[str, str, str], None]  # (field, English, 中文)
 
 LIKERT = (1, 5)
 NPS = (0, 10)
 
 
-class Dimension(Struct, frozen=True):
+class Frozen(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """core.structs.Struct, frozen. It derives from msgspec.Struct itself because type checkers refuse a frozen
+    subclass of a base that is not frozen."""
+
+
+class Dimension(Frozen, frozen=True):
     """What owners rate (服务质量 / service quality); likert questions score one dimension each."""
 
     key: SafeKey
@@ -39,24 +45,26 @@ DIMENSIONS: tuple[Dimension, ...] = (
 )
 
 
-class Option(Struct, frozen=True):
+class Option(Frozen, frozen=True):
     key: SafeKey
     label_zh: Name
     label_en: Name
 
 
-class ShowIf(Struct, frozen=True):
+class ShowIf(Frozen, frozen=True):
     """Skip logic: the question is shown when the answer to an earlier `question` equals `equals` (for a
     multiple choice: includes it), is in `in` (multiple: includes any of them) or is below `less_than`
     (likert, nps). Exactly one condition is set. An unanswered or hidden controlling question hides this one."""
 
     question: SafeKey
-    equals: Choice | None = None
-    in_: Annotated[list[Choice], Meta(min_length=1, max_length=50)] | None = msgspec.field(default=None, name="in")
+    equals: ConditionValue | None = None
+    in_: Annotated[list[ConditionValue], Meta(min_length=1, max_length=50)] | None = msgspec.field(
+        default=None, name="in"
+    )
     less_than: int | None = None
 
 
-class QuestionBase(Struct, frozen=True, tag_field="type"):
+class QuestionBase(Frozen, frozen=True, tag_field="type"):
     """What every question has. A question hidden by `show_if` is never required and must not be answered."""
 
     key: SafeKey
@@ -93,12 +101,9 @@ class TextQuestion(QuestionBase, frozen=True, tag="text"):
 
 
 Question = LikertQuestion | NpsQuestion | SingleChoiceQuestion | MultipleChoiceQuestion | TextQuestion
-ChoiceQuestion = SingleChoiceQuestion | MultipleChoiceQuestion
-
-questions_decoder = msgspec.json.Decoder(list[Question])
 
 
-class SurveyTemplateIn(Struct, frozen=True):
+class SurveyTemplateIn(Frozen, frozen=True):
     """A survey template as an admin writes it. `allow_edit`: owners may change their response while the
     campaign is open."""
 
@@ -109,6 +114,22 @@ class SurveyTemplateIn(Struct, frozen=True):
         default_factory=lambda: list(DIMENSIONS)
     )
     allow_edit: bool = False
+
+
+def scale_of(question: Question) -> tuple[int, int] | list[str] | None:
+    """What an answer to `question` is compared with (by skip logic; the report counts option keys): a whole
+    number from low to high, one of its option keys, or nothing (a text answer cannot decide what is shown)."""
+    match question:
+        case LikertQuestion():
+            return LIKERT
+        case NpsQuestion():
+            return NPS
+        case SingleChoiceQuestion() | MultipleChoiceQuestion():
+            return [option.key for option in question.options]
+        case TextQuestion():
+            return None
+        case _:
+            assert_never(question)
 
 
 def check_template(template: SurveyTemplateIn) -> list[FieldError]:
@@ -133,26 +154,30 @@ def check_template(template: SurveyTemplateIn) -> list[FieldError]:
         at = f"questions[{i}]"
         if question.key in earlier:
             error(f"{at}.key", f"{question.key!r} is the key of an earlier question", f"题目编号 {question.key!r} 重复")
-        if isinstance(question, LikertQuestion) and question.dimension not in dimensions:
-            error(
-                f"{at}.dimension",
-                f"{question.dimension!r} is not one of this template's dimensions",
-                f"{question.dimension!r} 不是本模板的维度",
-            )
-        if isinstance(question, NpsQuestion):
-            if nps_seen:
-                error(f"{at}.type", "a survey has at most one NPS question", "一份问卷最多一道净推荐值（NPS）题")
-            nps_seen = True
-        if isinstance(question, SingleChoiceQuestion | MultipleChoiceQuestion):
-            option_keys: set[str] = set()
-            for j, option in enumerate(question.options):
-                if option.key in option_keys:
-                    error(f"{at}.options[{j}].key", f"{option.key!r} is used twice", f"选项 {option.key!r} 重复")
-                option_keys.add(option.key)
-        if isinstance(question, MultipleChoiceQuestion) and (question.max_choices or 0) > len(question.options):
-            error(f"{at}.max_choices", "is more than the number of options", "超过了选项数量")
+        match question:
+            case LikertQuestion():
+                if question.dimension not in dimensions:
+                    error(
+                        f"{at}.dimension",
+                        f"{question.dimension!r} is not one of this template's dimensions",
+                        f"{question.dimension!r} 不是本模板的维度",
+                    )
+            case NpsQuestion():
+                if nps_seen:
+                    error(f"{at}.type", "a survey has at most one NPS question", "一份问卷最多一道净推荐值（NPS）题")
+                nps_seen = True
+            case SingleChoiceQuestion():
+                _check_options(question.options, at, error)
+            case MultipleChoiceQuestion():
+                _check_options(question.options, at, error)
+                if (question.max_choices or 0) > len(question.options):
+                    error(f"{at}.max_choices", "is more than the number of options", "超过了选项数量")
+            case TextQuestion():
+                pass
+            case _:
+                assert_never(question)
         if question.show_if is not None:
-            _check_show_if(question, earlier, question_keys, f"{at}.show_if", error)
+            _check_show_if(question, question.show_if, earlier, question_keys, f"{at}.show_if", error)
         earlier.setdefault(question.key, question)
     return errors
 
@@ -163,12 +188,24 @@ def require_valid_template(template: SurveyTemplateIn) -> None:
         raise Invalid("the survey template is not valid / 问卷模板有误", errors)
 
 
+def _check_options(options: list[Option], at: str, error: AddError) -> None:
+    keys: set[str] = set()
+    for j, option in enumerate(options):
+        if option.key in keys:
+            error(f"{at}.options[{j}].key", f"{option.key!r} is used twice", f"选项 {option.key!r} 重复")
+        keys.add(option.key)
+
+
 def _check_show_if(
-    question: Question, earlier: dict[str, Question], question_keys: set[str], at: str, error: Report
+    question: Question,
+    show_if: ShowIf,
+    earlier: dict[str, Question],
+    question_keys: set[str],
+    at: str,
+    error: AddError,
 ) -> None:
-    show_if = question.show_if
-    assert show_if is not None
     target = earlier.get(show_if.question)
+    scale = None if target is None else scale_of(target)
     if show_if.question == question.key:
         error(f"{at}.question", "a question cannot depend on itself", "题目不能以自身为显示条件")
     elif target is None and show_if.question in question_keys:
@@ -177,38 +214,40 @@ def _check_show_if(
         )
     elif target is None:
         error(f"{at}.question", f"{show_if.question!r} is not a question of this template", "没有这道题")
-    elif isinstance(target, TextQuestion):
+    elif scale is None:
         error(f"{at}.question", "a text answer cannot decide what is shown", "文字题不能作为显示条件")
 
     conditions = [name for name in ("equals", "in_", "less_than") if getattr(show_if, name) is not None]
     if len(conditions) != 1:
         error(at, "set exactly one of equals, in, less_than", "equals、in、less_than 须且仅须设置一项")
-    if target is None or isinstance(target, TextQuestion):
+    if target is None or scale is None:
         return
     if show_if.equals is not None:
-        _check_value(target, show_if.equals, f"{at}.equals", error)
+        _check_value(target.key, scale, show_if.equals, f"{at}.equals", error)
     for j, value in enumerate(show_if.in_ or []):
-        _check_value(target, value, f"{at}.in[{j}]", error)
-    if show_if.less_than is not None:
-        if isinstance(target, SingleChoiceQuestion | MultipleChoiceQuestion):
-            error(f"{at}.less_than", "applies to likert and nps questions only", "仅适用于量表题和 NPS 题")
-        else:
-            low, high = LIKERT if isinstance(target, LikertQuestion) else NPS
-            if isinstance(show_if.less_than, bool) or not low < show_if.less_than <= high:
-                error(
-                    f"{at}.less_than",
-                    f"must be from {low + 1} to {high} for a {target.__struct_config__.tag} question",
-                    f"应为 {low + 1} 到 {high} 之间的整数",
-                )
-
-
-def _check_value(target: Question, value: Choice, at: str, error: Report) -> None:
-    """Can `target` be answered with `value`?"""
-    if isinstance(target, SingleChoiceQuestion | MultipleChoiceQuestion):
-        keys = [option.key for option in target.options]
-        if value not in keys or not isinstance(value, str):
-            error(at, f"{value!r} is not an option of {target.key!r}: {', '.join(keys)}", f"{value!r} 不是该题的选项")
+        _check_value(target.key, scale, value, f"{at}.in[{j}]", error)
+    if show_if.less_than is None:
         return
-    low, high = LIKERT if isinstance(target, LikertQuestion) else NPS
+    if isinstance(scale, list):
+        error(f"{at}.less_than", "applies to likert and nps questions only", "仅适用于量表题和 NPS 题")
+        return
+    low, high = scale
+    if isinstance(show_if.less_than, bool) or not low < show_if.less_than <= high:
+        error(
+            f"{at}.less_than",
+            f"must be from {low + 1} to {high} for a {target.__struct_config__.tag} question",
+            f"应为 {low + 1} 到 {high} 之间的整数",
+        )
+
+
+def _check_value(
+    target: str, scale: tuple[int, int] | list[str], value: ConditionValue, at: str, error: AddError
+) -> None:
+    """Can question `target`, answered on this scale, be answered with `value`?"""
+    if isinstance(scale, list):
+        if value not in scale or not isinstance(value, str):
+            error(at, f"{value!r} is not an option of {target!r}: {', '.join(scale)}", f"{value!r} 不是该题的选项")
+        return
+    low, high = scale
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         error(at, f"{value!r} is not a whole number from {low} to {high}", f"{value!r} 不是 {low} 到 {high} 的整数")

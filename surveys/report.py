@@ -11,7 +11,7 @@ import msgspec
 
 from core.errors import NotFound
 from surveys import scoring
-from surveys.models import Dimension, MultipleChoiceQuestion, Question, SingleChoiceQuestion
+from surveys.models import Dimension, Question, scale_of
 from surveys.repository import report as sql
 
 # No answer is taken once a campaign has closed; this long after, none that was under way then can still be
@@ -48,9 +48,9 @@ def _inputs(row: asyncpg.Record, previous: scoring.Report | None = None) -> scor
     counted: dict[str, dict[str, int]] | None = row["choices"]  # None: a previous campaign's, not counted
     choices = {
         # every option in template order (jsonb keeps no order)
-        question.key: {option.key: counted.get(question.key, {}).get(option.key, 0) for option in question.options}
+        question.key: {key: counted.get(question.key, {}).get(key, 0) for key in keys}
         for question in questions
-        if counted is not None and isinstance(question, SingleChoiceQuestion | MultipleChoiceQuestion)
+        if counted is not None and isinstance(keys := scale_of(question), list)  # answered with option keys
     }
     return scoring.Inputs(
         likert=likert,

@@ -8,15 +8,15 @@ from typing import Annotated, Literal
 
 from msgspec import Meta
 
-from core.structs import Id, Instant, Name, Struct
-from core.vocabulary import Category
-from surveys.models import Dimension, Question
+from core.structs import Id, Instant, Name
+from core.vocabulary import Category, Severity
+from surveys.models import Answer, Dimension, Frozen, Question
 from surveys.scoring import Report
 
 FlagBelow = Annotated[float, Meta(ge=1, le=5, description="a dimension scoring under this is flagged")]
 
 
-class SurveyTemplateVersion(Struct, frozen=True):
+class SurveyTemplateVersion(Frozen, frozen=True):
     """One immutable version of a survey template (`{template}-v{n}`); campaigns keep the one they started with."""
 
     id: str
@@ -31,7 +31,7 @@ class SurveyTemplateVersion(Struct, frozen=True):
     created_at: datetime
 
 
-class CampaignCreate(Struct, frozen=True):
+class CampaignCreate(Frozen, frozen=True):
     template_id: Id
     name_zh: Name
     name_en: Name
@@ -41,7 +41,7 @@ class CampaignCreate(Struct, frozen=True):
     flag_below: FlagBelow = 4.0
 
 
-class Campaign(Struct, frozen=True):
+class Campaign(Frozen, frozen=True):
     id: str
     property_id: str
     template_version_id: str
@@ -58,7 +58,7 @@ class Campaign(Struct, frozen=True):
     created_at: datetime
 
 
-class InvitationLink(Struct, frozen=True):
+class InvitationLink(Frozen, frozen=True):
     """A household's link: print it, or send it by SMS. The token is the whole credential."""
 
     unit_id: str
@@ -67,7 +67,7 @@ class InvitationLink(Struct, frozen=True):
     responded: bool
 
 
-class SurveyForm(Struct, frozen=True):
+class SurveyForm(Frozen, frozen=True):
     """What an owner opening their link sees: the survey, and whether (and what) they answered."""
 
     campaign_id: str
@@ -80,14 +80,14 @@ class SurveyForm(Struct, frozen=True):
     anonymous: bool
     can_edit: bool
     template: SurveyTemplateVersion
-    answers: dict[str, int | str | list[str]] | None = None
+    answers: dict[str, Answer] | None = None
 
 
-class Answers(Struct, frozen=True):
-    answers: dict[str, int | str | list[str] | None]
+class Answers(Frozen, frozen=True):
+    answers: dict[str, Answer | None]
 
 
-class Submitted(Struct, frozen=True):
+class Submitted(Frozen, frozen=True):
     campaign_id: str
     submitted_at: datetime
     updated: bool
@@ -96,8 +96,7 @@ class Submitted(Struct, frozen=True):
 # --- improvement actions and published results -------------------------------------------------------------
 
 
-
-class ActionIn(Struct, frozen=True):
+class ActionIn(Frozen, frozen=True):
     """One thing to do about a flagged dimension: a rectification order (kind "order": the field staff's
     lifecycle, photos and verification), or a plain action with a person and a deadline (a meeting, a
     training, a contract to renegotiate)."""
@@ -110,17 +109,17 @@ class ActionIn(Struct, frozen=True):
     responsible_id: Id | None = None
     # orders only: unset, the dimension's usual category
     category: Category | None = None
-    severity: Literal["low", "medium", "high", "critical"] = "medium"
+    severity: Severity = "medium"
     # the client's id for the action (and its order): a retried call makes it once
     id: Id | None = None
 
 
-class ActionsCreate(Struct, frozen=True):
+class ActionsCreate(Frozen, frozen=True):
     dimension: Annotated[str, Meta(min_length=1, max_length=40)]
     actions: Annotated[list[ActionIn], Meta(min_length=1, max_length=20)]
 
 
-class ImprovementAction(Struct, frozen=True):
+class ImprovementAction(Frozen, frozen=True):
     id: str
     campaign_id: str
     property_id: str
@@ -139,11 +138,11 @@ class ImprovementAction(Struct, frozen=True):
     created_at: datetime
 
 
-class ActionDone(Struct, frozen=True):
+class ActionDone(Frozen, frozen=True):
     note: Annotated[str, Meta(max_length=2000)] | None = None
 
 
-class PublishedAction(Struct, frozen=True):
+class PublishedAction(Frozen, frozen=True):
     id: str
     dimension: str
     kind: str
@@ -153,7 +152,7 @@ class PublishedAction(Struct, frozen=True):
     status: str
 
 
-class Published(Struct, frozen=True):
+class Published(Frozen, frozen=True):
     """What the property's owners see of a closed campaign: its report (no household in it) and what the company
     will do. It is the `results` of the campaign record on owners' phones."""
 

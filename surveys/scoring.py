@@ -24,22 +24,24 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-from core.structs import Struct
+import msgspec
 
-LIKERT = range(1, 6)
-NPS_VALUES = range(11)
+from surveys.models import LIKERT, NPS, Frozen
+
+LIKERT_VALUES = range(LIKERT[0], LIKERT[1] + 1)
+NPS_VALUES = range(NPS[0], NPS[1] + 1)
 SATISFIED = 4  # a household whose mean is 4 or more is satisfied
 PROMOTER, DETRACTOR = 9, 6  # 9-10 promote, 0-6 detract, 7-8 are passive
 
 
-class LikertCount(Struct, frozen=True):
+class LikertCount(Frozen, frozen=True):
     question_key: str
     dimension: str
     value: int  # 1..5
     count: int
 
 
-class HouseholdCount(Struct, frozen=True):
+class HouseholdCount(Frozen, frozen=True):
     """`households` households whose Likert answers to `dimension` (None: to every dimension) number `answers`
     and sum to `total`: their mean there is total / answers."""
 
@@ -49,14 +51,14 @@ class HouseholdCount(Struct, frozen=True):
     households: int
 
 
-class BuildingCount(Struct, frozen=True):
+class BuildingCount(Frozen, frozen=True):
     building_id: str
     building_name: str
     invited: int
     responded: int
 
 
-class DimensionScore(Struct, frozen=True):
+class DimensionScore(Frozen, frozen=True):
     """households: responding households that answered any of the dimension's questions; answers: their Likert
     answers. household_score: the mean of those households' means; satisfaction_rate: satisfied_households (mean
     >= 4) / households; answer_weighted_score: Σ k·count_k / answers; distribution: answers by value.
@@ -77,22 +79,18 @@ class DimensionScore(Struct, frozen=True):
     flagged: bool
 
 
-class QuestionDistribution(Struct, frozen=True):
+class QuestionDistribution(Frozen, frozen=True):
     question_key: str
     dimension: str
     distribution: dict[int, int]  # 1..5, all present
     score: float | None
 
 
-class BuildingRate(Struct, frozen=True):
-    building_id: str
-    building_name: str
-    invited: int
-    responded: int
+class BuildingRate(BuildingCount, frozen=True):
     rate: float | None
 
 
-class Report(Struct, frozen=True):
+class Report(Frozen, frozen=True):
     """rated_households: responses with any Likert answer; overall_household_score: the mean of their overall
     means; overall_satisfaction_rate: satisfied_households (overall mean >= 4) / rated_households;
     overall_answer_weighted_score: the mean of all Likert answers."""
@@ -118,7 +116,7 @@ class Report(Struct, frozen=True):
     flagged: list[str]  # dimension keys, template order
 
 
-class Inputs(Struct, frozen=True):
+class Inputs(Frozen, frozen=True):
     likert: list[LikertCount]  # zero counts may be absent
     households: list[HouseholdCount]  # by dimension, and overall (dimension None)
     nps: dict[int, int]  # value 0..10 -> count
@@ -153,7 +151,7 @@ def _household_mean(counts: list[HouseholdCount]) -> tuple[int, Fraction | None,
     households = sum(c.households for c in counts)
     if not households:
         return 0, None, 0
-    total = sum(c.households * Fraction(c.total, c.answers) for c in counts)
+    total = sum((c.households * Fraction(c.total, c.answers) for c in counts), Fraction(0))
     satisfied = sum(c.households for c in counts if c.total >= SATISFIED * c.answers)
     return households, total / households, satisfied
 
@@ -176,7 +174,7 @@ def _check(inputs: Inputs) -> None:
     if len(set(keys)) != len(keys):
         raise ValueError(f"dimension keys repeat: {keys}")
     for row in inputs.likert:
-        if row.value not in LIKERT or row.count < 0 or row.dimension not in keys:
+        if row.value not in LIKERT_VALUES or row.count < 0 or row.dimension not in keys:
             raise ValueError(f"bad Likert count {row!r} (value 1-5, count >= 0, a dimension of the template)")
     if any(value not in NPS_VALUES or count < 0 for value, count in inputs.nps.items()):
         raise ValueError(f"bad NPS counts {inputs.nps!r} (values 0-10, counts >= 0)")
@@ -187,7 +185,7 @@ def _check(inputs: Inputs) -> None:
             (h.dimension is not None and h.dimension not in keys)
             or h.answers < 1
             or h.households < 0
-            or not h.answers * LIKERT.start <= h.total <= h.answers * (LIKERT.stop - 1)
+            or not h.answers * LIKERT[0] <= h.total <= h.answers * LIKERT[1]
         ):
             raise ValueError(
                 f"bad household count {h!r} (a dimension of the template or None, answers >= 1, "
@@ -199,9 +197,9 @@ def score(inputs: Inputs) -> Report:
     """The report of one campaign; with `previous`, the changes since the property's previous campaign."""
     _check(inputs)
     questions: dict[str, tuple[str, dict[int, int]]] = {}
-    by_dimension: dict[str, dict[int, int]] = {key: dict.fromkeys(LIKERT, 0) for key, _, _ in inputs.dimensions}
+    by_dimension: dict[str, dict[int, int]] = {key: dict.fromkeys(LIKERT_VALUES, 0) for key, _, _ in inputs.dimensions}
     for row in inputs.likert:
-        dimension, counts = questions.setdefault(row.question_key, (row.dimension, dict.fromkeys(LIKERT, 0)))
+        dimension, counts = questions.setdefault(row.question_key, (row.dimension, dict.fromkeys(LIKERT_VALUES, 0)))
         if dimension != row.dimension:
             raise ValueError(f"question {row.question_key} is counted under {dimension} and {row.dimension}")
         counts[row.value] += row.count
@@ -254,7 +252,9 @@ def score(inputs: Inputs) -> Report:
         ),
         satisfied_households=satisfied,
         overall_satisfaction_rate=_rate(satisfied, rated),
-        overall_answer_weighted_score=_score(_mean({k: sum(d.distribution[k] for d in dimensions) for k in LIKERT})),
+        overall_answer_weighted_score=_score(
+            _mean({k: sum(d.distribution[k] for d in dimensions) for k in LIKERT_VALUES})
+        ),
         nps=nps,
         nps_change=None if nps is None or previous_nps is None else nps - previous_nps,
         promoters=promoters,
@@ -266,14 +266,7 @@ def score(inputs: Inputs) -> Report:
             for key, (dim, counts) in questions.items()
         ],
         buildings=[
-            BuildingRate(
-                building_id=b.building_id,
-                building_name=b.building_name,
-                invited=b.invited,
-                responded=b.responded,
-                rate=_rate(b.responded, b.invited),
-            )
-            for b in inputs.buildings
+            BuildingRate(**msgspec.structs.asdict(b), rate=_rate(b.responded, b.invited)) for b in inputs.buildings
         ],
         choices=inputs.choices,
         flagged=[d.key for d in dimensions if d.flagged],

@@ -76,7 +76,9 @@ def _buildings(campaign: str) -> str:
       LEFT JOIN buildings b ON b.org_id = $1 AND b.id = i.building_id"""
 
 
-CHOICE = "q.question ->> 'type' IN ('single', 'multiple')"
+# the questions whose options are counted: those that have options, whatever their type (surveys.models.scale_of
+# says which types are answered with option keys)
+CHOICE = "q.question ? 'options'"
 
 
 def _choice_facts(questions: str, counted: str = CHOICE) -> str:
