@@ -28,7 +28,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, assert_never
 
 import asyncpg
 import msgspec
@@ -103,17 +103,21 @@ def template() -> SurveyTemplateIn:
 def answers_of(survey: SurveyTemplateIn, mood: dict[str, list[int]], rng: random.Random) -> dict[str, object]:
     answers: dict[str, object] = {}
     for q in survey.questions:
-        if isinstance(q, LikertQuestion):
-            answers[q.key] = rng.choices(range(1, 6), mood[q.dimension])[0]
-        elif isinstance(q, NpsQuestion):
-            answers[q.key] = rng.choices(range(11), mood["nps"])[0]
-        elif isinstance(q, SingleChoiceQuestion):
-            answers[q.key] = rng.choice(q.options).key
-        elif isinstance(q, MultipleChoiceQuestion):
-            chosen = set(rng.sample([o.key for o in q.options], rng.randint(1, q.max_choices or 1)))
-            answers[q.key] = [o.key for o in q.options if o.key in chosen]
-        elif isinstance(q, TextQuestion) and rng.random() < 0.4:
-            answers[q.key] = rng.choice(COMMENTS)
+        match q:
+            case LikertQuestion():
+                answers[q.key] = rng.choices(range(1, 6), mood[q.dimension])[0]
+            case NpsQuestion():
+                answers[q.key] = rng.choices(range(11), mood["nps"])[0]
+            case SingleChoiceQuestion():
+                answers[q.key] = rng.choice(q.options).key
+            case MultipleChoiceQuestion():
+                chosen = set(rng.sample([o.key for o in q.options], rng.randint(1, q.max_choices or 1)))
+                answers[q.key] = [o.key for o in q.options if o.key in chosen]
+            case TextQuestion():
+                if rng.random() < 0.4:
+                    answers[q.key] = rng.choice(COMMENTS)
+            case _:
+                assert_never(q)
     return answers
 
 
