@@ -1,8 +1,10 @@
 """Setting up a property for inspections: checkpoints, routes and the default responsible person per category
 (checklists are in templates.py). Each use case runs inside the caller's transaction.
 
-The functions at the end (route_plan … default_responsible) serve other server code, such as rounds: they
-take an org id, check no caller and answer None for what is not there."""
+The functions at the end serve other server code, such as rounds: they take an org id and check no caller.
+route_plan, checkpoint and default_responsible answer None for what is not there; the rules for what new work
+names (a route, a checkpoint, an assignee of its property) raise Refused, one message per refusal, whichever
+entry point (the REST API, a sync push, a round schedule) asks."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from core.audit.service import record_change
 from core.db import changes_of, unique_or_conflict
 from core.errors import FieldError, Invalid, NotFound
 from core.ids import new_id
+from core.people import repository as people_sql
 from core.places import repository as places_sql
 from core.structs import Page, page_of
 from core.vocabulary import CATEGORIES
@@ -34,6 +37,8 @@ from inspections.schemas import (
 # who works with checkpoints and routes: everyone but owners
 READERS = ("admin", "supervisor", "staff")
 RESPONSIBLE_ROLES = ("supervisor", "staff")
+# who walks rounds
+ASSIGNEE_ROLES = ("staff", "supervisor")
 
 
 # Checkpoints
@@ -317,3 +322,39 @@ async def checkpoint(conn: asyncpg.Connection, org_id: str, checkpoint_id: str) 
 async def default_responsible(conn: asyncpg.Connection, org_id: str, property_id: str, category: str) -> str | None:
     """Who answers for the category's findings on the property, while still active and assigned there."""
     return await sql.default_responsible(conn, org_id, property_id, category)
+
+
+# Rules for what new work names. One message per refusal: the REST API raises it as it is, a push names the
+# record it is about (push_settlement), a round schedule the payload's field (schedule_payload).
+
+
+class Refused(Invalid):
+    """One value refused: `field` as a REST body names it, `message` why."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}", [FieldError(field=field, message=message)])
+        self.field, self.message = field, message
+
+
+async def route_of_property(conn: asyncpg.Connection, org_id: str, property_id: str, route_id: str) -> Plan:
+    """The plan of an active route of the property, as a round copies it."""
+    route = await route_plan(conn, org_id, route_id)
+    if route is None or route[0] != property_id:
+        raise Refused("route_id", "not an active route of this property")
+    return route[1]
+
+
+async def checkpoint_of_property(
+    conn: asyncpg.Connection, org_id: str, property_id: str, checkpoint_id: str
+) -> dict[str, Any]:
+    """The checkpoint (as `checkpoint` gives it, retired ones included) if it is one of the property's."""
+    found = await checkpoint(conn, org_id, checkpoint_id)
+    if found is None or found["property_id"] != property_id:
+        raise Refused("checkpoint_id", "not a checkpoint of this property")
+    return found
+
+
+async def check_assignee(conn: asyncpg.Connection, org_id: str, property_id: str, user_id: str) -> None:
+    """Rounds go to the property's staff and supervisors."""
+    if await people_sql.works_on(conn, org_id, user_id, property_id) not in ASSIGNEE_ROLES:
+        raise Refused("assignee_id", "not staff or a supervisor of this property")

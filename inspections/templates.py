@@ -1,10 +1,11 @@
 """Checklist templates: an edit makes a new, immutable version; running rounds keep theirs. Each use case runs
-inside the caller's transaction; template_version and current_version_id serve other server code (no caller,
-no access checks)."""
+inside the caller's transaction; template_version, current_version_id and current_version serve other server
+code (no caller, no access checks)."""
 
 from __future__ import annotations
 
 import math
+from typing import assert_never
 
 import asyncpg
 import msgspec
@@ -14,9 +15,20 @@ from core.audit.service import record_change
 from core.errors import Conflict, FieldError, Invalid, NotFound
 from core.ids import new_id
 from core.structs import Page, page_of
-from inspections.models import ChoiceItem, Item, NumberItem, Template, TemplateVersion
+from inspections.models import (
+    ChoiceItem,
+    Item,
+    NumberItem,
+    PassFailItem,
+    PhotoItem,
+    SignatureItem,
+    Template,
+    TemplateVersion,
+    TextItem,
+)
 from inspections.repository import setup as sql
 from inspections.schemas import TemplateCreate
+from inspections.setup import Refused
 
 # who works with templates: everyone but owners
 READERS = ("admin", "supervisor", "staff")
@@ -30,26 +42,31 @@ def check_items(items: list[Item]) -> None:
     errors: list[FieldError] = []
     keys: set[str] = set()
     for i, item in enumerate(items):
+        at = f"items[{i}]"
         if item.key in keys:
-            errors.append(FieldError(field=f"items[{i}].key", message=f"{item.key!r} is the key of an earlier item"))
+            errors.append(FieldError(field=f"{at}.key", message=f"{item.key!r} is the key of an earlier item"))
         keys.add(item.key)
-        if isinstance(item, NumberItem):
-            for bound in ("min", "max"):
-                value = getattr(item, bound)
-                if value is not None and not math.isfinite(value):
-                    errors.append(FieldError(field=f"items[{i}].{bound}", message="must be a finite number"))
-            if item.min is not None and item.max is not None and item.min > item.max:
-                errors.append(FieldError(field=f"items[{i}].max", message="must not be below min"))
-        if isinstance(item, ChoiceItem):
-            values: set[str] = set()
-            for j, option in enumerate(item.options):
-                if option.value in values:
-                    errors.append(
-                        FieldError(field=f"items[{i}].options[{j}].value", message=f"{option.value!r} is used twice")
-                    )
-                values.add(option.value)
-            if all(option.fails for option in item.options):
-                errors.append(FieldError(field=f"items[{i}].options", message="at least one option must not fail"))
+        match item:
+            case NumberItem():
+                for bound, value in (("min", item.min), ("max", item.max)):
+                    if value is not None and not math.isfinite(value):
+                        errors.append(FieldError(field=f"{at}.{bound}", message="must be a finite number"))
+                if item.min is not None and item.max is not None and item.min > item.max:
+                    errors.append(FieldError(field=f"{at}.max", message="must not be below min"))
+            case ChoiceItem():
+                values: set[str] = set()
+                for j, option in enumerate(item.options):
+                    if option.value in values:
+                        errors.append(
+                            FieldError(field=f"{at}.options[{j}].value", message=f"{option.value!r} is used twice")
+                        )
+                    values.add(option.value)
+                if all(option.fails for option in item.options):
+                    errors.append(FieldError(field=f"{at}.options", message="at least one option must not fail"))
+            case PassFailItem() | TextItem() | PhotoItem() | SignatureItem():
+                pass
+            case _:
+                assert_never(item)
     if errors:
         raise Invalid("the checklist items are not valid", errors)
 
@@ -204,3 +221,11 @@ async def template_version(conn: asyncpg.Connection, org_id: str, version_id: st
 async def current_version_id(conn: asyncpg.Connection, org_id: str, template_id: str) -> str | None:
     """The version new work should use; None when the template is unknown or archived."""
     return await sql.current_version_id(conn, org_id, template_id)
+
+
+async def current_version(conn: asyncpg.Connection, org_id: str, template_id: str) -> str:
+    """The version new work names must use: refused when the template is unknown or archived."""
+    version_id = await current_version_id(conn, org_id, template_id)
+    if version_id is None:
+        raise Refused("template_id", "not found or archived")
+    return version_id

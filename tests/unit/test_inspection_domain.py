@@ -8,7 +8,7 @@ import pytest
 from core.errors import Conflict, Forbidden, Invalid
 from inspections.checks import Answer, BadAnswer, expected_times, judge, timing
 from inspections.models import Order, Plan, Stop, items_decoder
-from inspections.orders import Actor, action_between, deadline, decide
+from inspections.rectification import Actor, action_between, deadline, decide
 
 ITEMS = items_decoder.decode(
     msgspec.json.encode(
