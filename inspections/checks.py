@@ -1,12 +1,15 @@
-"""Judging one answered checklist item, and when a checkpoint was reached. Pure: no I/O."""
+"""What each checklist item type means: the checks on a template's items, the verdict on an answer, the photo it
+needs; and when a checkpoint was reached. Pure: no I/O."""
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 from typing import assert_never
 
 import msgspec
 
+from core.errors import FieldError, Invalid
 from inspections.models import (
     ChoiceItem,
     Item,
@@ -19,6 +22,40 @@ from inspections.models import (
     TextItem,
     Timing,
 )
+
+
+def check_items(items: list[Item]) -> None:
+    """What msgspec cannot say about a checklist: keys unique, number bounds in order, choices that can pass."""
+    errors: list[FieldError] = []
+    keys: set[str] = set()
+    for i, item in enumerate(items):
+        at = f"items[{i}]"
+        if item.key in keys:
+            errors.append(FieldError(field=f"{at}.key", message=f"{item.key!r} is the key of an earlier item"))
+        keys.add(item.key)
+        match item:
+            case NumberItem():
+                for bound, value in (("min", item.min), ("max", item.max)):
+                    if value is not None and not math.isfinite(value):
+                        errors.append(FieldError(field=f"{at}.{bound}", message="must be a finite number"))
+                if item.min is not None and item.max is not None and item.min > item.max:
+                    errors.append(FieldError(field=f"{at}.max", message="must not be below min"))
+            case ChoiceItem():
+                values: set[str] = set()
+                for j, option in enumerate(item.options):
+                    if option.value in values:
+                        errors.append(
+                            FieldError(field=f"{at}.options[{j}].value", message=f"{option.value!r} is used twice")
+                        )
+                    values.add(option.value)
+                if all(option.fails for option in item.options):
+                    errors.append(FieldError(field=f"{at}.options", message="at least one option must not fail"))
+            case PassFailItem() | TextItem() | PhotoItem() | SignatureItem():
+                pass
+            case _:
+                assert_never(item)
+    if errors:
+        raise Invalid("the checklist items are not valid", errors)
 
 
 class Answer(msgspec.Struct, frozen=True, kw_only=True):

@@ -332,16 +332,7 @@ async def org_kpis(
         [p.end_utc for p in periods.values()],
         now,
     )
-    figures = {
-        r["property_id"]: KpiFigures(
-            rounds=msgspec.convert(r["rounds"], RoundKpis),
-            visits=msgspec.convert(r["visits"], VisitKpis),
-            items=msgspec.convert(r["items"], ResultKpis),
-            rectification=msgspec.convert(r["rectification"], OrderKpis),
-            reviews=msgspec.convert(r["reviews"], ReviewKpis),
-        )
-        for r in rows
-    }
+    figures = {r["property_id"]: _take(r, KpiFigures) for r in rows}
     return OrgKpis(
         properties=[
             PropertyKpiTotals(property_id=p["id"], name=p["name"], period=periods[p["id"]], totals=figures[p["id"]])

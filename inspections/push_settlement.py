@@ -18,19 +18,9 @@ import msgspec
 from core.access import Caller
 from core.clock import Clock
 from core.errors import Conflict, FieldError, Forbidden, Invalid
-from inspections import setup, templates
+from inspections import rectification, setup, templates
 from inspections.checks import Answer, BadAnswer, expected_times, judge, needs_photo, timing
 from inspections.models import Item, Order, Round, TemplateVersion
-from inspections.rectification import (
-    Action,
-    action_between,
-    actor_for,
-    apply_transition,
-    check_order_id,
-    open_order,
-    open_reported,
-    order_of,
-)
 from inspections.repository import work as sql
 from inspections.rounds import missed_visit_id, round_of, unvisited_stops, window_for
 from sync.push import PushRule, Written
@@ -289,11 +279,11 @@ class Settlement:
         if result["note"]:
             said.append(f"— {result['note']}")
         location = f"{checkpoint['name']} {checkpoint['location']}".strip() if checkpoint else version.name_zh
-        await open_order(
+        await rectification.open_order(
             self.conn,
             self.caller,
             {
-                "id": check_order_id(self.org, result["id"]),
+                "id": rectification.check_order_id(self.org, result["id"]),
                 "property_id": found.property_id,
                 "source": "check",
                 "check_id": result["id"],
@@ -343,7 +333,7 @@ class Settlement:
         rows = await sql.orders_by_ids(self.conn, self.org, [*w.created, *w.updated])
         photos = await sql.photo_counts(self.conn, self.org, "rectification_orders", w.created)
         for order_id in w.created:
-            order = order_of(rows[order_id])
+            order = rectification.order_of(rows[order_id])
             if order.source != "report":
                 raise _bad("rectification_orders", order_id, "source", "a phone reports problems (source 'report')")
             if order.status != "open":
@@ -356,12 +346,12 @@ class Settlement:
                     order_id,
                     setup.checkpoint_of_property(self.conn, self.org, order.property_id, order.checkpoint_id),
                 )
-            await open_reported(self.conn, self.caller, order)
+            await rectification.open_reported(self.conn, self.caller, order)
         for order_id, before in w.updated.items():
-            await self._order_update(order_of(rows[order_id]), before)
+            await self._order_update(rectification.order_of(rows[order_id]), before)
 
     async def _order_update(self, order: Order, before: dict[str, Any]) -> None:
-        actor = await actor_for(self.conn, self.caller, order.property_id)
+        actor = await rectification.actor_for(self.conn, self.caller, order.property_id)
         mine = order.responsible_id == self.caller.user_id
         if not (mine or actor.supervises or (order.responsible_id is None and actor.on_site)):
             raise Forbidden(
@@ -375,12 +365,12 @@ class Settlement:
             return
         # started and submitted offline: both steps, each checked and audited
         if (before["status"], order.status) == ("open", "submitted"):
-            steps: list[Action] = ["start", "submit"]
+            steps: list[rectification.Action] = ["start", "submit"]
         else:
-            steps = [action_between(order.id, before["status"], order.status)]
+            steps = [rectification.action_between(order.id, before["status"], order.status)]
         was = msgspec.structs.replace(order, status=before["status"], reject_reason=before["reject_reason"])
         for action in steps:
-            changes = await apply_transition(
+            changes = await rectification.apply_transition(
                 self.conn, self.caller, was, action, self.now, reason=order.reject_reason, actor=actor
             )
             was = msgspec.structs.replace(was, **changes)

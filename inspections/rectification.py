@@ -35,18 +35,14 @@ Action = Literal["start", "submit", "verify", "reject"]
 # Hours to put a finding right when its checklist item names none (a policy by severity).
 DEADLINE_HOURS = {"critical": 4, "high": 24, "medium": 72, "low": 168}
 
-STEPS: dict[tuple[str, str], Action] = {
+STEPS: dict[tuple[OrderStatus, OrderStatus], Action] = {
     ("open", "in_progress"): "start",
     ("in_progress", "submitted"): "submit",
     ("submitted", "verified"): "verify",
     ("submitted", "in_progress"): "reject",
 }
-FROM: dict[Action, OrderStatus] = {
-    "start": "open",
-    "submit": "in_progress",
-    "verify": "submitted",
-    "reject": "submitted",
-}
+# the status each action starts from
+FROM: dict[Action, OrderStatus] = {action: before for (before, _), action in STEPS.items()}
 VERB = {"start": "start", "submit": "submit", "verify": "verify", "reject": "send back"}
 
 
@@ -62,7 +58,7 @@ def deadline(created_at: datetime, severity: str, hours: int | None = None) -> d
     return created_at + timedelta(hours=hours or DEADLINE_HOURS[severity])
 
 
-def action_between(order_id: str, before: str, after: str) -> Action:
+def action_between(order_id: str, before: OrderStatus, after: OrderStatus) -> Action:
     """The one step from `before` to `after` (a device pushes the status it ended at)."""
     action = STEPS.get((before, after))
     if action is None:
@@ -363,9 +359,7 @@ async def list_orders(
         raise Forbidden("owners do not have rectification orders", required_role=["staff", "supervisor", "admin"])
     if property_id is not None:
         await require_property(conn, caller, property_id)
-    properties = await visible_property_ids(conn, caller)
-    if property_id is not None:
-        properties = [property_id]
+    properties = [property_id] if property_id is not None else await visible_property_ids(conn, caller)
     person = caller.user_id if mine or caller.role == "staff" else None
     rows = await sql.list_orders(
         conn,

@@ -18,7 +18,7 @@ from core.access import Caller, require_property, visible_property_ids
 from core.audit.service import record_change
 from core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from core.ids import new_id
-from core.structs import Page, cursor_after
+from core.structs import Page, page_of
 from inspections import setup, templates
 from inspections.checks import expected_times
 from inspections.models import Plan, Round
@@ -152,8 +152,7 @@ async def list_rounds(
     rows = await sql.list_rounds(
         conn, caller.org_id, property_ids=properties, assignee_id=assignee, status=status, after=cursor, limit=limit + 1
     )
-    items = [round_of(r) for r in rows[:limit]]
-    return Page(items=items, next_cursor=cursor_after(items[-1].id) if len(rows) > limit else None)
+    return page_of([round_of(r) for r in rows], limit)
 
 
 def unvisited_stops(found: Round, visited: set[str]) -> list[tuple[str, datetime | None]]:
