@@ -84,8 +84,6 @@ class SignatureItem(ItemBase, frozen=True, tag="signature"):
 
 Item = PassFailItem | NumberItem | ChoiceItem | TextItem | PhotoItem | SignatureItem
 
-items_decoder = msgspec.json.Decoder(list[Item])
-
 
 class TemplateVersion(Frozen, frozen=True):
     id: Id
