@@ -1,6 +1,6 @@
 """What an inspection_round schedule's payload names, checked against its property by the rules a round made by
 hand follows: a current checklist template, an active route of the property, and assignees who work there.
-core.schedules takes this as its payload check, since the kernel does not import the inspections."""
+inspections/plugin.py declares it as the kind's payload check."""
 
 from __future__ import annotations
 
