@@ -19,7 +19,7 @@ import msgspec
 from core.access import Caller, require_property, require_role, visible_property_ids
 from core.errors import FieldError, Invalid, NotFound
 from core.places import repository as places_sql
-from core.structs import Struct
+from inspections.models import Frozen
 from inspections.repository import kpis as sql
 
 DEFAULT_DAYS = 30
@@ -31,7 +31,7 @@ ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # Shapes
 
 
-class KpiPeriod(Struct, frozen=True):
+class KpiPeriod(Frozen, frozen=True):
     """Local dates, both included, in the property's time zone; and the UTC range [start_utc, end_utc) they cover."""
 
     from_: date = msgspec.field(name="from")
@@ -41,7 +41,7 @@ class KpiPeriod(Struct, frozen=True):
     end_utc: datetime
 
 
-class RoundKpis(Struct, frozen=True):
+class RoundKpis(Frozen, frozen=True):
     """Rounds whose window starts in the period (or, without a window, made in it). Due: completed, missed, or
     past its window's end; completion_rate = completed / due."""
 
@@ -53,7 +53,7 @@ class RoundKpis(Struct, frozen=True):
     completion_rate: float | None = None
 
 
-class VisitKpis(Struct, frozen=True):
+class VisitKpis(Frozen, frozen=True):
     """Checkpoint visits of the period's rounds by timing; timed = visits with any timing;
     on_time_rate = on_time / timed."""
 
@@ -65,7 +65,7 @@ class VisitKpis(Struct, frozen=True):
     on_time_rate: float | None = None
 
 
-class ResultKpis(Struct, frozen=True):
+class ResultKpis(Frozen, frozen=True):
     """Checklist results checked in the period by outcome; judged = passed + failed; pass_rate = passed / judged
     ('na' and unjudged results are left out)."""
 
@@ -76,7 +76,7 @@ class ResultKpis(Struct, frozen=True):
     pass_rate: float | None = None
 
 
-class OrderKpis(Struct, frozen=True):
+class OrderKpis(Frozen, frozen=True):
     """Rectification orders, by what happened to each in the period, as of the period's end (or now, when the
     period has not ended). Lateness is judged against each order's first deadline (`original_due_at`), and an
     order is handed in when its latest submission stands (submitted, or verified; one sent back is not).
@@ -109,7 +109,7 @@ class OrderKpis(Struct, frozen=True):
     reopen_rate: float | None = None
 
 
-class ReviewKpis(Struct, frozen=True):
+class ReviewKpis(Frozen, frozen=True):
     """Supervisors' verdicts on submitted fixes (verify or send back): the review delay, apart from the fixer's
     time. As of the period's end (or now, when the period has not ended).
 
@@ -133,7 +133,7 @@ class ReviewKpis(Struct, frozen=True):
     max_hours_awaiting: float | None = None
 
 
-class KpiFigures(Struct, frozen=True):
+class KpiFigures(Frozen, frozen=True):
     rounds: RoundKpis = msgspec.field(default_factory=RoundKpis)
     visits: VisitKpis = msgspec.field(default_factory=VisitKpis)
     items: ResultKpis = msgspec.field(default_factory=ResultKpis)
@@ -165,7 +165,7 @@ class LocationKpis(ResultKpis, frozen=True, kw_only=True):
     name: str | None
 
 
-class PropertyKpis(Struct, frozen=True):
+class PropertyKpis(Frozen, frozen=True):
     property_id: str
     period: KpiPeriod
     totals: KpiFigures
@@ -174,14 +174,14 @@ class PropertyKpis(Struct, frozen=True):
     by_location: list[LocationKpis]
 
 
-class PropertyKpiTotals(Struct, frozen=True):
+class PropertyKpiTotals(Frozen, frozen=True):
     property_id: str
     name: str
     period: KpiPeriod
     totals: KpiFigures
 
 
-class OrgKpis(Struct, frozen=True):
+class OrgKpis(Frozen, frozen=True):
     """The totals of each property the caller can see, each over the same local dates in its own time zone."""
 
     properties: list[PropertyKpiTotals]
@@ -332,16 +332,7 @@ async def org_kpis(
         [p.end_utc for p in periods.values()],
         now,
     )
-    figures = {
-        r["property_id"]: KpiFigures(
-            rounds=msgspec.convert(r["rounds"], RoundKpis),
-            visits=msgspec.convert(r["visits"], VisitKpis),
-            items=msgspec.convert(r["items"], ResultKpis),
-            rectification=msgspec.convert(r["rectification"], OrderKpis),
-            reviews=msgspec.convert(r["reviews"], ReviewKpis),
-        )
-        for r in rows
-    }
+    figures = {r["property_id"]: _take(r, KpiFigures) for r in rows}
     return OrgKpis(
         properties=[
             PropertyKpiTotals(property_id=p["id"], name=p["name"], period=periods[p["id"]], totals=figures[p["id"]])

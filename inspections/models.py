@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-from core.structs import Id, Struct
+from core.structs import Id
 from core.vocabulary import Category, Severity
 
 Outcome = Literal["pass", "fail", "na"]
@@ -24,14 +24,19 @@ Standard = Annotated[str, Meta(max_length=500)]
 Hours = Annotated[int, Meta(ge=1, le=24 * 90)]
 
 
-class Option(Struct, frozen=True):
+class Frozen(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """core.structs.Struct, immutable: the base of the inspections' shapes (mypy refuses a frozen subclass of a
+    Struct that is not)."""
+
+
+class Option(Frozen, frozen=True):
     value: Annotated[str, Meta(min_length=1, max_length=100)]
     label_zh: Label
     label_en: Label
     fails: bool = False
 
 
-class ItemBase(Struct, frozen=True, tag_field="type"):
+class ItemBase(Frozen, frozen=True, tag_field="type"):
     """What every checklist item has. `standard_*` is the service standard it checks
     (公共区域每日清扫2次 / common areas cleaned twice a day)."""
 
@@ -43,7 +48,7 @@ class ItemBase(Struct, frozen=True, tag_field="type"):
     required: bool = True
     photo_on_fail: bool = False
     severity: Severity = "medium"
-    # hours a finding of this item has to be put right; unset: the policy by severity (orders.deadline_hours)
+    # hours a finding of this item has to be put right; unset: the policy by severity (rectification.DEADLINE_HOURS)
     rectify_hours: Hours | None = None
 
 
@@ -78,12 +83,9 @@ class SignatureItem(ItemBase, frozen=True, tag="signature"):
 
 
 Item = PassFailItem | NumberItem | ChoiceItem | TextItem | PhotoItem | SignatureItem
-JUDGED = (PassFailItem, NumberItem, ChoiceItem)
-
-items_decoder = msgspec.json.Decoder(list[Item])
 
 
-class TemplateVersion(Struct, frozen=True):
+class TemplateVersion(Frozen, frozen=True):
     id: Id
     template_id: Id
     version: int
@@ -95,7 +97,7 @@ class TemplateVersion(Struct, frozen=True):
     created_at: datetime
 
 
-class Template(Struct, frozen=True):
+class Template(Frozen, frozen=True):
     id: Id
     current_version: int
     archived: bool
@@ -104,20 +106,20 @@ class Template(Struct, frozen=True):
     updated_at: datetime
 
 
-class Stop(Struct, frozen=True):
+class Stop(Frozen, frozen=True):
     checkpoint_id: Id
     # minutes after the previous stop (the first stop: after the round starts)
     minutes: Annotated[int, Meta(ge=0, le=24 * 60)] = 0
 
 
-class Plan(Struct, frozen=True):
+class Plan(Frozen, frozen=True):
     """A route as it was when a round was made."""
 
     tolerance_minutes: int
     stops: list[Stop]
 
 
-class Round(Struct, frozen=True):
+class Round(Frozen, frozen=True):
     id: str
     property_id: str
     template_version_id: str
@@ -134,7 +136,7 @@ class Round(Struct, frozen=True):
     created_at: datetime
 
 
-class Order(Struct, frozen=True):
+class Order(Frozen, frozen=True):
     id: str
     property_id: str
     source: OrderSource

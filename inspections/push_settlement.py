@@ -8,22 +8,19 @@ failed items, missed checkpoints, deadlines) is written as the server's, so it r
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 import msgspec
 
 from core.access import Caller
-from core.audit.service import record_change
 from core.clock import Clock
 from core.errors import Conflict, FieldError, Forbidden, Invalid
-from inspections import setup, templates
-from inspections.checks import Answer, BadAnswer, expected_times, judge, timing
-from inspections.models import Item, Order, PhotoItem, Round, TemplateVersion
-from inspections.orders import Action, action_between, deadline
-from inspections.rectification import actor_for, apply_transition, check_order_id, open_order, order_of
+from inspections import rectification, setup, templates
+from inspections.checks import Answer, BadAnswer, expected_times, judge, needs_photo, timing
+from inspections.models import Item, Order, Round, TemplateVersion
 from inspections.repository import work as sql
 from inspections.rounds import missed_visit_id, round_of, unvisited_stops, window_for
 from sync.push import PushRule, Written
@@ -31,11 +28,20 @@ from sync.scope import Grants
 
 WORK_TABLES = ("rounds", "checkpoint_visits", "check_results", "rectification_orders")
 NOTHING = Written()
+T = TypeVar("T")
 
 
 def _bad(table: str, record_id: str, column: str, message: str) -> Invalid:
     where = f"{table}.{record_id}.{column}"
     return Invalid(f"{where}: {message}", table=table, id=record_id, errors=[FieldError(field=where, message=message)])
+
+
+async def _named(table: str, record_id: str, rule: Awaitable[T]) -> T:
+    """A rule of inspections.setup, its refusal named after the pushed record it is about."""
+    try:
+        return await rule
+    except setup.Refused as refused:
+        raise _bad(table, record_id, refused.field, refused.message) from None
 
 
 def rules(clock: Clock) -> PushRule:
@@ -99,10 +105,9 @@ class Settlement:
                 raise _bad("rounds", round_id, "template_version_id", "no such checklist version")
             plan = None
             if found.route_id is not None:
-                route = await setup.route_plan(self.conn, self.org, found.route_id)
-                if route is None or route[0] != found.property_id:
-                    raise _bad("rounds", round_id, "route_id", "not an active route of this property")
-                plan = route[1]
+                plan = await _named(
+                    "rounds", round_id, setup.route_of_property(self.conn, self.org, found.property_id, found.route_id)
+                )
             if found.status == "missed":
                 raise _bad("rounds", round_id, "status", "only the server marks a round missed")
             start, end = window_for(plan, found.started_at or self.now)
@@ -175,9 +180,11 @@ class Settlement:
         siblings = await sql.visits_of_rounds(self.conn, self.org, sorted({v["round_id"] for v in visits.values()}))
         for visit in visits.values():
             found = self._my_round("checkpoint_visits", visit["id"], visit["round_id"], visit["property_id"])
-            checkpoint = await setup.checkpoint(self.conn, self.org, visit["checkpoint_id"])
-            if checkpoint is None or checkpoint["property_id"] != found.property_id:
-                raise _bad("checkpoint_visits", visit["id"], "checkpoint_id", "not a checkpoint of this property")
+            checkpoint = await _named(
+                "checkpoint_visits",
+                visit["id"],
+                setup.checkpoint_of_property(self.conn, self.org, found.property_id, visit["checkpoint_id"]),
+            )
             stops = {s.checkpoint_id for s in found.plan.stops} if found.plan else None
             if stops is not None and visit["checkpoint_id"] not in stops:
                 raise _bad("checkpoint_visits", visit["id"], "checkpoint_id", "not on this round's route")
@@ -246,10 +253,7 @@ class Settlement:
                 outcome = judge(item, answer)
             except BadAnswer as exc:
                 raise _bad("check_results", rid, exc.column, str(exc)) from None
-            needs_photo = (outcome == "fail" and item.photo_on_fail) or (
-                isinstance(item, PhotoItem) and outcome != "na"
-            )
-            if needs_photo and not photos.get(rid):
+            if needs_photo(item, outcome) and not photos.get(rid):
                 raise _bad("check_results", rid, "photos", f"item {item.key} needs a photo / 需要拍照")
             await sql.set_columns(
                 self.conn,
@@ -275,11 +279,11 @@ class Settlement:
         if result["note"]:
             said.append(f"— {result['note']}")
         location = f"{checkpoint['name']} {checkpoint['location']}".strip() if checkpoint else version.name_zh
-        await open_order(
+        await rectification.open_order(
             self.conn,
             self.caller,
             {
-                "id": check_order_id(self.org, result["id"]),
+                "id": rectification.check_order_id(self.org, result["id"]),
                 "property_id": found.property_id,
                 "source": "check",
                 "check_id": result["id"],
@@ -292,9 +296,8 @@ class Settlement:
                 "reported_by": result["checked_by"],
                 "status": "open",
                 "created_at": result["checked_at"],
-                "rectify_hours": item.rectify_hours,
             },
-            self.now,
+            rectify_hours=item.rectify_hours,
         )
 
     # --- completion ---
@@ -330,7 +333,7 @@ class Settlement:
         rows = await sql.orders_by_ids(self.conn, self.org, [*w.created, *w.updated])
         photos = await sql.photo_counts(self.conn, self.org, "rectification_orders", w.created)
         for order_id in w.created:
-            order = order_of(rows[order_id])
+            order = rectification.order_of(rows[order_id])
             if order.source != "report":
                 raise _bad("rectification_orders", order_id, "source", "a phone reports problems (source 'report')")
             if order.status != "open":
@@ -338,30 +341,17 @@ class Settlement:
             if not photos.get(order_id):
                 raise _bad("rectification_orders", order_id, "photos", "report a problem with a photo of it / 请拍照")
             if order.checkpoint_id is not None:
-                checkpoint = await setup.checkpoint(self.conn, self.org, order.checkpoint_id)
-                if checkpoint is None or checkpoint["property_id"] != order.property_id:
-                    raise _bad("rectification_orders", order_id, "checkpoint_id", "not a checkpoint of this property")
-            changes = {
-                "responsible_id": await setup.default_responsible(
-                    self.conn, self.org, order.property_id, order.category
-                ),
-                "due_at": deadline(order.created_at, order.severity),
-            }
-            changes["original_due_at"] = changes["due_at"]
-            await sql.set_columns(self.conn, "rectification_orders", self.org, order_id, changes)
-            await record_change(
-                self.conn,
-                self.caller,
-                "rectification_order.open",
-                "rectification_order",
-                order_id,
-                after=msgspec.structs.asdict(order) | changes,
-            )
+                await _named(
+                    "rectification_orders",
+                    order_id,
+                    setup.checkpoint_of_property(self.conn, self.org, order.property_id, order.checkpoint_id),
+                )
+            await rectification.open_reported(self.conn, self.caller, order)
         for order_id, before in w.updated.items():
-            await self._order_update(order_of(rows[order_id]), before)
+            await self._order_update(rectification.order_of(rows[order_id]), before)
 
     async def _order_update(self, order: Order, before: dict[str, Any]) -> None:
-        actor = await actor_for(self.conn, self.caller, order.property_id)
+        actor = await rectification.actor_for(self.conn, self.caller, order.property_id)
         mine = order.responsible_id == self.caller.user_id
         if not (mine or actor.supervises or (order.responsible_id is None and actor.on_site)):
             raise Forbidden(
@@ -375,12 +365,12 @@ class Settlement:
             return
         # started and submitted offline: both steps, each checked and audited
         if (before["status"], order.status) == ("open", "submitted"):
-            steps: list[Action] = ["start", "submit"]
+            steps: list[rectification.Action] = ["start", "submit"]
         else:
-            steps = [action_between(order.id, before["status"], order.status)]
+            steps = [rectification.action_between(order.id, before["status"], order.status)]
         was = msgspec.structs.replace(order, status=before["status"], reject_reason=before["reject_reason"])
         for action in steps:
-            changes = await apply_transition(
+            changes = await rectification.apply_transition(
                 self.conn, self.caller, was, action, self.now, reason=order.reject_reason, actor=actor
             )
             was = msgspec.structs.replace(was, **changes)

@@ -1,30 +1,143 @@
-"""Rectification orders: opening them (from a failed item, a report, or by hand), moving them through their
-lifecycle (inspections/orders.py decides), the lists people work from and the supervisor's review queue.
+"""Rectification orders (整改单): opening them (from a failed item, a problem a phone reported, or by hand),
+their lifecycle, the lists people work from and the supervisor's review queue.
 
-The same transition code serves the REST API (desktop console) and sync pushes (phones offline); every
-transition is one audit entry `rectification_order.<action>` with the status before and after.
+The lifecycle, as rules (`decide`, pure): open → in progress → submitted → verified, or back to in progress
+when a supervisor sends it back. Only a supervisor of the order's property verifies or sends back, and never
+the person who did the work (the person responsible, or who submitted it). A submission needs at least one
+after-photo.
+
+The same opening and transition code serves the REST API (desktop console) and sync pushes (phones offline);
+every transition is one audit entry `rectification_order.<action>` with the status before and after.
 """
 
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Literal
 
 import asyncpg
 import msgspec
 
 from core.access import Caller, require_property, visible_property_ids
 from core.audit.service import record_change
-from core.errors import FieldError, Forbidden, Invalid, NotFound
+from core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from core.ids import new_id
 from core.people import repository as people_sql
 from core.structs import Page, cursor_after
 from inspections import setup
-from inspections.models import Order
-from inspections.orders import Action, Actor, deadline, decide
+from inspections.models import Order, OrderStatus
 from inspections.repository import work as sql
 from inspections.schemas_work import OrderCreate, OrderOut, ReviewItem
+
+Action = Literal["start", "submit", "verify", "reject"]
+
+# Hours to put a finding right when its checklist item names none (a policy by severity).
+DEADLINE_HOURS = {"critical": 4, "high": 24, "medium": 72, "low": 168}
+
+STEPS: dict[tuple[OrderStatus, OrderStatus], Action] = {
+    ("open", "in_progress"): "start",
+    ("in_progress", "submitted"): "submit",
+    ("submitted", "verified"): "verify",
+    ("submitted", "in_progress"): "reject",
+}
+# the status each action starts from
+FROM: dict[Action, OrderStatus] = {action: before for (before, _), action in STEPS.items()}
+VERB = {"start": "start", "submit": "submit", "verify": "verify", "reject": "send back"}
+
+
+class Actor(msgspec.Struct, frozen=True, kw_only=True):
+    user_id: str
+    # a supervisor assigned to the order's property
+    supervises: bool
+    # staff, a supervisor or an admin working on the order's property (may pick up an unassigned order)
+    on_site: bool
+
+
+def deadline(created_at: datetime, severity: str, hours: int | None = None) -> datetime:
+    return created_at + timedelta(hours=hours or DEADLINE_HOURS[severity])
+
+
+def action_between(order_id: str, before: OrderStatus, after: OrderStatus) -> Action:
+    """The one step from `before` to `after` (a device pushes the status it ended at)."""
+    action = STEPS.get((before, after))
+    if action is None:
+        raise Conflict(
+            f"rectification_orders.{order_id}: an order cannot go from {before} to {after}",
+            table="rectification_orders",
+            id=order_id,
+            state=before,
+            wanted=after,
+            allowed=[to for (start, to) in STEPS if start == before],
+        )
+    return action
+
+
+def decide(
+    order: Order,
+    action: Action,
+    actor: Actor,
+    now: datetime,
+    *,
+    after_photos: int = 0,
+    reason: str | None = None,
+    due_at: datetime | None = None,
+) -> dict[str, Any]:
+    """The columns `action` by `actor` changes on `order`; raises when the rules refuse it."""
+    where: dict[str, Any] = {"table": "rectification_orders", "id": order.id}
+    # who first (a staff member verifying is refused as such, whatever state the order is in), then the state
+    mine = order.responsible_id == actor.user_id
+    claim = order.responsible_id is None and actor.on_site
+    if action in ("start", "submit") and not (mine or claim or actor.supervises):
+        raise Forbidden(f"order {order.id} is not yours to {VERB[action]}", **where)
+    if action in ("verify", "reject"):
+        if not actor.supervises:
+            raise Forbidden(f"only a supervisor of this property can {VERB[action]} an order", **where)
+        if actor.user_id in (order.responsible_id, order.submitted_by):
+            raise Forbidden(f"you did the work on order {order.id}; another supervisor must {VERB[action]} it", **where)
+    if order.status != FROM[action]:
+        raise Conflict(
+            f"cannot {VERB[action]} order {order.id}: it is {order.status}, it must be {FROM[action]}",
+            state=order.status,
+            action=action,
+            **where,
+        )
+    if action in ("start", "submit"):
+        changes: dict[str, Any] = {"status": "in_progress" if action == "start" else "submitted"}
+        if claim:
+            changes["responsible_id"] = actor.user_id
+        if action == "start":
+            changes["started_at"] = order.started_at or now
+        else:
+            if after_photos < 1:
+                raise Invalid(
+                    f"order {order.id} needs at least one after-photo before it is submitted",
+                    errors=[FieldError(field="photos", message="attach an 'after' photo of the fix")],
+                    **where,
+                )
+            changes |= {"submitted_at": now, "submitted_by": actor.user_id}
+        return changes
+    if action == "verify":
+        return {"status": "verified", "verified_at": now, "verified_by": actor.user_id}
+    if not (reason or "").strip():
+        raise Invalid(
+            "say why the order is sent back",
+            errors=[FieldError(field="reason", message="required when sending an order back")],
+            **where,
+        )
+    changes = {"status": "in_progress", "reject_reason": reason, "rejections": order.rejections + 1}
+    if due_at is not None:
+        if due_at <= now:
+            raise Invalid(
+                "a new deadline must be in the future",
+                errors=[FieldError(field="due_at", message="must be later than now")],
+                **where,
+            )
+        changes["due_at"] = due_at
+    return changes
+
+
+# --- opening and moving orders (the REST API and sync pushes) ----------------------------------------
 
 
 def order_of(row: asyncpg.Record | dict[str, Any]) -> Order:
@@ -41,22 +154,39 @@ async def actor_for(conn: asyncpg.Connection, caller: Caller, property_id: str) 
     return Actor(user_id=caller.user_id, supervises=role == "supervisor", on_site=role is not None)
 
 
-async def open_order(conn: asyncpg.Connection, caller: Caller, values: dict[str, Any], now: datetime) -> bool:
-    """Insert an order with the server's defaults (responsible person, deadline); False if it existed."""
-    values = dict(values)
-    if values.get("responsible_id") is None:
-        values["responsible_id"] = await setup.default_responsible(
-            conn, caller.org_id, values["property_id"], values["category"]
-        )
-    created_at = values.setdefault("created_at", now)
-    if values.get("due_at") is None:
-        values["due_at"] = deadline(created_at, values["severity"], values.pop("rectify_hours", None))
-    values.pop("rectify_hours", None)
-    values["original_due_at"] = values["due_at"]
+async def _filled_in(
+    conn: asyncpg.Connection, org_id: str, values: dict[str, Any], rectify_hours: int | None
+) -> dict[str, Any]:
+    """What the server fills in on an order it opens: the property's default person for the category when
+    nobody is named, the deadline (the item's `rectify_hours`, or the policy by severity) when none is given,
+    and that deadline as the first one."""
+    responsible = values.get("responsible_id") or await setup.default_responsible(
+        conn, org_id, values["property_id"], values["category"]
+    )
+    due_at = values.get("due_at") or deadline(values["created_at"], values["severity"], rectify_hours)
+    return {"responsible_id": responsible, "due_at": due_at, "original_due_at": due_at}
+
+
+async def open_order(
+    conn: asyncpg.Connection, caller: Caller, values: dict[str, Any], *, rectify_hours: int | None = None
+) -> bool:
+    """Insert an order (`values`: its columns, created_at included) with what the server fills in; False when
+    it existed (a retried push)."""
+    values = values | await _filled_in(conn, caller.org_id, values, rectify_hours)
     inserted = await sql.insert_order(conn, caller.org_id, values)
     if inserted:
         await record_change(conn, caller, "rectification_order.open", "rectification_order", values["id"], after=values)
     return inserted
+
+
+async def open_reported(conn: asyncpg.Connection, caller: Caller, order: Order) -> None:
+    """A problem a phone reported: the push wrote the order, the server fills in the rest as open_order does."""
+    values = msgspec.structs.asdict(order)
+    changes = await _filled_in(conn, caller.org_id, values, None)
+    await sql.set_columns(conn, "rectification_orders", caller.org_id, order.id, changes)
+    await record_change(
+        conn, caller, "rectification_order.open", "rectification_order", order.id, after=values | changes
+    )
 
 
 async def apply_transition(
@@ -185,12 +315,7 @@ async def create_order(
             errors=[FieldError(field="responsible_id", message="not assigned to this property")],
         )
     if data.checkpoint_id is not None:
-        checkpoint = await setup.checkpoint(conn, caller.org_id, data.checkpoint_id)
-        if checkpoint is None or checkpoint["property_id"] != property_id:
-            raise Invalid(
-                "no such checkpoint on this property",
-                errors=[FieldError(field="checkpoint_id", message="not a checkpoint of this property")],
-            )
+        await setup.checkpoint_of_property(conn, caller.org_id, property_id, data.checkpoint_id)
     if data.due_at is not None and data.due_at <= now:
         raise Invalid("a deadline must be in the future", errors=[FieldError(field="due_at", message="in the past")])
     order_id = order_id or new_id()
@@ -212,7 +337,6 @@ async def create_order(
             "due_at": data.due_at,
             "created_at": now,
         },
-        now,
     )
     return await get_order(conn, caller, order_id, now)
 
@@ -235,9 +359,7 @@ async def list_orders(
         raise Forbidden("owners do not have rectification orders", required_role=["staff", "supervisor", "admin"])
     if property_id is not None:
         await require_property(conn, caller, property_id)
-    properties = await visible_property_ids(conn, caller)
-    if property_id is not None:
-        properties = [property_id]
+    properties = [property_id] if property_id is not None else await visible_property_ids(conn, caller)
     person = caller.user_id if mine or caller.role == "staff" else None
     rows = await sql.list_orders(
         conn,

@@ -18,8 +18,7 @@ from core.access import Caller, require_property, visible_property_ids
 from core.audit.service import record_change
 from core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from core.ids import new_id
-from core.people import repository as people_sql
-from core.structs import Page, cursor_after
+from core.structs import Page, page_of
 from inspections import setup, templates
 from inspections.checks import expected_times
 from inspections.models import Plan, Round
@@ -48,31 +47,15 @@ def missed_visit_id(round_id: str, checkpoint_id: str) -> str:
     return "mv" + hashlib.sha256(f"{round_id}:{checkpoint_id}".encode()).hexdigest()[:22]
 
 
-async def _assignee_ok(conn: asyncpg.Connection, caller: Caller, property_id: str, user_id: str) -> None:
-    role = await people_sql.works_on(conn, caller.org_id, user_id, property_id)
-    if role not in ("staff", "supervisor"):
-        raise Invalid(
-            "rounds go to staff or supervisors of the property",
-            errors=[FieldError(field="assignee_id", message="not staff or a supervisor of this property")],
-        )
-
-
 async def create_round(
     conn: asyncpg.Connection, caller: Caller, property_id: str, data: RoundCreate, now: datetime
 ) -> RoundDetail:
     await require_property(conn, caller, property_id, "supervise")
-    version_id = await templates.current_version_id(conn, caller.org_id, data.template_id)
-    if version_id is None:
-        raise Invalid("no such template", errors=[FieldError(field="template_id", message="not found or archived")])
+    version_id = await templates.current_version(conn, caller.org_id, data.template_id)
     plan = None
     if data.route_id is not None:
-        route = await setup.route_plan(conn, caller.org_id, data.route_id)
-        if route is None or route[0] != property_id:
-            raise Invalid(
-                "no such route", errors=[FieldError(field="route_id", message="not a route of this property")]
-            )
-        plan = route[1]
-    await _assignee_ok(conn, caller, property_id, data.assignee_id)
+        plan = await setup.route_of_property(conn, caller.org_id, property_id, data.route_id)
+    await setup.check_assignee(conn, caller.org_id, property_id, data.assignee_id)
     start, end = window_for(plan, data.window_start or now)
     end = data.window_end or end
     if end <= start:
@@ -135,7 +118,7 @@ async def reassign(conn: asyncpg.Connection, caller: Caller, round_id: str, data
         raise Conflict(
             f"round {round_id} is {found.status}; only a planned round can be reassigned", state=found.status
         )
-    await _assignee_ok(conn, caller, found.property_id, data.assignee_id)
+    await setup.check_assignee(conn, caller.org_id, found.property_id, data.assignee_id)
     await sql.set_columns(conn, "rounds", caller.org_id, round_id, {"assignee_id": data.assignee_id})
     await record_change(
         conn,
@@ -169,8 +152,7 @@ async def list_rounds(
     rows = await sql.list_rounds(
         conn, caller.org_id, property_ids=properties, assignee_id=assignee, status=status, after=cursor, limit=limit + 1
     )
-    items = [round_of(r) for r in rows[:limit]]
-    return Page(items=items, next_cursor=cursor_after(items[-1].id) if len(rows) > limit else None)
+    return page_of([round_of(r) for r in rows], limit)
 
 
 def unvisited_stops(found: Round, visited: set[str]) -> list[tuple[str, datetime | None]]:

@@ -7,9 +7,9 @@ from typing import Annotated
 
 from msgspec import Meta
 
-from core.structs import Id, Instant, Struct, Text
+from core.structs import Id, Instant, Text
 from core.vocabulary import Category, Severity
-from inspections.models import Order, Round
+from inspections.models import Frozen, Order, Round
 
 Reason = Annotated[str, Meta(min_length=1, max_length=2000)]
 
@@ -21,14 +21,14 @@ class OrderOut(Order, frozen=True, kw_only=True):
     after_photo_ids: list[str] = []
 
 
-class ReviewItem(Struct, frozen=True):
+class ReviewItem(Frozen, frozen=True):
     order: OrderOut
     waiting_hours: float
     # false when the caller did the work (or is not a supervisor): someone else must verify it
     can_verify: bool
 
 
-class OrderCreate(Struct, frozen=True):
+class OrderCreate(Frozen, frozen=True):
     description: Annotated[str, Meta(min_length=1, max_length=2000)]
     category: Category
     severity: Severity = "medium"
@@ -39,17 +39,17 @@ class OrderCreate(Struct, frozen=True):
     due_at: Instant | None = None
 
 
-class RejectBody(Struct, frozen=True):
+class RejectBody(Frozen, frozen=True):
     reason: Reason
     # a new deadline, when the first one no longer fits
     due_at: Instant | None = None
 
 
-class NoteBody(Struct, frozen=True):
+class NoteBody(Frozen, frozen=True):
     note: Text | None = None
 
 
-class RoundCreate(Struct, frozen=True):
+class RoundCreate(Frozen, frozen=True):
     """A round assigned by a supervisor (schedules make the rest)."""
 
     template_id: Id
@@ -59,11 +59,11 @@ class RoundCreate(Struct, frozen=True):
     window_end: Instant | None = None
 
 
-class Reassign(Struct, frozen=True):
+class Reassign(Frozen, frozen=True):
     assignee_id: Id
 
 
-class VisitOut(Struct, frozen=True):
+class VisitOut(Frozen, frozen=True):
     id: str
     checkpoint_id: str
     checked_by: str | None
@@ -72,7 +72,7 @@ class VisitOut(Struct, frozen=True):
     timing: str | None
 
 
-class ResultOut(Struct, frozen=True):
+class ResultOut(Frozen, frozen=True):
     id: str
     visit_id: str | None
     checkpoint_id: str | None
@@ -86,7 +86,7 @@ class ResultOut(Struct, frozen=True):
     checked_at: datetime
 
 
-class RoundDetail(Struct, frozen=True):
+class RoundDetail(Frozen, frozen=True):
     round: Round
     visits: list[VisitOut]
     results: list[ResultOut]

@@ -1,8 +1,10 @@
 """Setting up a property for inspections: checkpoints, routes and the default responsible person per category
 (checklists are in templates.py). Each use case runs inside the caller's transaction.
 
-The functions at the end (route_plan … default_responsible) serve other server code, such as rounds: they
-take an org id, check no caller and answer None for what is not there."""
+The functions at the end serve other server code, such as rounds: they take an org id and check no caller.
+route_plan, checkpoint and default_responsible answer None for what is not there; the rules for what new work
+names (a route, a checkpoint, an assignee of its property) raise Refused, one message per refusal, whichever
+entry point (the REST API, a sync push, a round schedule) asks."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from core.audit.service import record_change
 from core.db import changes_of, unique_or_conflict
 from core.errors import FieldError, Invalid, NotFound
 from core.ids import new_id
+from core.people import repository as people_sql
 from core.places import repository as places_sql
 from core.structs import Page, page_of
 from core.vocabulary import CATEGORIES
@@ -34,6 +37,8 @@ from inspections.schemas import (
 # who works with checkpoints and routes: everyone but owners
 READERS = ("admin", "supervisor", "staff")
 RESPONSIBLE_ROLES = ("supervisor", "staff")
+# who walks rounds
+ASSIGNEE_ROLES = ("staff", "supervisor")
 
 
 # Checkpoints
@@ -64,22 +69,24 @@ def checkpoint_for(caller: Caller, row: asyncpg.Record | CheckpointOut) -> Check
     return msgspec.structs.replace(out, tag_code=None) if caller.role == "staff" else out
 
 
-async def _visible(conn: asyncpg.Connection, caller: Caller, property_id: str, missing: NotFound) -> None:
-    """Objects of a property outside the caller's scope answer as missing, not as the property."""
+async def _visible(conn: asyncpg.Connection, caller: Caller, table: sql.OfProperty, id: str) -> asyncpg.Record:
+    """A checkpoint or route the caller may see. One of a property outside the caller's scope answers as missing,
+    not as the property."""
+    require_role(caller, *READERS)
+    row = await sql.get_one(conn, table, caller.org_id, id)
+    entity = table.removesuffix("s")
+    missing = NotFound(f"{entity} {id} not found", entity=entity, id=id)
+    if row is None:
+        raise missing
     try:
-        await require_property(conn, caller, property_id)
+        await require_property(conn, caller, row["property_id"])
     except NotFound:
         raise missing from None
+    return row
 
 
 async def _checkpoint(conn: asyncpg.Connection, caller: Caller, checkpoint_id: str) -> CheckpointOut:
-    require_role(caller, *READERS)
-    row = await sql.get_checkpoint(conn, caller.org_id, checkpoint_id)
-    missing = NotFound(f"checkpoint {checkpoint_id} not found", entity="checkpoint", id=checkpoint_id)
-    if row is None:
-        raise missing
-    await _visible(conn, caller, row["property_id"], missing)
-    return msgspec.convert(dict(row), CheckpointOut)
+    return msgspec.convert(dict(await _visible(conn, caller, "checkpoints", checkpoint_id)), CheckpointOut)
 
 
 async def create_checkpoint(
@@ -118,7 +125,7 @@ async def list_checkpoints(
 ) -> Page[CheckpointOut]:
     await require_property(conn, caller, property_id)
     require_role(caller, *READERS)
-    rows = await sql.list_checkpoints(conn, caller.org_id, property_id, active, cursor, limit + 1)
+    rows = await sql.list_of_property(conn, "checkpoints", caller.org_id, property_id, active, cursor, limit + 1)
     return page_of([checkpoint_for(caller, r) for r in rows], limit)
 
 
@@ -135,7 +142,7 @@ async def update_checkpoint(
     if merged == before:
         return before
     row = await unique_or_conflict(
-        sql.update_checkpoint(conn, caller.org_id, checkpoint_id, changes),
+        sql.update_one(conn, "checkpoints", caller.org_id, checkpoint_id, changes),
         "another checkpoint has this tag code",
         "tag_code",
     )
@@ -190,13 +197,7 @@ async def create_route(conn: asyncpg.Connection, caller: Caller, property_id: st
 
 
 async def get_route(conn: asyncpg.Connection, caller: Caller, route_id: str) -> RouteOut:
-    require_role(caller, *READERS)
-    row = await sql.get_route(conn, caller.org_id, route_id)
-    missing = NotFound(f"route {route_id} not found", entity="route", id=route_id)
-    if row is None:
-        raise missing
-    await _visible(conn, caller, row["property_id"], missing)
-    return route_of(row)
+    return route_of(await _visible(conn, caller, "routes", route_id))
 
 
 async def list_routes(
@@ -204,7 +205,7 @@ async def list_routes(
 ) -> Page[RouteOut]:
     await require_property(conn, caller, property_id)
     require_role(caller, *READERS)
-    rows = await sql.list_routes(conn, caller.org_id, property_id, active, cursor, limit + 1)
+    rows = await sql.list_of_property(conn, "routes", caller.org_id, property_id, active, cursor, limit + 1)
     return page_of([route_of(r) for r in rows], limit)
 
 
@@ -216,7 +217,7 @@ async def replace_route(conn: asyncpg.Connection, caller: Caller, route_id: str,
     changes: dict[str, Any] = {f: getattr(data, f) for f in data.__struct_fields__}
     if all(getattr(before, f) == value for f, value in changes.items()):
         return before
-    after = route_of(await sql.update_route(conn, caller.org_id, route_id, changes))
+    after = route_of(await sql.update_one(conn, "routes", caller.org_id, route_id, changes))
     await record_change(conn, caller, "update", "route", route_id, before=before, after=after)
     return after
 
@@ -226,7 +227,7 @@ async def deactivate_route(conn: asyncpg.Connection, caller: Caller, route_id: s
     await require_property(conn, caller, before.property_id, "admin")
     if not before.active:
         return
-    after = route_of(await sql.update_route(conn, caller.org_id, route_id, {"active": False}))
+    after = route_of(await sql.update_one(conn, "routes", caller.org_id, route_id, {"active": False}))
     await record_change(conn, caller, "deactivate", "route", route_id, before=before, after=after)
 
 
@@ -299,7 +300,7 @@ async def remove_default_responsible(conn: asyncpg.Connection, caller: Caller, p
 
 async def route_plan(conn: asyncpg.Connection, org_id: str, route_id: str) -> tuple[str, Plan] | None:
     """(property id, plan) of an active route, the plan as a round should copy it; None otherwise."""
-    row = await sql.get_route(conn, org_id, route_id)
+    row = await sql.get_one(conn, "routes", org_id, route_id)
     if row is None or not row["active"]:
         return None
     stops = msgspec.convert(row["stops"], list[Stop])
@@ -308,7 +309,7 @@ async def route_plan(conn: asyncpg.Connection, org_id: str, route_id: str) -> tu
 
 async def checkpoint(conn: asyncpg.Connection, org_id: str, checkpoint_id: str) -> dict[str, Any] | None:
     """id, property_id, name, tag_code, location and active of a checkpoint, retired ones included."""
-    row = await sql.get_checkpoint(conn, org_id, checkpoint_id)
+    row = await sql.get_one(conn, "checkpoints", org_id, checkpoint_id)
     if row is None:
         return None
     return {k: row[k] for k in ("id", "property_id", "name", "tag_code", "location", "active")}
@@ -317,3 +318,39 @@ async def checkpoint(conn: asyncpg.Connection, org_id: str, checkpoint_id: str) 
 async def default_responsible(conn: asyncpg.Connection, org_id: str, property_id: str, category: str) -> str | None:
     """Who answers for the category's findings on the property, while still active and assigned there."""
     return await sql.default_responsible(conn, org_id, property_id, category)
+
+
+# Rules for what new work names. One message per refusal: the REST API raises it as it is, a push names the
+# record it is about (push_settlement), a round schedule the payload's field (schedule_payload).
+
+
+class Refused(Invalid):
+    """One value refused: `field` as a REST body names it, `message` why."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}", [FieldError(field=field, message=message)])
+        self.field, self.message = field, message
+
+
+async def route_of_property(conn: asyncpg.Connection, org_id: str, property_id: str, route_id: str) -> Plan:
+    """The plan of an active route of the property, as a round copies it."""
+    route = await route_plan(conn, org_id, route_id)
+    if route is None or route[0] != property_id:
+        raise Refused("route_id", "not an active route of this property")
+    return route[1]
+
+
+async def checkpoint_of_property(
+    conn: asyncpg.Connection, org_id: str, property_id: str, checkpoint_id: str
+) -> dict[str, Any]:
+    """The checkpoint (as `checkpoint` gives it, retired ones included) if it is one of the property's."""
+    found = await checkpoint(conn, org_id, checkpoint_id)
+    if found is None or found["property_id"] != property_id:
+        raise Refused("checkpoint_id", "not a checkpoint of this property")
+    return found
+
+
+async def check_assignee(conn: asyncpg.Connection, org_id: str, property_id: str, user_id: str) -> None:
+    """Rounds go to the property's staff and supervisors."""
+    if await people_sql.works_on(conn, org_id, user_id, property_id) not in ASSIGNEE_ROLES:
+        raise Refused("assignee_id", "not staff or a supervisor of this property")

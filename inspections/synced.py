@@ -134,7 +134,7 @@ CHECK_RESULTS = Table(
 )
 
 # 整改单. Staff see what they reported and what is theirs to fix; supervisors their properties'. A device
-# moves `status` along (start, submit; a supervisor verifies or sends back), inspections.orders decides.
+# moves `status` along (start, submit; a supervisor verifies or sends back), inspections.rectification decides.
 RECTIFICATION_ORDERS = Table(
     name="rectification_orders",
     columns=(

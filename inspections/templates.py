@@ -1,22 +1,22 @@
 """Checklist templates: an edit makes a new, immutable version; running rounds keep theirs. Each use case runs
-inside the caller's transaction; template_version and current_version_id serve other server code (no caller,
-no access checks)."""
+inside the caller's transaction; template_version, current_version_id and current_version serve other server
+code (no caller, no access checks)."""
 
 from __future__ import annotations
-
-import math
 
 import asyncpg
 import msgspec
 
 from core.access import Caller, require_role
 from core.audit.service import record_change
-from core.errors import Conflict, FieldError, Invalid, NotFound
+from core.errors import Conflict, NotFound
 from core.ids import new_id
 from core.structs import Page, page_of
-from inspections.models import ChoiceItem, Item, NumberItem, Template, TemplateVersion
+from inspections.checks import check_items
+from inspections.models import Template, TemplateVersion
 from inspections.repository import setup as sql
 from inspections.schemas import TemplateCreate
+from inspections.setup import Refused
 
 # who works with templates: everyone but owners
 READERS = ("admin", "supervisor", "staff")
@@ -25,62 +25,15 @@ READERS = ("admin", "supervisor", "staff")
 # Templates
 
 
-def check_items(items: list[Item]) -> None:
-    """What msgspec cannot say about a checklist: keys unique, number bounds in order, choices that can pass."""
-    errors: list[FieldError] = []
-    keys: set[str] = set()
-    for i, item in enumerate(items):
-        if item.key in keys:
-            errors.append(FieldError(field=f"items[{i}].key", message=f"{item.key!r} is the key of an earlier item"))
-        keys.add(item.key)
-        if isinstance(item, NumberItem):
-            for bound in ("min", "max"):
-                value = getattr(item, bound)
-                if value is not None and not math.isfinite(value):
-                    errors.append(FieldError(field=f"items[{i}].{bound}", message="must be a finite number"))
-            if item.min is not None and item.max is not None and item.min > item.max:
-                errors.append(FieldError(field=f"items[{i}].max", message="must not be below min"))
-        if isinstance(item, ChoiceItem):
-            values: set[str] = set()
-            for j, option in enumerate(item.options):
-                if option.value in values:
-                    errors.append(
-                        FieldError(field=f"items[{i}].options[{j}].value", message=f"{option.value!r} is used twice")
-                    )
-                values.add(option.value)
-            if all(option.fails for option in item.options):
-                errors.append(FieldError(field=f"items[{i}].options", message="at least one option must not fail"))
-    if errors:
-        raise Invalid("the checklist items are not valid", errors)
-
-
 def version_of(row: asyncpg.Record) -> TemplateVersion:
     return msgspec.convert(dict(row), TemplateVersion)
 
 
 def template_of(row: asyncpg.Record) -> Template:
-    current = {
-        "id": row["version_id"],
-        "template_id": row["id"],
-        "version": row["version"],
-        "name_zh": row["name_zh"],
-        "name_en": row["name_en"],
-        "category": row["category"],
-        "items": row["items"],
-        "created_by": row["created_by"],
-        "created_at": row["version_created_at"],
-    }
-    return msgspec.convert(
-        {
-            "id": row["id"],
-            "current_version": row["current_version"],
-            "archived": row["archived"],
-            "current": current,
-            "created_at": row["created_at"],
-            "updated_at": row["updated_at"],
-        },
-        Template,
-    )
+    current = {k: row[k] for k in ("version", "name_zh", "name_en", "category", "items", "created_by")}
+    current |= {"id": row["version_id"], "template_id": row["id"], "created_at": row["version_created_at"]}
+    template = {k: row[k] for k in ("id", "current_version", "archived", "created_at", "updated_at")}
+    return msgspec.convert(template | {"current": current}, Template)
 
 
 def _template_missing(template_id: str) -> NotFound:
@@ -204,3 +157,11 @@ async def template_version(conn: asyncpg.Connection, org_id: str, version_id: st
 async def current_version_id(conn: asyncpg.Connection, org_id: str, template_id: str) -> str | None:
     """The version new work should use; None when the template is unknown or archived."""
     return await sql.current_version_id(conn, org_id, template_id)
+
+
+async def current_version(conn: asyncpg.Connection, org_id: str, template_id: str) -> str:
+    """The version new work names must use: refused when the template is unknown or archived."""
+    version_id = await current_version_id(conn, org_id, template_id)
+    if version_id is None:
+        raise Refused("template_id", "not found or archived")
+    return version_id

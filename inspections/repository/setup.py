@@ -4,6 +4,8 @@ through the pool's msgspec codec (Structs in, plain lists and dicts out)."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 import asyncpg
 
 from core.db import insert_returning, update_row
@@ -130,7 +132,42 @@ async def current_version_id(conn: asyncpg.Connection, org_id: str, template_id:
     return value
 
 
-# Checkpoints
+# Checkpoints and routes: a property's, read and changed alike
+
+COLUMNS = {"checkpoints": CHECKPOINT_COLUMNS, "routes": ROUTE_COLUMNS}
+OfProperty = Literal["checkpoints", "routes"]
+
+
+async def get_one(conn: asyncpg.Connection, table: OfProperty, org_id: str, id: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(f"SELECT {COLUMNS[table]} FROM {table} WHERE org_id = $1 AND id = $2", org_id, id)
+
+
+async def list_of_property(
+    conn: asyncpg.Connection,
+    table: OfProperty,
+    org_id: str,
+    property_id: str,
+    active: bool | None,
+    after: str | None,
+    limit: int,
+) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        f"""SELECT {COLUMNS[table]} FROM {table}
+            WHERE org_id = $1 AND property_id = $2 AND ($3::boolean IS NULL OR active = $3)
+              AND ($4::text IS NULL OR id > $4)
+            ORDER BY id LIMIT $5""",
+        org_id,
+        property_id,
+        active,
+        after,
+        limit,
+    )
+
+
+async def update_one(
+    conn: asyncpg.Connection, table: OfProperty, org_id: str, id: str, changes: dict[str, object]
+) -> asyncpg.Record:
+    return await update_row(conn, table, org_id=org_id, row_id=id, changes=changes, returning=COLUMNS[table])
 
 
 async def insert_checkpoint(
@@ -161,36 +198,6 @@ async def insert_checkpoint(
     )
 
 
-async def get_checkpoint(conn: asyncpg.Connection, org_id: str, id: str) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        f"SELECT {CHECKPOINT_COLUMNS} FROM checkpoints WHERE org_id = $1 AND id = $2", org_id, id
-    )
-
-
-async def list_checkpoints(
-    conn: asyncpg.Connection, org_id: str, property_id: str, active: bool | None, after: str | None, limit: int
-) -> list[asyncpg.Record]:
-    return await conn.fetch(
-        f"""SELECT {CHECKPOINT_COLUMNS} FROM checkpoints
-            WHERE org_id = $1 AND property_id = $2 AND ($3::boolean IS NULL OR active = $3)
-              AND ($4::text IS NULL OR id > $4)
-            ORDER BY id LIMIT $5""",
-        org_id,
-        property_id,
-        active,
-        after,
-        limit,
-    )
-
-
-async def update_checkpoint(
-    conn: asyncpg.Connection, org_id: str, id: str, changes: dict[str, object]
-) -> asyncpg.Record:
-    return await update_row(
-        conn, "checkpoints", org_id=org_id, row_id=id, changes=changes, returning=CHECKPOINT_COLUMNS
-    )
-
-
 async def active_checkpoint_ids(conn: asyncpg.Connection, org_id: str, property_id: str, ids: list[str]) -> set[str]:
     rows = await conn.fetch(
         "SELECT id FROM checkpoints WHERE org_id = $1 AND property_id = $2 AND active AND id = ANY($3)",
@@ -199,9 +206,6 @@ async def active_checkpoint_ids(conn: asyncpg.Connection, org_id: str, property_
         ids,
     )
     return {r["id"] for r in rows}
-
-
-# Routes
 
 
 async def insert_route(
@@ -228,30 +232,6 @@ async def insert_route(
         window_start,
         window_end,
     )
-
-
-async def get_route(conn: asyncpg.Connection, org_id: str, id: str) -> asyncpg.Record | None:
-    return await conn.fetchrow(f"SELECT {ROUTE_COLUMNS} FROM routes WHERE org_id = $1 AND id = $2", org_id, id)
-
-
-async def list_routes(
-    conn: asyncpg.Connection, org_id: str, property_id: str, active: bool | None, after: str | None, limit: int
-) -> list[asyncpg.Record]:
-    return await conn.fetch(
-        f"""SELECT {ROUTE_COLUMNS} FROM routes
-            WHERE org_id = $1 AND property_id = $2 AND ($3::boolean IS NULL OR active = $3)
-              AND ($4::text IS NULL OR id > $4)
-            ORDER BY id LIMIT $5""",
-        org_id,
-        property_id,
-        active,
-        after,
-        limit,
-    )
-
-
-async def update_route(conn: asyncpg.Connection, org_id: str, id: str, changes: dict[str, object]) -> asyncpg.Record:
-    return await update_row(conn, "routes", org_id=org_id, row_id=id, changes=changes, returning=ROUTE_COLUMNS)
 
 
 # Default responsible person per property and category

@@ -39,6 +39,18 @@ async def _insert(
     return await insert_row(conn, table, {"org_id": org_id, **values}, tail=tail)
 
 
+async def _by_ids(
+    conn: asyncpg.Connection, table: str, columns: str, org_id: str, ids: Sequence[str], *, lock: bool = False
+) -> dict[str, asyncpg.Record]:
+    """The org's rows of `table` with these ids, by id; `lock`: held until the transaction ends."""
+    rows = await conn.fetch(
+        f"SELECT {columns} FROM {table} WHERE org_id = $1 AND id = ANY($2::text[])" + (" FOR UPDATE" if lock else ""),
+        org_id,
+        list(ids),
+    )
+    return {row["id"]: row for row in rows}
+
+
 async def set_columns(conn: asyncpg.Connection, table: str, org_id: str, row_id: str, changes: dict[str, Any]) -> None:
     if not changes:
         return
@@ -54,13 +66,7 @@ async def set_columns(conn: asyncpg.Connection, table: str, org_id: str, row_id:
 async def rounds_by_ids(
     conn: asyncpg.Connection, org_id: str, ids: Sequence[str], *, lock: bool = False
 ) -> dict[str, asyncpg.Record]:
-    rows = await conn.fetch(
-        f"SELECT {ROUND_COLUMNS} FROM rounds WHERE org_id = $1 AND id = ANY($2::text[])"
-        + (" FOR UPDATE" if lock else ""),
-        org_id,
-        list(ids),
-    )
-    return {row["id"]: row for row in rows}
+    return await _by_ids(conn, "rounds", ROUND_COLUMNS, org_id, ids, lock=lock)
 
 
 async def insert_round(conn: asyncpg.Connection, org_id: str, values: dict[str, Any]) -> asyncpg.Record:
@@ -100,10 +106,7 @@ async def list_rounds(
 
 
 async def visits_by_ids(conn: asyncpg.Connection, org_id: str, ids: Sequence[str]) -> dict[str, asyncpg.Record]:
-    rows = await conn.fetch(
-        f"SELECT {VISIT_COLUMNS} FROM checkpoint_visits WHERE org_id = $1 AND id = ANY($2::text[])", org_id, list(ids)
-    )
-    return {row["id"]: row for row in rows}
+    return await _by_ids(conn, "checkpoint_visits", VISIT_COLUMNS, org_id, ids)
 
 
 async def visits_of_rounds(conn: asyncpg.Connection, org_id: str, round_ids: Sequence[str]) -> list[asyncpg.Record]:
@@ -147,10 +150,7 @@ async def count_visits(conn: asyncpg.Connection, org_id: str, round_ids: Sequenc
 
 
 async def results_by_ids(conn: asyncpg.Connection, org_id: str, ids: Sequence[str]) -> dict[str, asyncpg.Record]:
-    rows = await conn.fetch(
-        f"SELECT {RESULT_COLUMNS} FROM check_results WHERE org_id = $1 AND id = ANY($2::text[])", org_id, list(ids)
-    )
-    return {row["id"]: row for row in rows}
+    return await _by_ids(conn, "check_results", RESULT_COLUMNS, org_id, ids)
 
 
 async def results_of_rounds(conn: asyncpg.Connection, org_id: str, round_ids: Sequence[str]) -> list[asyncpg.Record]:
@@ -199,13 +199,7 @@ async def photos_of(conn: asyncpg.Connection, org_id: str, records: Sequence[tup
 async def orders_by_ids(
     conn: asyncpg.Connection, org_id: str, ids: Sequence[str], *, lock: bool = False
 ) -> dict[str, asyncpg.Record]:
-    rows = await conn.fetch(
-        f"SELECT {ORDER_COLUMNS} FROM rectification_orders WHERE org_id = $1 AND id = ANY($2::text[])"
-        + (" FOR UPDATE" if lock else ""),
-        org_id,
-        list(ids),
-    )
-    return {row["id"]: row for row in rows}
+    return await _by_ids(conn, "rectification_orders", ORDER_COLUMNS, org_id, ids, lock=lock)
 
 
 async def insert_order(conn: asyncpg.Connection, org_id: str, values: dict[str, Any]) -> bool:
@@ -287,9 +281,6 @@ async def review_queue(
         after,
         limit,
     )
-
-
-# --- people -------------------------------------------------------------------------------------------
 
 
 # --- deadlines (the worker: every org) ------------------------------------------------------------------

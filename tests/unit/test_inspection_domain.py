@@ -7,10 +7,10 @@ import pytest
 
 from core.errors import Conflict, Forbidden, Invalid
 from inspections.checks import Answer, BadAnswer, expected_times, judge, timing
-from inspections.models import Order, Plan, Stop, items_decoder
-from inspections.orders import Actor, action_between, deadline, decide
+from inspections.models import Item, Order, Plan, Stop
+from inspections.rectification import Actor, action_between, deadline, decide
 
-ITEMS = items_decoder.decode(
+ITEMS = msgspec.json.decode(
     msgspec.json.encode(
         [
             {"type": "pass_fail", "key": "floor", "label_zh": "地面", "label_en": "Floor"},
@@ -28,7 +28,8 @@ ITEMS = items_decoder.decode(
             {"type": "text", "key": "remark", "label_zh": "备注", "label_en": "Remark", "required": False},
             {"type": "signature", "key": "sign", "label_zh": "签名", "label_en": "Signature"},
         ]
-    )
+    ),
+    type=list[Item],
 )
 FLOOR, TEMP, BINS, REMARK, SIGN = ITEMS
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
