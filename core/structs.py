@@ -19,6 +19,12 @@ class Struct(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Base of every input and output shape: keyword-only, unknown fields refused."""
 
 
+class Frozen(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Struct, immutable: the base of shapes that are values (checklist items, survey questions, KPI figures).
+    It derives from msgspec.Struct itself because type checkers refuse a frozen subclass of a base that is not
+    frozen."""
+
+
 Id = Annotated[
     str,
     Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="1-64 characters of A-Z a-z 0-9 _ -", examples=["p8kZ2qR0aXc4"]),

@@ -19,7 +19,7 @@ import msgspec
 from core.access import Caller, require_property, require_role, visible_property_ids
 from core.errors import FieldError, Invalid, NotFound
 from core.places import repository as places_sql
-from inspections.models import Frozen
+from core.structs import Frozen
 from inspections.repository import kpis as sql
 
 DEFAULT_DAYS = 30

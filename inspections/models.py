@@ -6,10 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-import msgspec
 from msgspec import Meta
 
-from core.structs import Id
+from core.structs import Frozen, Id
 from core.vocabulary import Category, Severity
 
 Outcome = Literal["pass", "fail", "na"]
@@ -22,11 +21,6 @@ ItemKey = Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]{1,40}$", description="sta
 Label = Annotated[str, Meta(min_length=1, max_length=200)]
 Standard = Annotated[str, Meta(max_length=500)]
 Hours = Annotated[int, Meta(ge=1, le=24 * 90)]
-
-
-class Frozen(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """core.structs.Struct, immutable: the base of the inspections' shapes (mypy refuses a frozen subclass of a
-    Struct that is not)."""
 
 
 class Option(Frozen, frozen=True):

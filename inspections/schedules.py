@@ -40,4 +40,3 @@ async def make_rounds(conn: asyncpg.Connection, schedule: Schedule, made: Made, 
             occurrence_key=f"{made.key(schedule.id)}:{assignee_id}",
             missed=made.missed,
         )
-

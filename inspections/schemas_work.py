@@ -7,9 +7,9 @@ from typing import Annotated
 
 from msgspec import Meta
 
-from core.structs import Id, Instant, Text
+from core.structs import Frozen, Id, Instant, Text
 from core.vocabulary import Category, Severity
-from inspections.models import Frozen, Order, Round
+from inspections.models import Order, Round
 
 Reason = Annotated[str, Meta(min_length=1, max_length=2000)]
 

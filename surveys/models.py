@@ -10,7 +10,7 @@ import msgspec
 from msgspec import Meta
 
 from core.errors import FieldError, Invalid
-from core.structs import Name
+from core.structs import Frozen, Name
 
 SafeKey = Annotated[str, Meta(pattern=r"^[a-z0-9_]{1,40}$", description="a-z 0-9 _, stable within a template")]
 QuestionText = Annotated[str, Meta(min_length=1, max_length=500)]
@@ -20,11 +20,6 @@ AddError = Callable[[str, str, str], None]  # (field, English, 中文)
 
 LIKERT = (1, 5)
 NPS = (0, 10)
-
-
-class Frozen(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """core.structs.Struct, frozen. It derives from msgspec.Struct itself because type checkers refuse a frozen
-    subclass of a base that is not frozen."""
 
 
 class Dimension(Frozen, frozen=True):

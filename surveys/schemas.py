@@ -8,9 +8,9 @@ from typing import Annotated, Literal
 
 from msgspec import Meta
 
-from core.structs import Id, Instant, Name
+from core.structs import Frozen, Id, Instant, Name
 from core.vocabulary import Category, Severity
-from surveys.models import Answer, Dimension, Frozen, Question
+from surveys.models import Answer, Dimension, Question
 from surveys.scoring import Report
 
 FlagBelow = Annotated[float, Meta(ge=1, le=5, description="a dimension scoring under this is flagged")]

@@ -26,7 +26,8 @@ from fractions import Fraction
 
 import msgspec
 
-from surveys.models import LIKERT, NPS, Frozen
+from core.structs import Frozen
+from surveys.models import LIKERT, NPS
 
 LIKERT_VALUES = range(LIKERT[0], LIKERT[1] + 1)
 NPS_VALUES = range(NPS[0], NPS[1] + 1)

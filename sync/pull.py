@@ -40,9 +40,7 @@ class PullRequest(msgspec.Struct, frozen=True, kw_only=True):
     migration: Migration | None = None
 
 
-def migrated(
-    request: PullRequest, version: int, tables: Sequence[Table]
-) -> tuple[set[str], dict[str, list[Column]]]:
+def migrated(request: PullRequest, version: int, tables: Sequence[Table]) -> tuple[set[str], dict[str, list[Column]]]:
     """Tables and columns a client migration added since its last sync: by the versions given, and by the
     names it lists (only names of this declaration count)."""
     migration = request.migration

@@ -48,9 +48,7 @@ def _payload_type(kinds: list[ScheduleKind]) -> Any:
 
 
 def _fields(shape: type[msgspec.Struct]) -> str:
-    return ", ".join(
-        field.encode_name + ("" if field.required else "?") for field in msgspec.structs.fields(shape)
-    )
+    return ", ".join(field.encode_name + ("" if field.required else "?") for field in msgspec.structs.fields(shape))
 
 
 def create_shape(kinds: Mapping[str, ScheduleKind]) -> type[ScheduleBase]:
