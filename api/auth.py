@@ -10,6 +10,7 @@ from litestar.middleware.base import DefineMiddleware
 from litestar.types import Method
 
 from bootstrap.services import Services
+from core.db import acquire
 from core.errors import Unauthorized
 from core.people.auth import authenticate
 
@@ -25,7 +26,7 @@ class BearerAuthentication(AbstractAuthenticationMiddleware):
         if scheme.lower() != "bearer" or not token:
             raise Unauthorized("send 'Authorization: Bearer <access token>' (POST /auth/login gives one)")
         services: Services = connection.app.state.services
-        async with services.pool.acquire() as conn:
+        async with acquire(services.pool) as conn:
             caller = await authenticate(conn, services.auth, token.strip(), now=services.clock.now())
         return AuthenticationResult(user=caller, auth=token)
 

@@ -22,6 +22,7 @@ from litestar.types import Guard
 from api.auth import UNAUTHENTICATED_METHODS
 from bootstrap.services import Services
 from core.access import Caller, require_property, require_role
+from core.db import acquire
 
 
 def _unauthenticated(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
@@ -44,7 +45,7 @@ async def in_property_scope(connection: ASGIConnection[Any, Any, Any, Any], _: B
     if property_id is None or _unauthenticated(connection):
         return
     services: Services = connection.app.state.services
-    async with services.pool.acquire() as conn:
+    async with acquire(services.pool) as conn:
         await require_property(conn, connection.user, property_id)
 
 

@@ -10,6 +10,7 @@ from litestar.params import FromPath
 from litestar.response import Stream
 
 from api.deps import AppServices, CurrentCaller
+from core.db import acquire
 from core.errors import NotFound, RangeNotSatisfiable
 from sync.photos.serving import locate
 
@@ -55,7 +56,7 @@ async def photo_bytes(
     caller: CurrentCaller,
     services: AppServices,
 ) -> Response[Any]:
-    async with services.pool.acquire() as conn:
+    async with acquire(services.pool) as conn:
         found = await locate(conn, caller, photo_id, variant)
     stored = await services.store.head(found.key)
     if stored is None:  # the row says the bytes exist: a derivative deleted by hand, or a store misconfigured

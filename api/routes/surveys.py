@@ -13,12 +13,13 @@ from litestar.params import FromPath, JSONBody, PathParameter, QueryParameter
 from litestar.response import Stream
 
 from api.auth import PUBLIC
-from api.deps import AppServices, Conn, CurrentCaller
+from api.deps import AppServices, Conn, CurrentCaller, Cursor
 from api.edge import client_address
 from api.guards import ADMIN, SUPERVISOR, in_property_scope
-from api.routes.places import Cursor, PageLimit
+from api.routes.places import PageLimit
 from core import throttle
 from core.access import Caller
+from core.db import acquire
 from core.errors import Conflict
 from core.structs import Page
 from inspections import rectification
@@ -162,7 +163,7 @@ class CampaignController(Controller):
     ) -> Response[Any]:
         # a connection of its own, not the request's: the export reads in a REPEATABLE READ transaction of its
         # own, and the request's would be held idle meanwhile (two connections per export)
-        async with services.pool.acquire() as conn:
+        async with acquire(services.pool) as conn:
             found = await campaigns.get_campaign(conn, caller, campaign_id, services.clock.now())  # who may see it
         headers = {"Content-Disposition": exports.content_disposition(found.id, found.name_zh, format)}
         if format == "csv":

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import asyncpg
 
-from core.db import transaction
+from core.db import acquire, transaction
 from sync.photos import images
 from sync.photos import repository as sql
 from sync.photos.storage import BlobStore
@@ -33,7 +33,7 @@ def job_id(org_id: str, sha256: str) -> str:
 
 async def awaiting(pool: asyncpg.Pool, now: datetime, limit: int = 500) -> list[tuple[str, str]]:
     """(org, sha256) whose derivatives are still to make, the longest waiting first."""
-    async with pool.acquire() as conn:
+    async with acquire(pool) as conn:
         rows = await sql.awaiting_derivatives(conn, now - STRAGGLER_AFTER, limit)
     return [(row["org_id"], row["sha256"]) for row in rows]
 

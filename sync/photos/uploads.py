@@ -24,7 +24,7 @@ import msgspec
 from core.access import Caller
 from core.audit.service import record_change
 from core.clock import Clock
-from core.db import transaction
+from core.db import acquire, transaction
 from core.errors import ChecksumMismatch, Conflict, Gone, Invalid, NotFound, TooLarge
 from core.settings import Settings
 from sync.photos import images, staging
@@ -143,7 +143,7 @@ class Uploads:
         return Upload.of(row)
 
     async def get(self, caller: Caller, upload_id: str) -> Upload:
-        async with self.pool.acquire() as conn:
+        async with acquire(self.pool) as conn:
             row = await sql.upload(conn, caller.org_id, upload_id, caller.user_id)
         if row is None:
             raise NotFound("no such upload of yours", upload_id=upload_id)
@@ -176,7 +176,7 @@ class Uploads:
             await self._fall_back(caller, upload, short.size)
         finished = False
         try:
-            async with self.pool.acquire() as conn:  # a request that held the lock just before us moved on
+            async with acquire(self.pool) as conn:  # a request that held the lock just before us moved on
                 now_at = await sql.upload(conn, caller.org_id, upload_id, caller.user_id)
             if now_at is None or now_at["received"] != offset or now_at["state"] != "receiving":
                 finished = now_at is None or now_at["state"] != "receiving"
