@@ -10,9 +10,10 @@ import asyncio
 from typing import Any
 
 from litestar.connection import ASGIConnection
+from litestar.enums import ScopeType
 from litestar.exceptions import ClientException
 from litestar.middleware.base import DefineMiddleware
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from core.ratelimit import address_key
@@ -34,12 +35,12 @@ class BodyTimeout:
         self.seconds = seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
         complete = False
 
-        async def timed_receive() -> Message:
+        async def timed_receive() -> ReceiveMessage:
             nonlocal complete
             if complete:
                 return await receive()
@@ -70,5 +71,7 @@ def edge_middleware(body_timeout: float, trusted_proxies: list[str]) -> list[Def
     own middleware, which takes the rightmost address a trusted proxy did not add), none by default."""
     middleware = [DefineMiddleware(BodyTimeout, seconds=body_timeout)]
     if trusted_proxies:
-        middleware.insert(0, DefineMiddleware(ProxyHeadersMiddleware, trusted_hosts=trusted_proxies))
+        # uvicorn types its ASGI messages with TypedDicts of its own, which mypy cannot match to Litestar's
+        proxy_headers = DefineMiddleware(ProxyHeadersMiddleware, trusted_hosts=trusted_proxies)  # type: ignore[arg-type]
+        middleware.insert(0, proxy_headers)
     return middleware

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import asyncpg
 import msgspec
 
 from sync.tables import AnyOf, Dimension, Rule, Table, Visible, rule_parts
@@ -29,7 +30,7 @@ class Grants(msgspec.Struct, frozen=True, kw_only=True):
     def rule(self, table: Table) -> Rule | None:
         return table.read.get(self.role) if self.role else None
 
-    def sees(self, table: Table, row: Mapping[str, Any]) -> bool:
+    def sees(self, table: Table, row: Mapping[str, Any] | asyncpg.Record) -> bool:
         rule = self.rule(table)
         if rule is None:
             return False

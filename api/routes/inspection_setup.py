@@ -6,9 +6,9 @@ from __future__ import annotations
 from litestar import Controller, delete, get, patch, post, put
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from api.deps import Conn, CurrentCaller
+from api.deps import Conn, CurrentCaller, Cursor
 from api.guards import ADMIN, STAFF, SUPERVISOR, in_property_scope
-from api.routes.places import Cursor, PageLimit
+from api.routes.places import PageLimit
 from core.structs import Page
 from inspections import setup as service
 from inspections import templates

@@ -21,16 +21,27 @@ TAGS = ["photos"]
 _VERSION = {"Tus-Resumable": tus.VERSION}
 
 
-def _header(name: str, description: str) -> Any:
-    # declared for the OpenAPI document; read (and refused with tus's own answers) by sync.photos.tus
-    return Annotated[str | None, HeaderParameter(name=name, description=description)]
-
-
-TusResumable = _header("Tus-Resumable", "the protocol version: 1.0.0 (412 otherwise)")
-UploadLength = _header("Upload-Length", "the photo's size in bytes")
-UploadMetadata = _header("Upload-Metadata", "comma-separated `key base64(value)`: photo_id (required), filename, …")
-UploadOffset = _header("Upload-Offset", "where these bytes start: the offset HEAD gave (409 otherwise)")
-UploadChecksum = _header("Upload-Checksum", "`sha1 <base64>` or `sha256 <base64>` of this request's bytes (460)")
+# declared for the OpenAPI document; read (and refused with tus's own answers) by sync.photos.tus
+TusResumable = Annotated[
+    str | None, HeaderParameter(name="Tus-Resumable", description="the protocol version: 1.0.0 (412 otherwise)")
+]
+UploadLength = Annotated[str | None, HeaderParameter(name="Upload-Length", description="the photo's size in bytes")]
+UploadMetadata = Annotated[
+    str | None,
+    HeaderParameter(
+        name="Upload-Metadata", description="comma-separated `key base64(value)`: photo_id (required), filename, …"
+    ),
+]
+UploadOffset = Annotated[
+    str | None,
+    HeaderParameter(name="Upload-Offset", description="where these bytes start: the offset HEAD gave (409 otherwise)"),
+]
+UploadChecksum = Annotated[
+    str | None,
+    HeaderParameter(
+        name="Upload-Checksum", description="`sha1 <base64>` or `sha256 <base64>` of this request's bytes (460)"
+    ),
+]
 
 
 async def _chunks(request: Request[Any, Any, Any]) -> AsyncIterator[bytes]:

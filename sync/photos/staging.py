@@ -135,7 +135,12 @@ class StagedFile:
         self._pending, self._pending_size = [], 0
         fd = self._fd
         assert fd is not None
-        await asyncio.to_thread(lambda: (os.ftruncate(fd, to), os.lseek(fd, to, os.SEEK_SET)))
+
+        def cut() -> None:
+            os.ftruncate(fd, to)
+            os.lseek(fd, to, os.SEEK_SET)
+
+        await asyncio.to_thread(cut)
 
     async def finish_writing(self, *, durable: bool) -> int:
         """Write what is batched; returns the size of the bytes. The lock stays held until release().
