@@ -30,13 +30,7 @@ class AuthController(Controller):
     async def login(
         self, request: Request[Any, Any, Any], data: JSONBody[Login], services: AppServices, conn: Conn
     ) -> Tokens:
-        return await auth.login(
-            conn,
-            services.auth,
-            services.limiter,
-            data,
-            _asked(request, services),
-        )
+        return await auth.login(conn, services.auth, services.limiter, data, _asked(request, services))
 
     @post(
         "/refresh",
@@ -58,13 +52,7 @@ class AuthController(Controller):
     async def activate(
         self, request: Request[Any, Any, Any], data: JSONBody[Activate], services: AppServices, conn: Conn
     ) -> Tokens:
-        return await auth.activate(
-            conn,
-            services.auth,
-            services.limiter,
-            data,
-            _asked(request, services),
-        )
+        return await auth.activate(conn, services.auth, services.limiter, data, _asked(request, services))
 
     @post("/logout", status_code=204, summary="End this session")
     async def logout(self, caller: CurrentCaller, services: AppServices, conn: Conn) -> None:
@@ -82,12 +70,7 @@ class AuthController(Controller):
         conn: Conn,
     ) -> Tokens:
         return await auth.change_password(
-            conn,
-            services.auth,
-            services.limiter,
-            caller,
-            data,
-            _asked(request, services),
+            conn, services.auth, services.limiter, caller, data, _asked(request, services)
         )
 
 
