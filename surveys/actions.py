@@ -23,6 +23,7 @@ from core.notifications.service import notify
 from core.people import repository as people_sql
 from core.places import repository as places_sql
 from core.schedules.recurrence import zone_of
+from core.vocabulary import Category, Severity
 from surveys import campaigns
 from surveys.report import campaign_report
 from surveys.repository import actions as sql
@@ -36,7 +37,7 @@ from surveys.schemas import (
 )
 
 # a dimension's usual rectification category (surveys.models.DIMENSIONS keys; other dimensions: "other")
-CATEGORY_OF = {
+CATEGORY_OF: dict[str, Category] = {
     "facilities": "engineering",
     "security": "patrol",
     "cleaning": "cleaning",
@@ -47,9 +48,9 @@ CATEGORY_OF = {
 class OrderWanted(msgspec.Struct, frozen=True, kw_only=True):
     id: str
     property_id: str
-    category: str
+    category: Category
     description: str
-    severity: str
+    severity: Severity
     responsible_id: str | None
     due_at: datetime
 

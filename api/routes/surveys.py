@@ -52,8 +52,8 @@ async def open_survey_order(conn: asyncpg.Connection, caller: Caller, wanted: Or
     """An improvement action's rectification order, opened through the inspections package's own rules."""
     data = OrderCreate(
         description=wanted.description,
-        category=wanted.category,  # type: ignore[arg-type]
-        severity=wanted.severity,  # type: ignore[arg-type]
+        category=wanted.category,
+        severity=wanted.severity,
         responsible_id=wanted.responsible_id,
         due_at=wanted.due_at,
     )
