@@ -17,11 +17,20 @@ import hashlib
 import os
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
 from core.errors import Locked
 
 BATCH = 1024 * 1024
+
+
+class Hasher(Protocol):
+    """A running hash: what hashlib's constructors give."""
+
+    def update(self, data: bytes, /) -> None: ...
+    def copy(self) -> Hasher: ...
+    def digest(self) -> bytes: ...
+    def hexdigest(self) -> str: ...
 
 
 class StagedShort(Exception):
@@ -36,7 +45,7 @@ class StagedShort(Exception):
 class StagedFile:
     """An upload's file, held under its lock from open() to close()."""
 
-    def __init__(self, path: Path, lock_fd: int, fd: int, hashers: list[Any]):
+    def __init__(self, path: Path, lock_fd: int, fd: int, hashers: list[Hasher]):
         self.path = path
         self._lock_fd = lock_fd
         self._fd: int | None = fd
@@ -51,7 +60,7 @@ class StagedFile:
         return path.with_name(path.name + ".lock")
 
     @classmethod
-    async def open(cls, path: Path, *, start: int, hashers: list[Any]) -> StagedFile:
+    async def open(cls, path: Path, *, start: int, hashers: list[Hasher]) -> StagedFile:
         """Take the upload's lock and set the end of its bytes at `start` (bytes past it were never
         acknowledged: a request cut before it recorded them). Raises Locked when another request holds it."""
 
@@ -125,7 +134,7 @@ class StagedFile:
         await self._start_batch()
         await self._drain()
 
-    def last_hash(self) -> Any:
+    def last_hash(self) -> Hasher:
         """The last of the hashers given to open() (the request's checksum, when it sent one)."""
         return self._hashers[-1]
 
@@ -184,17 +193,17 @@ class RunningHashes:
     upload's completion reads the file instead."""
 
     def __init__(self, size: int = 512) -> None:
-        self._held: OrderedDict[str, tuple[int, Any]] = OrderedDict()
+        self._held: OrderedDict[str, tuple[int, Hasher]] = OrderedDict()
         self._size = size
 
-    def take(self, upload_id: str, offset: int) -> Any | None:
+    def take(self, upload_id: str, offset: int) -> Hasher | None:
         """The hash of the first `offset` bytes, if this process has it (for 0, a new one)."""
         held = self._held.pop(upload_id, None)
         if offset == 0:
             return hashlib.sha256()
         return held[1] if held is not None and held[0] == offset else None
 
-    def keep(self, upload_id: str, offset: int, hasher: Any) -> None:
+    def keep(self, upload_id: str, offset: int, hasher: Hasher) -> None:
         self._held[upload_id] = (offset, hasher)
         while len(self._held) > self._size:
             self._held.popitem(last=False)

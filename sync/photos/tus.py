@@ -17,6 +17,7 @@ import msgspec
 from msgspec import Meta
 
 from core.errors import BadRequest, PreconditionFailed, UnsupportedMediaType
+from sync.photos.staging import Hasher
 from sync.protocol import RecordId
 
 VERSION = "1.0.0"
@@ -95,7 +96,7 @@ class Checksum(msgspec.Struct, frozen=True):
     algorithm: str
     digest: bytes
 
-    def hasher(self) -> Any:
+    def hasher(self) -> Hasher:
         return CHECKSUM_ALGORITHMS[self.algorithm]()
 
 

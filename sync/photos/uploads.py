@@ -209,9 +209,9 @@ class Uploads:
         offset: int,
         chunks: AsyncIterator[bytes],
         checksum: Checksum | None,
-        whole: Any,
-        at_start: Any,
-    ) -> tuple[int, Any, bool]:
+        whole: staging.Hasher | None,
+        at_start: staging.Hasher | None,
+    ) -> tuple[int, staging.Hasher | None, bool]:
         """Write the request's bytes; returns how far the upload got, its running hash and whether the client
         went away. Refused bytes (too many, a checksum mismatch) are dropped and the refusal raised."""
         received, cut = offset, False
