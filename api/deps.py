@@ -22,6 +22,9 @@ CurrentCaller = NamedDependency[Caller]
 AppServices = NamedDependency[Services]
 # a list's `cursor` query parameter, read (and a garbage one refused) here for every list
 Cursor = NamedDependency[str | None]
+# Litestar drops msgspec Meta from a parameter's annotation, so core.structs.Limit's bounds are not checked on
+# a query; a QueryParameter's are (limit=100000 would otherwise fetch as many rows, limit=-5 fail in SQL)
+PageLimit = Annotated[int, QueryParameter(ge=1, le=500, description="items per page, 1-500")]
 
 
 def provide_services(state: State) -> Services:

@@ -19,7 +19,7 @@ import csv
 import io
 from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import date, datetime
-from typing import Any, cast
+from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -29,6 +29,7 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from core.db import acquire
 from core.errors import NotFound
 from surveys import scoring
 from surveys.models import Question
@@ -203,8 +204,7 @@ def _csv_lines(rows: Iterable[Sequence[Cell]]) -> bytes:
 
 async def csv_chunks(pool: asyncpg.Pool, org_id: str, campaign_id: str) -> AsyncIterator[bytes]:
     """The campaign's responses as UTF-8 CSV (with a BOM), a batch of rows per chunk."""
-    async with pool.acquire() as proxy, proxy.transaction(isolation="repeatable_read", readonly=True):
-        conn = cast(asyncpg.Connection, proxy)  # a pool's connection proxy behaves as the connection
+    async with acquire(pool) as conn, conn.transaction(isolation="repeatable_read", readonly=True):
         export = await _export_of(conn, org_id, campaign_id)
         yield BOM.encode() + _csv_lines([response_header(export)])
         async for rows in _numbered_batches(conn, export, org_id, campaign_id):
@@ -238,8 +238,7 @@ async def xlsx_bytes(pool: asyncpg.Pool, org_id: str, campaign_id: str) -> bytes
     buildings = workbook.create_sheet("Buildings")
     for sheet in (responses, scores, buildings):
         sheet.freeze_panes = "A2"
-    async with pool.acquire() as proxy, proxy.transaction(isolation="repeatable_read", readonly=True):
-        conn = cast(asyncpg.Connection, proxy)
+    async with acquire(pool) as conn, conn.transaction(isolation="repeatable_read", readonly=True):
         export = await _export_of(conn, org_id, campaign_id)
         report = await campaign_report(conn, org_id, campaign_id)
         await asyncio.to_thread(_append, responses, [response_header(export)])

@@ -5,9 +5,8 @@ from __future__ import annotations
 from litestar import get
 from litestar.params import FromQuery
 
-from api.deps import Conn, CurrentCaller, Cursor
+from api.deps import Conn, CurrentCaller, Cursor, PageLimit
 from api.guards import ADMIN
-from api.routes.places import PageLimit
 from core.access import require_role
 from core.audit.service import AuditEntry, list_entries
 from core.structs import Page

@@ -6,9 +6,8 @@ from __future__ import annotations
 from litestar import Controller, delete, get, patch, post, put
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from api.deps import Conn, CurrentCaller, Cursor
+from api.deps import Conn, CurrentCaller, Cursor, PageLimit
 from api.guards import ADMIN, STAFF, SUPERVISOR, in_property_scope
-from api.routes.places import PageLimit
 from core.structs import Page
 from inspections import setup as service
 from inspections import templates

@@ -7,9 +7,8 @@ from typing import Annotated, Literal
 from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from api.deps import AppServices, Conn, CurrentCaller, Cursor
+from api.deps import AppServices, Conn, CurrentCaller, Cursor, PageLimit
 from api.guards import SUPERVISOR, in_property_scope
-from api.routes.places import PageLimit
 from core.structs import Page
 from inspections import rectification, rounds
 from inspections.models import Round

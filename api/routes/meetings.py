@@ -12,9 +12,8 @@ from litestar.datastructures import UploadFile
 from litestar.params import FromPath, JSONBody, MultipartBody
 from litestar.response import Stream
 
-from api.deps import AppServices, Conn, CurrentCaller, Cursor
+from api.deps import AppServices, Conn, CurrentCaller, Cursor, PageLimit
 from api.guards import ADMIN, STAFF, in_property_scope
-from api.routes.places import PageLimit
 from core.db import transaction
 from core.errors import NotFound
 from core.structs import Page, Struct

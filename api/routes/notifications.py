@@ -5,9 +5,8 @@ from __future__ import annotations
 from litestar import Controller, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from api.deps import AppServices, Conn, CurrentCaller, Cursor
+from api.deps import AppServices, Conn, CurrentCaller, Cursor, PageLimit
 from api.guards import ADMIN
-from api.routes.places import PageLimit
 from core.notifications import service
 from core.notifications.kinds import NotificationKind
 from core.notifications.models import InboxItem, Webhook, WebhookCreated

@@ -5,9 +5,8 @@ from __future__ import annotations
 from litestar import Controller, delete, get, patch, post, put
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from api.deps import AppServices, Conn, CurrentCaller, Cursor
+from api.deps import AppServices, Conn, CurrentCaller, Cursor, PageLimit
 from api.guards import ADMIN, SUPERVISOR, in_property_scope
-from api.routes.places import PageLimit
 from core.people import service
 from core.people.models import Invitation, User
 from core.people.schemas import UserCreate, UserUpdate

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from litestar import Controller, delete, get, patch, post
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody
 
-from api.deps import Conn, CurrentCaller, Cursor
+from api.deps import Conn, CurrentCaller, Cursor, PageLimit
 from api.guards import ADMIN, STAFF, in_property_scope
 from core.places import service
 from core.places.models import Building, Property, Unit
@@ -20,10 +18,6 @@ from core.places.schemas import (
     UnitUpdate,
 )
 from core.structs import Page
-
-# Litestar drops msgspec Meta from a parameter's annotation, so core.structs.Limit's bounds are not checked on
-# a query; a QueryParameter's are (limit=100000 would otherwise fetch as many rows, limit=-5 fail in SQL)
-PageLimit = Annotated[int, QueryParameter(ge=1, le=500, description="items per page, 1-500")]
 
 
 class PropertyController(Controller):

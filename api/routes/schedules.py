@@ -11,9 +11,8 @@ from typing import Annotated
 from litestar import Controller, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from api.deps import AppServices, Conn, CurrentCaller, Cursor
+from api.deps import AppServices, Conn, CurrentCaller, Cursor, PageLimit
 from api.guards import ADMIN, SUPERVISOR, in_property_scope
-from api.routes.places import PageLimit
 from core.schedules import service
 from core.schedules.kinds import ScheduleKind
 from core.schedules.models import Occurrence, Schedule

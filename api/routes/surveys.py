@@ -13,10 +13,9 @@ from litestar.params import FromPath, JSONBody, PathParameter, QueryParameter
 from litestar.response import Stream
 
 from api.auth import PUBLIC
-from api.deps import AppServices, Conn, CurrentCaller, Cursor
+from api.deps import AppServices, Conn, CurrentCaller, Cursor, PageLimit
 from api.edge import client_address
 from api.guards import ADMIN, SUPERVISOR, in_property_scope
-from api.routes.places import PageLimit
 from core import throttle
 from core.access import Caller
 from core.db import acquire
