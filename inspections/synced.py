@@ -4,9 +4,9 @@ rectification orders. What a push of these must satisfy beyond the declaration: 
 from __future__ import annotations
 
 from core.vocabulary import CATEGORIES, SEVERITIES
-from sync.tables import ALL, AnyOf, Column, Rule, Table, Visible, WriteOp, in_properties
+from sync.tables import ALL, AnyOf, Column, ReadRule, Table, Visible, WriteOp, in_properties
 
-_FIELD_STAFF: dict[str, Rule] = {"admin": ALL, "supervisor": ALL, "staff": ALL}
+_FIELD_STAFF: dict[str, ReadRule] = {"admin": ALL, "supervisor": ALL, "staff": ALL}
 
 # A checklist as one version of it was written; items are JSON (inspections.models.Item).
 TEMPLATE_VERSIONS = Table(
@@ -83,7 +83,7 @@ ROUNDS = Table(
     since=2,
 )
 
-_OWN_WORK: dict[str, Rule] = {
+_OWN_WORK: dict[str, ReadRule] = {
     "admin": ALL,
     "supervisor": Visible("property_id", "properties"),
     "staff": Visible("checked_by", "self"),

@@ -3,9 +3,9 @@ surveys/app_answers.py) and improvement actions."""
 
 from __future__ import annotations
 
-from sync.tables import ALL, Column, Rule, Table, Visible
+from sync.tables import ALL, Column, ReadRule, Table, Visible
 
-_SURVEY_STAFF: dict[str, Rule] = {"admin": ALL, "supervisor": Visible("property_id", "properties")}
+_SURVEY_STAFF: dict[str, ReadRule] = {"admin": ALL, "supervisor": Visible("property_id", "properties")}
 
 # A survey as one version of it was written: what an owner's phone renders (surveys.models).
 SURVEY_TEMPLATE_VERSIONS = Table(

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 
 from core.clock import Clock
 from sync.push import PushRule, PushRuleFactory
-from sync.tables import Table, rule_parts
+from sync.tables import Table, read_parts
 
 
 class BadDeclaration(Exception):
@@ -17,7 +17,7 @@ class BadDeclaration(Exception):
 
 def problems_of(table: Table) -> list[str]:
     names = {"id", *(c.name for c in table.columns)}
-    read = [part.column for rule in table.read.values() for part in rule_parts(rule)]
+    read = [part.column for rule in table.read.values() for part in read_parts(rule)]
     problems = [f"a read rule names {column!r}, not a column" for column in read if column not in names]
     if not set(table.movable) <= set(table.scope_columns):
         problems.append("a movable column is not one its read rules name")

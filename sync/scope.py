@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from sync.tables import AnyOf, Dimension, Rule, Table, Visible, rule_parts
+from sync.tables import AnyOf, GrantKind, ReadRule, Table, Visible, read_parts
 
 
 class Grants(msgspec.Struct, frozen=True, kw_only=True):
@@ -21,31 +21,31 @@ class Grants(msgspec.Struct, frozen=True, kw_only=True):
     buildings: frozenset[str] = frozenset()
     units: frozenset[str] = frozenset()
 
-    def values(self, dimension: Dimension) -> frozenset[str]:
+    def values(self, dimension: GrantKind) -> frozenset[str]:
         if dimension == "self":
             return frozenset({self.user_id})
         grants: frozenset[str] = getattr(self, dimension)
         return grants
 
-    def rule(self, table: Table) -> Rule | None:
+    def read_rule(self, table: Table) -> ReadRule | None:
         return table.read.get(self.role) if self.role else None
 
     def sees(self, table: Table, row: Mapping[str, Any] | asyncpg.Record) -> bool:
-        rule = self.rule(table)
+        rule = self.read_rule(table)
         if rule is None:
             return False
         if not isinstance(rule, Visible | AnyOf):
             return True
-        return any(row.get(part.column) in self.values(part.dimension) for part in rule_parts(rule))
+        return any(row.get(part.column) in self.values(part.dimension) for part in read_parts(rule))
 
     def same_view(self, other: Grants, table: Table) -> bool:
         """True when both grant sets make the same rows of `table` visible."""
-        mine, theirs = self.rule(table), other.rule(table)
+        mine, theirs = self.read_rule(table), other.read_rule(table)
         if mine != theirs:
             return False
         if mine is None:
             return True
-        return all(self.values(p.dimension) == other.values(p.dimension) for p in rule_parts(mine))
+        return all(self.values(p.dimension) == other.values(p.dimension) for p in read_parts(mine))
 
 
 class Params:
@@ -69,13 +69,13 @@ def tombstone_column(column: str) -> str:
 
 def predicate(grants: Grants, table: Table, params: Params, ref: Callable[[str], str] = live_column) -> str:
     """SQL that is true for the rows of `table` the grants make visible (`ref` names a column)."""
-    rule = grants.rule(table)
+    rule = grants.read_rule(table)
     if rule is None:
         return "false"
     if not isinstance(rule, Visible | AnyOf):
         return "true"
     terms = []
-    for part in rule_parts(rule):
+    for part in read_parts(rule):
         values = grants.values(part.dimension)
         if values:
             terms.append(f"{ref(part.column)} = ANY({params.add(sorted(values))}::text[])")

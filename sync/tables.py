@@ -15,10 +15,10 @@ from core.vocabulary import ROLES
 # A table or column added later carries `since=<the next version>`: the client schema version is the newest
 # `since` of every table and column (sync.catalog.Catalog.version).
 
-Kind = Literal["text", "int", "float", "bool", "time", "json"]
-# The grants a caller holds, by dimension: properties (staff and supervisors: assigned; owners: of their
+ColumnKind = Literal["text", "int", "float", "bool", "time", "json"]
+# The kinds of grant a caller holds: properties (staff and supervisors: assigned; owners: of their
 # units), buildings (owners: of their units), units (owners: linked), self (the caller's own user id).
-Dimension = Literal["properties", "buildings", "units", "self"]
+GrantKind = Literal["properties", "buildings", "units", "self"]
 
 
 WIRE_TYPE: dict[str, str] = {
@@ -33,7 +33,7 @@ WIRE_TYPE: dict[str, str] = {
 
 class Column(msgspec.Struct, frozen=True, kw_only=True):
     name: str
-    kind: Kind = "text"
+    kind: ColumnKind = "text"
     # required: a push creating a record must give it (non-null)
     required: bool = False
     # writable: a device may set it; a non-writable (server-owned) column in a push is accepted and ignored
@@ -53,7 +53,7 @@ class Visible(msgspec.Struct, frozen=True):
     """A row is visible when its `column` is one of the caller's grants of `dimension`."""
 
     column: str
-    dimension: Dimension
+    dimension: GrantKind
 
 
 class AnyOf(msgspec.Struct, frozen=True):
@@ -64,10 +64,10 @@ class AnyOf(msgspec.Struct, frozen=True):
 
 # Every row of the caller's org.
 ALL: Literal["all"] = "all"
-Rule = Visible | AnyOf | Literal["all"]
+ReadRule = Visible | AnyOf | Literal["all"]
 
 
-def rule_parts(rule: Rule) -> tuple[Visible, ...]:
+def read_parts(rule: ReadRule) -> tuple[Visible, ...]:
     """The Visible rules a rule is made of (none for "all")."""
     if isinstance(rule, Visible):
         return (rule,)
@@ -83,7 +83,7 @@ class Table(msgspec.Struct, frozen=True, kw_only=True):
     name: str
     columns: tuple[Column, ...]
     # who sees which rows: role -> rule (roles absent see nothing of this table)
-    read: dict[str, Rule]
+    read: dict[str, ReadRule]
     # who may push what: role -> operations. *_own: only rows whose owner_column is the caller.
     write: dict[str, tuple[WriteOp, ...]] = {}
     # a create must name the caller here; it never changes afterwards
@@ -102,11 +102,11 @@ class Table(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def scope_columns(self) -> tuple[str, ...]:
         """The columns that decide who sees a row: kept on its tombstone when it is deleted."""
-        columns = {part.column for rule in self.read.values() for part in rule_parts(rule)}
+        columns = {part.column for rule in self.read.values() for part in read_parts(rule)}
         return tuple(sorted(columns - {"id"}))
 
 
-def in_properties(column: str = "property_id") -> dict[str, Rule]:
+def in_properties(column: str = "property_id") -> dict[str, ReadRule]:
     return {"admin": ALL, "supervisor": Visible(column, "properties"), "staff": Visible(column, "properties")}
 
 

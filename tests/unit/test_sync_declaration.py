@@ -7,7 +7,7 @@ from bootstrap.domains import registry
 from core.vocabulary import CATEGORIES, SEVERITIES
 from inspections.synced import RECTIFICATION_ORDERS
 from sync.push import changes_decoder
-from sync.tables import HANDOVER_NOTES, rule_parts
+from sync.tables import HANDOVER_NOTES, read_parts
 
 TABLES = registry().catalog.tables
 
@@ -18,7 +18,7 @@ def test_every_table_has_a_push_decoder_and_sane_rules(table):
     assert decoder.decode(b'{"created": [], "updated": [], "deleted": []}') is not None
     names = {"id", *(c.name for c in table.columns)}
     for rule in table.read.values():
-        assert rule == "all" or all(part.column in names for part in rule_parts(rule))
+        assert rule == "all" or all(part.column in names for part in read_parts(rule))
     assert set(table.movable) <= set(table.scope_columns)
     if table.owner_column:
         assert table.owner_column in names
