@@ -151,19 +151,17 @@ async def list_units(
     org_id: str,
     property_id: str | None,
     building_id: str | None,
-    ids: list[str] | None,
     after: str | None,
     limit: int,
 ) -> list[asyncpg.Record]:
     return await conn.fetch(
         f"""SELECT {UNIT_COLUMNS} FROM units
             WHERE org_id = $1 AND ($2::text IS NULL OR property_id = $2) AND ($3::text IS NULL OR building_id = $3)
-              AND ($4::text[] IS NULL OR id = ANY($4)) AND ($5::text IS NULL OR id > $5)
-            ORDER BY id LIMIT $6""",
+              AND ($4::text IS NULL OR id > $4)
+            ORDER BY id LIMIT $5""",
         org_id,
         property_id,
         building_id,
-        ids,
         after,
         limit,
     )

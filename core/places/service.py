@@ -219,14 +219,8 @@ async def list_units(
     await require_property(conn, caller, property_id)
     if caller.role == "owner":
         raise Forbidden("owners see only their own units (GET /me)", required_role=["admin", "supervisor", "staff"])
-    rows = await sql.list_units(conn, caller.org_id, property_id, building_id, None, cursor, limit + 1)
+    rows = await sql.list_units(conn, caller.org_id, property_id, building_id, cursor, limit + 1)
     return page_of([msgspec.convert(dict(r), Unit) for r in rows], limit)
-
-
-async def my_units(conn: asyncpg.Connection, caller: Caller) -> list[Unit]:
-    ids = [r["id"] for r in await sql.owned_units(conn, caller.org_id, caller.user_id)]
-    rows = await sql.list_units(conn, caller.org_id, None, None, ids, None, 500) if ids else []
-    return [msgspec.convert(dict(r), Unit) for r in rows]
 
 
 async def update_unit(conn: asyncpg.Connection, caller: Caller, unit_id: str, data: UnitUpdate) -> Unit:

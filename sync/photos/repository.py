@@ -149,13 +149,6 @@ async def awaiting_derivatives(conn: asyncpg.Connection, before: datetime, limit
     )
 
 
-async def content_type_of(conn: asyncpg.Connection, org_id: str, sha256: str) -> str | None:
-    value: str | None = await conn.fetchval(
-        "SELECT content_type FROM photos WHERE org_id = $1 AND sha256 = $2 LIMIT 1", org_id, sha256
-    )
-    return value
-
-
 async def mark_derived(conn: asyncpg.Connection, org_id: str, sha256: str, *, rejection: dict[str, str] | None) -> int:
     """Every photo of these bytes is ready, or rejected when decoding them failed after all."""
     if rejection is None:
