@@ -108,17 +108,8 @@ def retried_through_outages(job: Job) -> WorkerCoroutine:
     return run
 
 
-# The kernel's jobs as written; create_worker hands arq each wrapped by retried_through_outages, with the
-# plug-ins' periodic jobs.
-FUNCTIONS: list[Job] = [
-    purge_sessions,
-    prune_sync,
-    materialise_schedules,
-    deliver_notifications,
-    queue_derivatives,
-    make_derivatives,
-    expire_uploads,
-]
+# The kernel's jobs as written, with the plug-ins' periodic jobs (all_jobs); create_worker hands arq each wrapped
+# by retried_through_outages. The kernel's on a schedule:
 CRON_JOBS = [
     cron(purge_sessions, minute={17}, second={0}, run_at_startup=False),
     cron(prune_sync, hour={3}, minute={41}, second={0}, run_at_startup=False),
@@ -128,6 +119,8 @@ CRON_JOBS = [
     cron(queue_derivatives, second=set(range(2, 60, 5)), run_at_startup=True),
     cron(expire_uploads, minute=set(range(7, 60, 10)), second={15}, run_at_startup=False),
 ]
+# and those queued by another job
+QUEUED: list[Job] = [make_derivatives]
 
 
 def periodic_job(periodic: Periodic) -> WorkerCoroutine:
@@ -160,11 +153,11 @@ def plugin_crons(registry: Registry) -> list[CronJob]:
 def all_jobs(registry: Registry) -> tuple[list[Job], list[CronJob]]:
     """Every job (the kernel's and the plug-ins'), and every cron; a plug-in job named as a kernel job fails here,
     at start-up."""
-    kernel = {job.__qualname__ for job in FUNCTIONS}
+    kernel = {job.coroutine.__qualname__ for job in CRON_JOBS} | {job.__qualname__ for job in QUEUED}
     if clash := kernel & set(registry.jobs):
         raise ValueError(f"plug-in jobs named as the kernel's: {', '.join(sorted(clash))}")
     crons = [*CRON_JOBS, *plugin_crons(registry)]
-    return [*FUNCTIONS, *(c.coroutine for c in crons if c.coroutine not in FUNCTIONS)], crons
+    return [*(c.coroutine for c in crons), *QUEUED], crons
 
 
 # A Redis command that fails to connect is sent again after 0.2, 0.4 … 2 s: ten retries ride out a restart

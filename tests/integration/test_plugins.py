@@ -13,10 +13,12 @@ from api.app import create_app
 from bootstrap.domains import registry
 from core.clock import FixedClock
 from core.errors import FieldError, Invalid
+from core.jobs import JobContext, Periodic
 from core.notifications.kinds import NotificationKind
 from core.notifications.service import notify
 from core.schedules.kinds import Making, ScheduleKind
 from core.schedules.models import Made, Schedule
+from core.settings import Settings
 from core.structs import Struct
 from sync.plugins import Plugin, PluginError
 from tests.conftest import serve
@@ -142,6 +144,12 @@ def test_plug_ins_that_do_not_fit_fail_when_the_registry_is_built_naming_each_pr
     assert "schedule kind 'boiler_checkup' is declared twice" in message
     with pytest.raises(PluginError, match="plug-in 'boilers' is registered twice"):
         registry(extra=[BOILERS, BOILERS])
+    async def nothing(job: JobContext) -> None:
+        return None
+
+    kernel_named = Plugin(name="sweeper", jobs=(Periodic(name="prune_sync", run=nothing),))
+    with pytest.raises(ValueError, match="plug-in jobs named as the kernel's: prune_sync"):
+        create_worker(Settings(), registry=registry(extra=[kernel_named]))
     rounds = registry().catalog.by_name["rounds"]
     with pytest.raises(PluginError, match="synced table 'rounds' is declared twice"):
         registry(extra=[Plugin(name="copycat", tables=(rounds,))])
