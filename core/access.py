@@ -58,3 +58,17 @@ async def require_property(conn: asyncpg.Connection, caller: Caller, property_id
 def require_role(caller: Caller, *roles: str) -> None:
     if caller.role not in roles:
         raise Forbidden(f"this needs the role {' or '.join(roles)}", required_role=list(roles))
+
+
+async def found_in_scope(
+    conn: asyncpg.Connection, caller: Caller, row: asyncpg.Record | None, missing: NotFound, level: Level = "read"
+) -> asyncpg.Record:
+    """The row, if it exists and the caller may act on its property at `level`; else `missing`, the same answer
+    either way (a 403 would tell a caller that the record exists)."""
+    if row is None:
+        raise missing
+    try:
+        await require_property(conn, caller, row["property_id"], level)
+    except NotFound:
+        raise missing from None
+    return row

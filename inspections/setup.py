@@ -13,7 +13,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from core.access import Caller, require_property, require_role
+from core.access import Caller, found_in_scope, require_property, require_role
 from core.audit.service import record_change
 from core.db import changes_of, unique_or_conflict
 from core.errors import FieldError, Invalid, NotFound
@@ -75,14 +75,7 @@ async def _visible(conn: asyncpg.Connection, caller: Caller, table: sql.OfProper
     require_role(caller, *READERS)
     row = await sql.get_one(conn, table, caller.org_id, id)
     entity = table.removesuffix("s")
-    missing = NotFound(f"{entity} {id} not found", entity=entity, id=id)
-    if row is None:
-        raise missing
-    try:
-        await require_property(conn, caller, row["property_id"])
-    except NotFound:
-        raise missing from None
-    return row
+    return await found_in_scope(conn, caller, row, NotFound(f"{entity} {id} not found", entity=entity, id=id))
 
 
 async def _checkpoint(conn: asyncpg.Connection, caller: Caller, checkpoint_id: str) -> CheckpointOut:

@@ -10,7 +10,7 @@ import re
 import asyncpg
 import msgspec
 
-from core.access import Caller, require_property
+from core.access import Caller, found_in_scope
 from core.audit.service import record_change
 from core.errors import NotFound, TooLarge, UnsupportedMediaType
 from core.ids import new_id
@@ -103,13 +103,7 @@ async def open_attachment(
 ) -> AttachmentFile:
     """Staff of the property any time; its owners once the attachment is in the published minutes; else 404."""
     missing = NotFound(f"no attachment {attachment_id} you can see", entity="meeting_attachment", id=attachment_id)
-    row = await sql.meeting(conn, caller.org_id, meeting_id)
-    if row is None:
-        raise missing
-    try:
-        await require_property(conn, caller, row["property_id"])
-    except NotFound:
-        raise missing from None
+    row = await found_in_scope(conn, caller, await sql.meeting(conn, caller.org_id, meeting_id), missing)
     if caller.role == "owner" and attachment_id not in {a["id"] for a in row["attachments"] or []}:
         raise missing
     found = await sql.attachment(conn, caller.org_id, meeting_id, attachment_id)

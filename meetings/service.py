@@ -14,7 +14,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from core.access import Caller, Level, require_property, require_role
+from core.access import Caller, Level, found_in_scope, require_property, require_role
 from core.audit.service import record, record_change
 from core.db import changes_of, unique_or_conflict
 from core.errors import Conflict, FieldError, Invalid, NotFound
@@ -68,13 +68,9 @@ async def found_meeting(
     conn: asyncpg.Connection, caller: Caller, meeting_id: str, level: Level = "read", *, lock: bool = False
 ) -> asyncpg.Record:
     """The meeting, if the caller may act on it at `level`; owners read meetings through sync, not here."""
-    row = await sql.meeting(conn, caller.org_id, meeting_id, lock=lock)
-    if row is None:
-        raise _missing(meeting_id)
-    try:
-        await require_property(conn, caller, row["property_id"], level)
-    except NotFound:
-        raise _missing(meeting_id) from None
+    row = await found_in_scope(
+        conn, caller, await sql.meeting(conn, caller.org_id, meeting_id, lock=lock), _missing(meeting_id), level
+    )
     require_role(caller, "admin", "supervisor", "staff")
     return row
 

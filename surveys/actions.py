@@ -15,7 +15,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from core.access import Caller, require_property
+from core.access import Caller, Level, found_in_scope, require_property
 from core.audit.service import record_change
 from core.errors import Conflict, FieldError, Invalid, NotFound
 from core.ids import new_id
@@ -197,15 +197,8 @@ async def complete_action(
     when its order is verified."""
     row = await sql.action(conn, caller.org_id, action_id, lock=True)
     missing = NotFound(f"improvement action {action_id} not found", entity="survey_action", id=action_id)
-    if row is None:
-        raise missing
-    try:
-        if row["responsible_id"] != caller.user_id:
-            await require_property(conn, caller, row["property_id"], "supervise")
-        else:
-            await require_property(conn, caller, row["property_id"])
-    except NotFound:
-        raise missing from None
+    level: Level = "read" if row is not None and row["responsible_id"] == caller.user_id else "supervise"
+    row = await found_in_scope(conn, caller, row, missing, level)
     if row["kind"] == "order":
         raise Conflict(
             "this action is a rectification order: it is done when the order is verified / 整改单验收后自动完成",

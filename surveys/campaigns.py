@@ -16,7 +16,7 @@ from datetime import datetime
 import asyncpg
 import msgspec
 
-from core.access import Caller, require_property
+from core.access import Caller, found_in_scope, require_property
 from core.audit.service import record
 from core.errors import Conflict, FieldError, Invalid, NotFound
 from core.ids import new_id
@@ -127,13 +127,7 @@ async def invite_new_units(conn: asyncpg.Connection, secret: str, now: datetime,
 
 async def get_campaign(conn: asyncpg.Connection, caller: Caller, campaign_id: str, now: datetime) -> Campaign:
     row = await sql.campaign(conn, caller.org_id, campaign_id)
-    if row is None:
-        raise _missing(campaign_id)
-    try:
-        await require_property(conn, caller, row["property_id"], "supervise")
-    except NotFound:
-        raise _missing(campaign_id) from None
-    return campaign_of(row, now)
+    return campaign_of(await found_in_scope(conn, caller, row, _missing(campaign_id), "supervise"), now)
 
 
 async def list_campaigns(

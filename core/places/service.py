@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import asyncpg
 import msgspec
 
-from core.access import Caller, require_property, visible_property_ids
+from core.access import Caller, found_in_scope, require_property, visible_property_ids
 from core.audit.service import record_change
 from core.db import changes_of, unique_or_conflict
 from core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
@@ -131,13 +131,8 @@ async def create_building(conn: asyncpg.Connection, caller: Caller, property_id:
 
 async def get_building(conn: asyncpg.Connection, caller: Caller, building_id: str) -> Building:
     row = await sql.get_building(conn, caller.org_id, building_id)
-    if row is None:
-        raise NotFound(f"building {building_id} not found", entity="building", id=building_id)
-    try:
-        await require_property(conn, caller, row["property_id"])
-    except NotFound:
-        raise NotFound(f"building {building_id} not found", entity="building", id=building_id) from None
-    return msgspec.convert(dict(row), Building)
+    missing = NotFound(f"building {building_id} not found", entity="building", id=building_id)
+    return msgspec.convert(dict(await found_in_scope(conn, caller, row, missing)), Building)
 
 
 async def list_buildings(
@@ -206,10 +201,7 @@ async def get_unit(conn: asyncpg.Connection, caller: Caller, unit_id: str) -> Un
         if unit_id not in {r["id"] for r in await sql.owned_units(conn, caller.org_id, caller.user_id)}:
             raise missing
     else:
-        try:
-            await require_property(conn, caller, row["property_id"])
-        except NotFound:
-            raise missing from None
+        await found_in_scope(conn, caller, row, missing)
     return msgspec.convert(dict(row), Unit)
 
 

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 import asyncpg
 import msgspec
 
-from core.access import Caller, require_property
+from core.access import Caller, found_in_scope, require_property
 from core.audit.service import record_change
 from core.errors import FieldError, Invalid, NotFound
 from core.ids import new_id
@@ -122,13 +122,7 @@ def _payload_of(
 
 async def get_schedule(conn: asyncpg.Connection, caller: Caller, schedule_id: str) -> Schedule:
     row = await sql.get_schedule(conn, caller.org_id, schedule_id)
-    if row is None:
-        raise _missing(schedule_id)
-    try:
-        await require_property(conn, caller, row["property_id"], "supervise")
-    except NotFound:
-        raise _missing(schedule_id) from None
-    return schedule_of(row)
+    return schedule_of(await found_in_scope(conn, caller, row, _missing(schedule_id), "supervise"))
 
 
 async def list_schedules(
