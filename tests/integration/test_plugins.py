@@ -23,6 +23,7 @@ from core.structs import Struct
 from sync.plugins import Plugin, PluginError
 from tests.conftest import serve
 from tests.inspection_world import ok
+from tests.integration.test_worker import run_job
 from tests.names import PUBLIC, Hosts
 from tests.world import build_org, login
 from workers.settings import create_worker
@@ -107,14 +108,14 @@ async def test_a_plugged_in_schedule_kind_is_taken_by_the_api_and_made_by_the_wo
 
     # the worker, with the same plug-ins, makes today's occurrence an hour before it starts
     clock.at = NOW + timedelta(minutes=5)
-    await run_materialise(settings, clock, plugins)
+    await run_job(settings, "materialise_schedules", clock, registry=plugins)
     rows = await db.fetch("SELECT kind, title_en, data FROM notifications WHERE kind = 'boiler.checkup'")
     assert len(rows) > 0 and {r["title_en"] for r in rows} == {"Boiler checkup: B2"}
     first = min(r["data"]["starts_at"] for r in rows)
     assert first == "2027-03-01T01:00:00+00:00"  # 09:00 in Shanghai
     # a tick run again makes nothing twice
     before = len(rows)
-    await run_materialise(settings, clock, plugins)
+    await run_job(settings, "materialise_schedules", clock, registry=plugins)
     assert await db.fetchval("SELECT count(*) FROM notifications WHERE kind = 'boiler.checkup'") == before
 
 
@@ -153,24 +154,6 @@ def test_plug_ins_that_do_not_fit_fail_when_the_registry_is_built_naming_each_pr
     rounds = registry().catalog.by_name["rounds"]
     with pytest.raises(PluginError, match="synced table 'rounds' is declared twice"):
         registry(extra=[Plugin(name="copycat", tables=(rounds,))])
-
-
-async def run_materialise(settings, clock, plugins) -> None:
-    """One tick of the worker's materialise_schedules job, on the test's clock, with the plug-ins given."""
-    from workers.settings import connect_queue
-
-    queue = await connect_queue(settings)
-    try:
-        assert await queue.enqueue_job("materialise_schedules") is not None
-    finally:
-        await queue.aclose()
-    worker = create_worker(settings, burst=True, handle_signals=False, registry=plugins)
-    worker.ctx["clock"] = clock
-    try:
-        await worker.main()
-    finally:
-        await worker.close()
-    assert worker.jobs_complete == 1 and worker.jobs_failed == 0
 
 
 def test_every_kind_the_code_notifies_is_declared_by_a_plug_in():

@@ -9,15 +9,15 @@ from tests.world import build_org
 from workers.settings import connect_queue, create_worker, queue_name
 
 
-async def run_job(settings, name: str, clock=None, resolve=None) -> None:
+async def run_job(settings, name: str, clock=None, resolve=None, registry=None) -> None:
     """Enqueue one job and let a burst worker run it to completion (on the given clock and, for webhook
-    hosts, resolver)."""
+    hosts, resolver; with the given plug-ins)."""
     queue = await connect_queue(settings)
     try:
         assert await queue.enqueue_job(name) is not None
     finally:
         await queue.aclose()
-    worker = create_worker(settings, burst=True, handle_signals=False)
+    worker = create_worker(settings, burst=True, handle_signals=False, registry=registry)
     if clock is not None:
         worker.ctx["clock"] = clock
     if resolve is not None:
