@@ -18,7 +18,7 @@ WebhookUrl = Annotated[
         examples=["https://ops.example.com/fieldwork/hooks"],
     ),
 ]
-Kind = Annotated[str, Meta(pattern=r"^[a-z0-9_.-]{1,64}$", examples=["rectification.overdue"])]
+Kind = Annotated[str, Meta(pattern=r"^[a-z0-9_.-]{1,64}$", examples=["schedule.custom"])]
 Kinds = Annotated[list[Kind], Meta(min_length=1, max_length=50, description="the kinds to send; null: every kind")]
 
 
