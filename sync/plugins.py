@@ -101,6 +101,3 @@ class Registry:
                 self.jobs[job.name] = job
         if problems:
             raise PluginError("the plug-ins do not fit: " + "; ".join(problems))
-
-    def plugin(self, name: str) -> Plugin | None:
-        return next((p for p in self.plugins if p.name == name), None)
