@@ -141,11 +141,12 @@ def cmd_demo(settings: Settings) -> int:
         await _migrate(s.database_url)
         async with open_services(s, pool_size=1) as services, transaction(services.pool) as conn:
             summary = await load_demo(conn)
-            print(msgspec.json.format(msgspec.json.encode(summary)).decode())
+            made: list[msgspec.Struct] = [summary]
             for plugin in services.registry.plugins:
                 if plugin.demo is not None:
-                    made = await plugin.demo(conn, summary, services.clock.now())
-                    print(msgspec.json.format(msgspec.json.encode(made)).decode())
+                    made.append(await plugin.demo(conn, summary, services.clock.now()))
+        for part in made:  # once committed
+            print(msgspec.json.format(msgspec.json.encode(part)).decode())
         print(
             f"\nlog in: curl -s -X POST localhost:{settings.port}/auth/login -H 'content-type: application/json' "
             f'-d \'{{"login": "{summary.admin_email}", "password": "{summary.password}"}}\''
