@@ -34,7 +34,7 @@ def problems_of(table: Table) -> list[str]:
 class Catalog:
     def __init__(self, tables: Iterable[Table], rules: Sequence[PushRuleFactory] = ()) -> None:
         self.tables: tuple[Table, ...] = tuple(tables)
-        self.by_name: dict[str, Table] = {}
+        self.by_name: dict[str, Table] = {}  # in catalog order
         problems = []
         for table in self.tables:
             if table.name in self.by_name:

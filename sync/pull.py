@@ -36,17 +36,17 @@ _encode = msgspec.json.Encoder().encode
 
 class PullRequest(msgspec.Struct, frozen=True, kw_only=True):
     since: int | None
-    schema_version: int | None = None  # None: the catalog's
+    schema_version: int  # the client's; the catalog's when it gives none
     migration: Migration | None = None
 
 
-def migrated(request: PullRequest, version: int, tables: Sequence[Table]) -> tuple[set[str], dict[str, list[Column]]]:
+def migrated(request: PullRequest, tables: Sequence[Table]) -> tuple[set[str], dict[str, list[Column]]]:
     """Tables and columns a client migration added since its last sync: by the versions given, and by the
     names it lists (only names of this declaration count)."""
     migration = request.migration
     if migration is None or request.since is None:
         return set(), {}
-    start, end = migration.from_version, version
+    start, end = migration.from_version, request.schema_version
     listed = set(migration.tables)
     listed_columns = {(entry.table, name) for entry in migration.columns for name in entry.columns}
     new_tables = {t.name for t in tables if start < t.since <= end or t.name in listed}
@@ -70,15 +70,15 @@ async def answer_if_quiet(
     polling): one statement, no transaction. None means: stream a full look."""
     if request.since is None or request.migration is not None:
         return None
-    tables = catalog.tables_for(request.schema_version or catalog.version)
+    tables = catalog.tables_for(request.schema_version)
     cursor = await sql.quiet_since(conn, caller.org_id, caller.user_id, request.since, tables)
     return None if cursor is None else empty_answer(cursor, tables)
 
 
 async def stream(pool: asyncpg.Pool, catalog: Catalog, caller: Caller, request: PullRequest) -> AsyncIterator[bytes]:
-    version = min(request.schema_version or catalog.version, catalog.version)
+    version = min(request.schema_version, catalog.version)
     tables = catalog.tables_for(version)
-    new_tables, new_columns = migrated(request, request.schema_version or catalog.version, tables)
+    new_tables, new_columns = migrated(request, tables)
     rows = 0
     async with acquire(pool) as conn, conn.transaction(isolation="repeatable_read", readonly=True):
         cursor, horizon = await sql.snapshot_cursor(conn)

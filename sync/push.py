@@ -219,13 +219,13 @@ async def push(
     last_pulled_at: int,
     idempotency_key: str | None = None,
     *,
-    tables: Sequence[Table],
+    tables: Mapping[str, Table],
     rules: Sequence[PushRule] = (),
 ) -> PushAnswer:
-    """Apply one push of `tables` (the catalog's). The caller's transaction commits it; a refusal raises and
-    rolls all of it back."""
-    pushes = decode(body, {table.name: table for table in tables})
-    order = {table.name: i for i, table in enumerate(tables)}
+    """Apply one push of `tables` (the catalog's, by name, in push order). The caller's transaction commits it;
+    a refusal raises and rolls all of it back."""
+    pushes = decode(body, tables)
+    order = {name: i for i, name in enumerate(tables)}
     pushes.sort(key=lambda p: order[p.table.name])  # parents before children, for the rules' sake
     ceiling = await sql.start_push(conn, caller.org_id, caller.user_id, caller.session_id)
     if last_pulled_at > ceiling:

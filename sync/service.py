@@ -34,8 +34,11 @@ def read_cursor(value: str | None, name: str, *, optional: bool) -> int | None:
 _migration = msgspec.json.Decoder(Migration)
 
 
-def pull_request(last_pulled_at: str | None, schema_version: int | None, migration: str | None) -> PullRequest:
-    if schema_version is not None and schema_version < 1:
+def pull_request(
+    catalog: Catalog, last_pulled_at: str | None, schema_version: int | None, migration: str | None
+) -> PullRequest:
+    version = catalog.version if schema_version is None else schema_version
+    if version < 1:
         raise BadRequest("schema_version must be 1 or more", parameter="schema_version")
     parsed = None
     if migration not in (None, "", "null"):
@@ -47,7 +50,7 @@ def pull_request(last_pulled_at: str | None, schema_version: int | None, migrati
             ) from None
     return PullRequest(
         since=read_cursor(last_pulled_at, "last_pulled_at", optional=True),
-        schema_version=schema_version,
+        schema_version=version,
         migration=parsed,
     )
 

@@ -41,7 +41,7 @@ async def pull(
     schema_version: FromQuery[int | None] = None,
     migration: FromQuery[str | None] = None,
 ) -> Response[PullAnswer]:
-    request = service.pull_request(last_pulled_at, schema_version, migration)
+    request = service.pull_request(services.registry.catalog, last_pulled_at, schema_version, migration)
     catalog = services.registry.catalog
     async with acquire(services.pool) as conn:
         quiet = await pulling.answer_if_quiet(conn, catalog, caller, request)
@@ -71,7 +71,7 @@ async def push(
             body,
             since,
             idempotency_key,
-            tables=catalog.tables,
+            tables=catalog.by_name,
             rules=catalog.rules(services.clock),
         )
 
