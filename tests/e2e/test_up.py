@@ -74,6 +74,7 @@ def test_up_serves_health_and_openapi_then_stops_cleanly(home, ctrl_c):
         start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
+    failure = None
     try:
         health = poll(
             lambda: (r := httpx.get(f"{base}/health", timeout=2)).status_code == 200 and r.json(), 90, "/health"
@@ -113,12 +114,16 @@ def test_up_serves_health_and_openapi_then_stops_cleanly(home, ctrl_c):
             )
             assert shift.returncode == 0, shift.stderr
             assert json.loads(shift.stdout)["syncs"] > 0 and "every phone is in sync" in shift.stderr
+    except AssertionError as exc:
+        failure = exc
     finally:
         if ctrl_c == "terminal":
             os.killpg(proc.pid, signal.SIGINT)
         else:
             proc.send_signal(signal.SIGINT)
         output, _ = proc.communicate(timeout=60)
+    if failure is not None:  # with what `fieldwork up` said meanwhile, which the failure alone does not show
+        raise AssertionError(f"{failure}\n--- fieldwork up said:\n{output}") from failure
     assert proc.returncode == 0, output
     assert "Traceback" not in output, output
     poll(lambda: not servers_under(home), 20, "the embedded servers to stop")
