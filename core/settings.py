@@ -49,6 +49,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     reminders: Annotated[str, Meta(pattern=r"^[0-9]{1,4}(,[0-9]{1,4})*$")] = "24,2"
     escalate_supervisors_hours: Annotated[int, Meta(ge=0, le=24 * 90)] = 4
     escalate_admins_hours: Annotated[int, Meta(ge=0, le=24 * 90)] = 24
+    ticket_visit_days: Annotated[int, Meta(ge=0, le=90)] = 3
+    ticket_autoconfirm_days: Annotated[int, Meta(ge=1, le=90)] = 7
     photo_store: Annotated[str, Meta(pattern=r"^(file://|s3://|/)")] | None = None
     max_photo_bytes: Bytes = 50 * 1024 * 1024
     max_image_pixels: Annotated[int, Meta(ge=1_000_000, le=1_000_000_000)] = 50_000_000
@@ -135,6 +137,14 @@ ENV: dict[str, tuple[str, str]] = {
     "escalate_supervisors_hours": (
         "FIELDWORK_ESCALATE_SUPERVISORS_HOURS",
         "hours after a missed deadline to tell the property's supervisors (default 4)",
+    ),
+    "ticket_visit_days": (
+        "FIELDWORK_TICKET_VISIT_DAYS",
+        "days after a ticket is resolved that its return visit (回访) is due, 0-90 (default 3)",
+    ),
+    "ticket_autoconfirm_days": (
+        "FIELDWORK_TICKET_AUTOCONFIRM_DAYS",
+        "days a resolved ticket waits for the owner's answer before it is confirmed for them, 1-90 (default 7)",
     ),
     "escalate_admins_hours": (
         "FIELDWORK_ESCALATE_ADMINS_HOURS",
