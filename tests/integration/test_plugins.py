@@ -12,6 +12,7 @@ import pytest
 from api.app import create_app
 from bootstrap.domains import registry
 from core.clock import FixedClock
+from core.deadlines import STEP_KINDS, Deadline, DeadlineKind
 from core.errors import FieldError, Invalid
 from core.jobs import JobContext, Periodic
 from core.notifications.kinds import NotificationKind
@@ -145,6 +146,7 @@ def test_plug_ins_that_do_not_fit_fail_when_the_registry_is_built_naming_each_pr
     assert "schedule kind 'boiler_checkup' is declared twice" in message
     with pytest.raises(PluginError, match="plug-in 'boilers' is registered twice"):
         registry(extra=[BOILERS, BOILERS])
+
     async def nothing(job: JobContext) -> None:
         return None
 
@@ -156,13 +158,34 @@ def test_plug_ins_that_do_not_fit_fail_when_the_registry_is_built_naming_each_pr
         registry(extra=[Plugin(name="copycat", tables=(rounds,))])
 
 
+async def no_deadlines(conn: asyncpg.Connection, horizon: datetime) -> list[Deadline]:
+    return []
+
+
+def test_a_deadline_kind_brings_its_four_notification_kinds_and_is_checked():
+    texts = {step: ("锅炉：{d}", f"Boiler {step}: {{d}}") for step in STEP_KINDS}
+    boiler = DeadlineKind(name="boiler", about_zh="锅炉", about_en="a boiler", texts=texts, due_by=no_deadlines)
+    plugins = registry(extra=[Plugin(name="boilers", deadlines=(boiler,))])
+    assert plugins.deadline_kinds["boiler"] is boiler
+    assert {f"boiler.{step}" for step in STEP_KINDS} <= set(plugins.notification_kinds)
+    assert plugins.notification_kinds["rectification.overdue"].about_en == "a rectification order is overdue"
+    sloppy = msgspec.structs.replace(boiler, name="sloppy", texts={**texts, "overdue": ("{x}", "{d}")})
+    sloppy = msgspec.structs.replace(sloppy, texts={k: v for k, v in sloppy.texts.items() if k != "remind"})
+    clash = Plugin(name="clash", notification_kinds=(NotificationKind(name="boiler.remind", about_zh="", about_en=""),))
+    with pytest.raises(PluginError) as raised:
+        registry(extra=[Plugin(name="boilers", deadlines=(boiler, sloppy)), clash])
+    message = str(raised.value)
+    assert "deadline kind 'sloppy': it has no titles for remind" in message
+    assert "deadline kind 'sloppy': its title '{x}' may use only {d}" in message
+    assert "notification kind 'boiler.remind' is declared twice" in message
+
+
 def test_every_kind_the_code_notifies_is_declared_by_a_plug_in():
     """A kind sent but not declared could not be subscribed to. The kinds in the code: literals given to notify(),
-    and the tables of kinds the inspections and meetings build theirs from."""
+    the tables of kinds the meetings build theirs from, and the kinds of every deadline kind."""
     import re
     from pathlib import Path
 
-    from inspections.deadlines import TEXT
     from meetings.service import NOTICES
 
     root = Path(__file__).resolve().parents[2]
@@ -172,6 +195,7 @@ def test_every_kind_the_code_notifies_is_declared_by_a_plug_in():
         for path in (root / package).rglob("*.py")
         for kind in re.findall(r'^\s+kind="([a-z0-9_.-]+)",$', path.read_text(), re.MULTILINE)
     }
-    sent = literals | {f"rectification.{step}" for step in TEXT} | set(NOTICES)
+    chased = {f"{kind}.{step}" for kind in registry().deadline_kinds for step in STEP_KINDS}
+    sent = literals | chased | set(NOTICES)
     assert {"round.missed", "survey_reminder", "meeting.notice", "rectification.overdue"} <= sent
     assert sent - set(registry().notification_kinds) == set()
