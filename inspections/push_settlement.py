@@ -23,6 +23,7 @@ from inspections.checks import Answer, BadAnswer, expected_times, judge, needs_p
 from inspections.models import Item, Order, Round, TemplateVersion
 from inspections.repository import work as sql
 from inspections.rounds import missed_visit_id, round_of, unvisited_stops, window_for
+from sync.photos import repository as photos_sql
 from sync.push import PushRule, Written
 from sync.scope import Grants
 
@@ -219,7 +220,7 @@ class Settlement:
         round_ids = sorted({r["round_id"] for r in results.values()})
         visits = {v["id"]: v for v in await sql.visits_of_rounds(self.conn, self.org, round_ids)}
         siblings = await sql.results_of_rounds(self.conn, self.org, round_ids)
-        photos = await sql.photo_counts(self.conn, self.org, "check_results", list(results))
+        photos = await photos_sql.photo_counts(self.conn, self.org, "check_results", list(results))
         for result in results.values():
             rid = result["id"]
             found = self._my_round("check_results", rid, result["round_id"], result["property_id"])
@@ -331,7 +332,7 @@ class Settlement:
         if not (w.created or w.updated):
             return
         rows = await sql.orders_by_ids(self.conn, self.org, [*w.created, *w.updated])
-        photos = await sql.photo_counts(self.conn, self.org, "rectification_orders", w.created)
+        photos = await photos_sql.photo_counts(self.conn, self.org, "rectification_orders", w.created)
         for order_id in w.created:
             order = rectification.order_of(rows[order_id])
             if order.source != "report":

@@ -162,23 +162,6 @@ async def results_of_rounds(conn: asyncpg.Connection, org_id: str, round_ids: Se
     )
 
 
-async def photo_counts(
-    conn: asyncpg.Connection, org_id: str, table: str, ids: Sequence[str], purpose: str | None = None
-) -> dict[str, int]:
-    """Photos that count as evidence: any but those whose bytes were refused (their bytes may still be on the
-    way: a record never waits for them)."""
-    rows = await conn.fetch(
-        """SELECT record_id, count(*) AS n FROM photos
-           WHERE org_id = $1 AND record_table = $2 AND record_id = ANY($3::text[])
-             AND ($4::text IS NULL OR purpose = $4) AND status <> 'rejected' GROUP BY record_id""",
-        org_id,
-        table,
-        list(ids),
-        purpose,
-    )
-    return {row["record_id"]: int(row["n"]) for row in rows}
-
-
 async def photos_of(conn: asyncpg.Connection, org_id: str, records: Sequence[tuple[str, str]]) -> list[asyncpg.Record]:
     """Photos attached to any of the (record_table, record_id) pairs, oldest first."""
     if not records:
