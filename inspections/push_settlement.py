@@ -18,6 +18,7 @@ import msgspec
 from core.access import Caller
 from core.clock import Clock
 from core.errors import Conflict, FieldError, Forbidden, Invalid
+from core.settings import Settings
 from inspections import rectification, setup, templates
 from inspections.checks import Answer, BadAnswer, expected_times, judge, needs_photo, timing
 from inspections.models import Item, Order, Round, TemplateVersion
@@ -45,7 +46,7 @@ async def _named(table: str, record_id: str, rule: Awaitable[T]) -> T:
         raise _bad(table, record_id, refused.field, refused.message) from None
 
 
-def rules(clock: Clock) -> PushRule:
+def rules(clock: Clock, settings: Settings) -> PushRule:
     async def settle(conn: asyncpg.Connection, caller: Caller, grants: Grants, written: Mapping[str, Written]) -> None:
         if any(written.get(t, NOTHING).created or written.get(t, NOTHING).updated for t in WORK_TABLES):
             await Settlement(conn, caller, written, clock.now()).run()

@@ -128,8 +128,9 @@ def _required(ticket: Ticket, field: str, message: str) -> Invalid:
     return Invalid(f"{field}: {message}", [FieldError(field=field, message=message)], **_where(ticket))
 
 
-def decide(ticket: Ticket, action: Action, actor: Actor, now: datetime, request: Request, context: Context) -> Step:
-    """The step `action` by `actor` makes on `ticket`; raises when the rules refuse it."""
+def permit(ticket: Ticket, action: Action, actor: Actor) -> None:
+    """Raise unless `actor` may take `action` on the ticket as it stands (who, then the status): checked before
+    anything the request names is looked at."""
     if actor.standing not in MAY[action]:
         who = "a supervisor of this property" if MAY[action] == {"supervisor"} else "the property's staff"
         raise Forbidden(f"only {who} can {action} a ticket", action=action, **_where(ticket))
@@ -147,6 +148,11 @@ def decide(ticket: Ticket, action: Action, actor: Actor, now: datetime, request:
             allowed=allowed(ticket, actor),
             **_where(ticket),
         )
+
+
+def decide(ticket: Ticket, action: Action, actor: Actor, now: datetime, request: Request, context: Context) -> Step:
+    """The step `action` by `actor` makes on `ticket`; raises when the rules refuse it."""
+    permit(ticket, action, actor)
     note = (request.note or "").strip() or None
     if action in NEEDS_NOTE and note is None:
         raise _required(ticket, "note", f"required: {NEEDS_NOTE[action]}")

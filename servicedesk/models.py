@@ -35,12 +35,13 @@ class Ticket(Frozen, frozen=True):
     kind: Kind
     category: Category
     channel: Channel
-    unit_id: str | None = None
-    building_id: str | None = None
-    location: str | None = None
     reported_by: str
     description: str
     status: Status
+    received_at: datetime
+    unit_id: str | None = None
+    building_id: str | None = None
+    location: str | None = None
     responsible_id: str | None = None
     respond_due_at: datetime | None = None
     resolve_due_at: datetime | None = None
@@ -49,4 +50,3 @@ class Ticket(Frozen, frozen=True):
     responded_at: datetime | None = None
     resolved_at: datetime | None = None
     reopens: int = 0
-    received_at: datetime

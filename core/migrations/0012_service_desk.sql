@@ -89,8 +89,8 @@ CREATE TABLE ticket_events (
     actor_id        text,
     status_before   text,
     status_after    text,
-    -- applied | refused (a pushed request the rules refused: refusal_en / refusal_zh say why)
-    outcome         text NOT NULL DEFAULT 'applied' CHECK (outcome IN ('pending', 'applied', 'refused')),
+    -- pending (a phone's request, just pushed) -> applied | refused (refusal_en / refusal_zh say why)
+    outcome         text NOT NULL DEFAULT 'pending' CHECK (outcome IN ('pending', 'applied', 'refused')),
     refusal_en      text,
     refusal_zh      text,
     owner_unit_id   text,

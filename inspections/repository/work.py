@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 
 from core.db import insert_row
+from core.db import set_columns as set_columns  # the orders' and rounds' use it through this module
 
 ROUND_COLUMNS = (
     "id, property_id, template_version_id, route_id, assignee_id, status, window_start, window_end, started_at, "
@@ -49,15 +50,6 @@ async def _by_ids(
         list(ids),
     )
     return {row["id"]: row for row in rows}
-
-
-async def set_columns(conn: asyncpg.Connection, table: str, org_id: str, row_id: str, changes: dict[str, Any]) -> None:
-    if not changes:
-        return
-    assignments = ", ".join(f"{column} = ${i}" for i, column in enumerate(changes, start=3))
-    await conn.execute(
-        f"UPDATE {table} SET {assignments} WHERE org_id = $1 AND id = $2", org_id, row_id, *changes.values()
-    )
 
 
 # --- rounds -------------------------------------------------------------------------------------------
