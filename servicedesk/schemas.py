@@ -63,14 +63,14 @@ class EventOut(Frozen, frozen=True):
     action: str
     body: str | None
     rating: int | None
-    public: bool
+    public: bool | None
     actor_id: str | None
     status_before: str | None
     status_after: str | None
     outcome: str
     refusal_en: str | None = None
     refusal_zh: str | None = None
-    data: dict[str, Any] = {}
+    data: dict[str, Any] | None = None
 
 
 class TicketOut(Frozen, frozen=True):
