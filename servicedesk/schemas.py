@@ -47,6 +47,8 @@ class StepIn(Frozen, frozen=True):
     note: note, public (false: staff only)."""
 
     action: Action
+    # the step's own id (its timeline event's): the same id sent again takes no second step
+    id: Id | None = None
     note: Annotated[str, Meta(max_length=4000)] | None = None
     rating: Rating | None = None
     assignee_id: Id | None = None

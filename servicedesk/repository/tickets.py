@@ -111,6 +111,13 @@ async def events_of(
     )
 
 
+async def event_of(conn: asyncpg.Connection, org_id: str, event_id: str) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await conn.fetchrow(
+        f"SELECT {EVENT_COLUMNS} FROM ticket_events WHERE org_id = $1 AND id = $2", org_id, event_id
+    )
+    return row
+
+
 async def pushed_events(conn: asyncpg.Connection, org_id: str, ids: Sequence[str]) -> list[asyncpg.Record]:
     """Events a phone pushed and nobody applied yet, in the order the phone made them."""
     return await conn.fetch(
