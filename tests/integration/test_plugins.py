@@ -199,3 +199,47 @@ def test_every_kind_the_code_notifies_is_declared_by_a_plug_in():
     sent = literals | chased | set(NOTICES)
     assert {"round.missed", "survey_reminder", "meeting.notice", "rectification.overdue"} <= sent
     assert sent - set(registry().notification_kinds) == set()
+
+
+async def test_a_plug_in_s_deadlines_are_chased_by_the_kernel_on_its_own_reminders(db, settings):
+    """A test-only deadline kind: the kernel's chase_deadlines asks it what is due by now + its one-hour reminder,
+    and sends its steps to the person named (nobody named: the property's supervisors)."""
+    org = await build_org(db, "bdl")
+    due = NOW + timedelta(hours=4)
+    boilers = [
+        Deadline(
+            org_id=org.org_id,
+            property_id=org.property_id,
+            record_table="boilers",
+            record_id=boiler,
+            key=f"boiler:{boiler}:service",
+            due_at=due,
+            responsible_ids=responsible,
+            summary=f"锅炉 {boiler}",
+        )
+        for boiler, responsible in (("b1", (org.ids["staff"],)), ("b2", ()))
+    ]
+    horizons = []
+
+    async def boilers_due_by(conn: asyncpg.Connection, horizon: datetime) -> list[Deadline]:
+        horizons.append(horizon)
+        return [b for b in boilers if b.due_at <= horizon]
+
+    texts = {step: (f"锅炉{step}：{{d}}", f"Boiler {step}: {{d}}") for step in STEP_KINDS}
+    kind = DeadlineKind(
+        name="boiler", about_zh="锅炉", about_en="a boiler", texts=texts, due_by=boilers_due_by, reminder_hours=(1,)
+    )
+    plugins = registry(extra=[Plugin(name="boilers", deadlines=(kind,))])
+    for hours in (-2, -0.5, -0.25):
+        await run_job(settings, "chase_deadlines", FixedClock(due + timedelta(hours=hours)), registry=plugins)
+    assert horizons[0] == due - timedelta(hours=1), "asked up to now + the kind's longest reminder"
+    rows = await db.fetch(
+        """SELECT n.dedupe_key, n.kind, n.title_en, array_agg(substr(d.channel, 7)) AS recipients
+           FROM notifications n JOIN notification_deliveries d ON d.org_id = n.org_id AND d.notification_id = n.id
+           WHERE n.kind LIKE 'boiler.%' GROUP BY n.org_id, n.id ORDER BY n.record_id"""
+    )
+    stamp = int(due.timestamp())
+    assert [(r["dedupe_key"], r["kind"], r["title_en"], r["recipients"]) for r in rows] == [
+        (f"boiler:b1:service:remind-1h:{stamp}", "boiler.remind", "Boiler remind: 锅炉 b1", [org.ids["staff"]]),
+        (f"boiler:b2:service:remind-1h:{stamp}", "boiler.remind", "Boiler remind: 锅炉 b2", [org.ids["supervisor"]]),
+    ]
