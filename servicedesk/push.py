@@ -59,8 +59,11 @@ def _refusal(ticket_id: str, problem: Refused | str, field: str = "unit_id") -> 
 
 
 async def _file(conn: asyncpg.Connection, caller: Caller, grants: Grants, ids: list[str], now: datetime) -> None:
-    settled: list[tuple[str, str, str | None, datetime]] = []
+    """Check what a push filed. The row is whole as written (status and `received_at` are the table's defaults, the
+    latter the app's clock): only a unit's building, when the phone left it out, is filled in. Batched: a push may
+    carry hundreds."""
     by_property: dict[str, list[asyncpg.Record]] = {}
+    unbuilt: list[str] = []
     for row in await sql.filed(conn, caller.org_id, ids):
         if row["unit_id"] is not None:
             if row["unit_property_id"] != row["property_id"]:
@@ -69,27 +72,28 @@ async def _file(conn: asyncpg.Connection, caller: Caller, grants: Grants, ids: l
                 raise Forbidden(
                     f"tickets.{row['id']}: you may file only for your own household", table="tickets", id=row["id"]
                 )
-            if row["building_id"] is not None and row["building_id"] != row["unit_building_id"]:
+            if row["building_id"] is None:
+                unbuilt.append(row["id"])
+            elif row["building_id"] != row["unit_building_id"]:
                 raise _refusal(row["id"], "the unit is in another building", "building_id")
         elif row["building_id"] is not None and row["building_property_id"] != row["property_id"]:
             raise _refusal(row["id"], "not a building of this property", "building_id")
         try:
-            channel = channel_for(caller.role, None if caller.role == "owner" else "round")
+            channel_for(caller.role, row["channel"])
         except Refused as refused:
             raise _refusal(row["id"], refused) from None
-        settled.append((row["id"], channel, row["unit_building_id"], now))
         by_property.setdefault(row["property_id"], []).append(row)
-    if not settled:
+    if not by_property:
         return
-    await sql.settle_filed(conn, caller.org_id, settled)
+    if unbuilt:
+        await sql.fill_buildings(conn, caller.org_id, unbuilt)
     await sql.insert_filing_events(conn, caller.org_id, ids, caller.user_id, now)
-    await record_changes(
-        conn,
-        caller,
-        "ticket.file",
-        "ticket",
-        [(row_id, {"channel": given, "building_id": building_id}) for row_id, given, building_id, _ in settled],
-    )
+    filed = [
+        (r["id"], {k: r[k] for k in ("kind", "category", "channel", "unit_id")})
+        for rs in by_property.values()
+        for r in rs
+    ]
+    await record_changes(conn, caller, "ticket.file", "ticket", filed)
     for property_id, rows in by_property.items():
         await tell_desk(conn, caller.org_id, property_id, [r["id"] for r in rows], [r["description"] for r in rows])
 

@@ -22,8 +22,8 @@ TICKETS = Table(
         Column(name="property_id", required=True, immutable=True),
         Column(name="kind", required=True, immutable=True, choices=KINDS),
         Column(name="category", required=True, immutable=True, choices=CATEGORIES),
-        # the server's: owners' phones file as `app`, staff's as `round`
-        Column(name="channel", choices=CHANNELS, writable=False),
+        # owners' phones file as `app`; staff's as `round` (or `front_desk`, `hotline` for a call they took)
+        Column(name="channel", required=True, immutable=True, choices=CHANNELS),
         Column(name="unit_id", immutable=True),
         Column(name="building_id", immutable=True),
         Column(name="location", max_length=500),

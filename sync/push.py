@@ -20,6 +20,7 @@ import functools
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import asyncpg
@@ -222,13 +223,14 @@ async def push(
     *,
     tables: Mapping[str, Table],
     rules: Sequence[PushRule] = (),
+    now: datetime | None = None,
 ) -> PushAnswer:
     """Apply one push of `tables` (the catalog's, by name, in push order). The caller's transaction commits it;
     a refusal raises and rolls all of it back."""
     pushes = decode(body, tables)
     order = {name: i for i, name in enumerate(tables)}
     pushes.sort(key=lambda p: order[p.table.name])  # parents before children, for the rules' sake
-    ceiling = await sql.start_push(conn, caller.org_id, caller.user_id, caller.session_id)
+    ceiling = await sql.start_push(conn, caller.org_id, caller.user_id, caller.session_id, now)
     if last_pulled_at > ceiling:
         # a cursor from the future would hide every conflict, letting this push overwrite others' work
         raise BadRequest("last_pulled_at is not a timestamp this server gave out", parameter="last_pulled_at")

@@ -233,15 +233,21 @@ def stored_value(column: Column, ref: str) -> str:
     return ref
 
 
-async def start_push(conn: asyncpg.Connection, org_id: str, user_id: str, session_id: str) -> int:
+async def start_push(
+    conn: asyncpg.Connection, org_id: str, user_id: str, session_id: str, now: datetime | None = None
+) -> int:
     """Pushes of one user run one at a time (two devices, or a retry racing its own first attempt), and rows
-    written from here to the commit are stamped with the pushing session (no echo on its pulls). Returns the
-    next transaction id: no cursor handed out so far can be above it."""
+    written from here to the commit are stamped with the pushing session (no echo on its pulls). `now`: the
+    app's clock, which the database's `fieldwork_now()` answers until the commit (a column defaulting to it is
+    the moment the record reached the server, as the app's clock tells it). Returns the next transaction id: no
+    cursor handed out so far can be above it."""
     ceiling = await conn.fetchval(
         "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint FROM "
-        "(SELECT pg_advisory_xact_lock(hashtextextended($1, 0)), set_config('fieldwork.session', $2, true)) AS s",
+        "(SELECT pg_advisory_xact_lock(hashtextextended($1, 0)), set_config('fieldwork.session', $2, true), "
+        "set_config('fieldwork.now', $3, true)) AS s",
         f"sync-push:{org_id}:{user_id}",
         session_id,
+        now.isoformat() if now is not None else "",
     )
     return int(ceiling)
 

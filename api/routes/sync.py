@@ -73,6 +73,7 @@ async def push(
             idempotency_key,
             tables=catalog.by_name,
             rules=catalog.rules(services.clock, services.settings),
+            now=services.clock.now(),
         )
 
 

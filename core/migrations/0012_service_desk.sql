@@ -2,6 +2,12 @@
 -- from intake to the return visit. A ticket's row holds where it stands; every step is also a ticket event (the
 -- timeline owners read, the internal notes they do not) and an audit entry.
 
+-- The app's clock inside the database: what a push set (sync/repository.py start_push), else now(). A column
+-- defaulting to it records when a row reached the server by the same clock as everything the app stamps (a test's
+-- injected clock included).
+CREATE FUNCTION fieldwork_now() RETURNS timestamptz LANGUAGE sql STABLE AS
+$$ SELECT coalesce(nullif(current_setting('fieldwork.now', true), '')::timestamptz, now()) $$;
+
 CREATE TABLE tickets (
     org_id                text NOT NULL,
     id                    text NOT NULL,
@@ -57,7 +63,7 @@ CREATE TABLE tickets (
     visit_comment         text,
     closed_at             timestamptz,
     created_at            timestamptz NOT NULL,
-    received_at           timestamptz NOT NULL DEFAULT now(),
+    received_at           timestamptz NOT NULL DEFAULT fieldwork_now(),
     PRIMARY KEY (org_id, id),
     FOREIGN KEY (org_id, property_id) REFERENCES properties (org_id, id),
     FOREIGN KEY (org_id, unit_id) REFERENCES units (org_id, id),

@@ -158,21 +158,13 @@ async def filed(conn: asyncpg.Connection, org_id: str, ids: Sequence[str]) -> li
     )
 
 
-async def settle_filed(
-    conn: asyncpg.Connection, org_id: str, rows: Sequence[tuple[str, str, str | None, datetime]]
-) -> None:
-    """(id, channel, building, received_at) of each ticket a push filed: what the server fills in."""
+async def fill_buildings(conn: asyncpg.Connection, org_id: str, ids: Sequence[str]) -> None:
+    """Tickets a phone filed for a unit without naming its building: the unit's."""
     await conn.execute(
-        """UPDATE tickets t SET channel = s.channel, building_id = coalesce(s.building_id, t.building_id),
-                  status = 'received', received_at = s.received_at
-             FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[])
-                  AS s (id, channel, building_id, received_at)
-            WHERE t.org_id = $1 AND t.id = s.id""",
+        """UPDATE tickets t SET building_id = u.building_id FROM units u
+            WHERE t.org_id = $1 AND t.id = ANY($2::text[]) AND u.org_id = t.org_id AND u.id = t.unit_id""",
         org_id,
-        [r[0] for r in rows],
-        [r[1] for r in rows],
-        [r[2] for r in rows],
-        [r[3] for r in rows],
+        list(ids),
     )
 
 

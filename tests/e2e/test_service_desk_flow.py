@@ -68,6 +68,7 @@ async def test_a_repair_from_an_offline_phone_to_its_close(api, db, clock, setti
             "property_id": org.property_id,
             "kind": "repair",
             "category": "engineering",
+            "channel": "app",
             "unit_id": org.unit_id,
             "reported_by": org.ids["owner"],
             "description": "厨房水槽下水管漏水 kitchen sink pipe leaking",
