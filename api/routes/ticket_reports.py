@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from litestar import Response, get
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Stream
 
@@ -62,7 +63,14 @@ async def desk_kpis(
     description="One row per ticket received in the period (local days in the property's time zone, as the KPIs "
     "take them), in the order received; times are the property's wall-clock times; zh or en headings and words. "
     "Late flags are as of now, against the first promises. The CSV is UTF-8 with a BOM and streamed.",
-    media_type=XLSX_MEDIA_TYPE,
+    responses={
+        200: ResponseSpec(
+            data_container=bytes,
+            media_type=XLSX_MEDIA_TYPE,
+            generate_examples=False,
+            description="the workbook; with format=csv, text/csv; charset=utf-8 instead",
+        )
+    },
 )
 async def desk_ledger(
     property_id: FromPath[str],
