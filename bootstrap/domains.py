@@ -7,10 +7,11 @@ from collections.abc import Iterable
 
 from inspections.plugin import PLUGIN as INSPECTIONS
 from meetings.plugin import PLUGIN as MEETINGS
+from servicedesk.plugin import PLUGIN as SERVICEDESK
 from surveys.plugin import PLUGIN as SURVEYS
 from sync.plugins import Plugin, Registry
 
-PLUGINS: tuple[Plugin, ...] = (INSPECTIONS, SURVEYS, MEETINGS)
+PLUGINS: tuple[Plugin, ...] = (INSPECTIONS, SURVEYS, MEETINGS, SERVICEDESK)
 
 
 def registry(extra: Iterable[Plugin] = ()) -> Registry:

@@ -131,6 +131,18 @@ async def update_row(
     return row
 
 
+async def set_columns(
+    conn: asyncpg.Connection, table: str, org_id: str, row_id: str, changes: Mapping[str, object]
+) -> None:
+    """UPDATE columns of one tenant row (names from our own code, never from a request); nothing to change: no-op."""
+    if not changes:
+        return
+    assignments = ", ".join(f"{column} = ${i}" for i, column in enumerate(changes, start=3))
+    await conn.execute(
+        f"UPDATE {table} SET {assignments} WHERE org_id = $1 AND id = $2", org_id, row_id, *changes.values()
+    )
+
+
 async def insert_row(
     conn: asyncpg.Connection, table: str, values: Mapping[str, object], *, tail: str = ""
 ) -> asyncpg.Record | None:

@@ -18,11 +18,13 @@ import msgspec
 from core.access import Caller
 from core.clock import Clock
 from core.errors import Conflict, FieldError, Forbidden, Invalid
+from core.settings import Settings
 from inspections import rectification, setup, templates
 from inspections.checks import Answer, BadAnswer, expected_times, judge, needs_photo, timing
 from inspections.models import Item, Order, Round, TemplateVersion
 from inspections.repository import work as sql
 from inspections.rounds import missed_visit_id, round_of, unvisited_stops, window_for
+from sync.photos import repository as photos_sql
 from sync.push import PushRule, Written
 from sync.scope import Grants
 
@@ -44,7 +46,7 @@ async def _named(table: str, record_id: str, rule: Awaitable[T]) -> T:
         raise _bad(table, record_id, refused.field, refused.message) from None
 
 
-def rules(clock: Clock) -> PushRule:
+def rules(clock: Clock, settings: Settings) -> PushRule:
     async def settle(conn: asyncpg.Connection, caller: Caller, grants: Grants, written: Mapping[str, Written]) -> None:
         if any(written.get(t, NOTHING).created or written.get(t, NOTHING).updated for t in WORK_TABLES):
             await Settlement(conn, caller, written, clock.now()).run()
@@ -219,7 +221,7 @@ class Settlement:
         round_ids = sorted({r["round_id"] for r in results.values()})
         visits = {v["id"]: v for v in await sql.visits_of_rounds(self.conn, self.org, round_ids)}
         siblings = await sql.results_of_rounds(self.conn, self.org, round_ids)
-        photos = await sql.photo_counts(self.conn, self.org, "check_results", list(results))
+        photos = await photos_sql.photo_counts(self.conn, self.org, "check_results", list(results))
         for result in results.values():
             rid = result["id"]
             found = self._my_round("check_results", rid, result["round_id"], result["property_id"])
@@ -331,7 +333,7 @@ class Settlement:
         if not (w.created or w.updated):
             return
         rows = await sql.orders_by_ids(self.conn, self.org, [*w.created, *w.updated])
-        photos = await sql.photo_counts(self.conn, self.org, "rectification_orders", w.created)
+        photos = await photos_sql.photo_counts(self.conn, self.org, "rectification_orders", w.created)
         for order_id in w.created:
             order = rectification.order_of(rows[order_id])
             if order.source != "report":

@@ -29,6 +29,7 @@ from inspections import setup
 from inspections.models import Order, OrderStatus
 from inspections.repository import work as sql
 from inspections.schemas_work import OrderCreate, OrderOut, ReviewItem
+from sync.photos import repository as photos_sql
 
 Action = Literal["start", "submit", "verify", "reject"]
 
@@ -205,7 +206,7 @@ async def apply_transition(
     actor = actor or await actor_for(conn, caller, order.property_id)
     after_photos = 0
     if action == "submit":
-        counts = await sql.photo_counts(conn, caller.org_id, "rectification_orders", [order.id], "after")
+        counts = await photos_sql.photo_counts(conn, caller.org_id, "rectification_orders", [order.id], "after")
         after_photos = counts.get(order.id, 0)
     changes = decide(order, action, actor, now, after_photos=after_photos, reason=reason, due_at=due_at)
     await sql.set_columns(conn, "rectification_orders", caller.org_id, order.id, changes)

@@ -18,6 +18,7 @@ from core import jsontext
 from core.access import Caller
 from core.clock import Clock
 from core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from core.settings import Settings
 from surveys import campaigns
 from surveys.repository import submissions as sql
 from sync.push import PushRule, Written
@@ -35,7 +36,7 @@ REFUSALS: dict[str, tuple[str, str]] = {
 }
 
 
-def rules(clock: Clock) -> PushRule:
+def rules(clock: Clock, settings: Settings) -> PushRule:
     async def take(conn: asyncpg.Connection, caller: Caller, grants: Grants, written: Mapping[str, Written]) -> None:
         pushed = written.get(TABLE)
         if pushed is None or not (pushed.created or pushed.updated):

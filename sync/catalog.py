@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from core.clock import Clock
+from core.settings import Settings
 from sync.push import PushRule, PushRuleFactory
 from sync.tables import Table, read_parts
 
@@ -51,5 +52,5 @@ class Catalog:
         """The tables a client on this schema version knows."""
         return tuple(table for table in self.tables if table.since <= version)
 
-    def rules(self, clock: Clock) -> tuple[PushRule, ...]:
-        return tuple(factory(clock) for factory in self.rule_factories)
+    def rules(self, clock: Clock, settings: Settings) -> tuple[PushRule, ...]:
+        return tuple(factory(clock, settings) for factory in self.rule_factories)

@@ -21,6 +21,7 @@ from core.jobs import Periodic
 from core.notifications.kinds import KIND, NotificationKind
 from core.schedules.kinds import IncompleteKind, ScheduleKind, kinds_by_name
 from core.schedules.materialise import CUSTOM
+from core.settings import Settings
 from sync import tables
 from sync.catalog import BadDeclaration, Catalog
 from sync.photos.attach import attach_arrived
@@ -44,7 +45,7 @@ class PluginError(Exception):
     """Plug-ins that do not fit together, or a declaration that would fail later: every problem, named."""
 
 
-def _attach_photos(clock: Clock) -> PushRule:
+def _attach_photos(clock: Clock, settings: Settings) -> PushRule:
     return attach_arrived
 
 

@@ -31,6 +31,7 @@ from core.access import Caller
 from core.audit.service import record_change
 from core.clock import Clock
 from core.errors import BadRequest, Conflict, FieldError, Forbidden, Invalid
+from core.settings import Settings
 from sync import repository as sql
 from sync.protocol import Applied, PushAnswer, RecordId, Rejection
 from sync.scope import Grants
@@ -207,8 +208,8 @@ class Written(msgspec.Struct):
 # the whole push, and may write rows of its own (the server's values: they reach every device, the pushing
 # one included).
 PushRule = Callable[[asyncpg.Connection, Caller, Grants, Mapping[str, Written]], Awaitable[None]]
-# A push rule made for the app's clock
-PushRuleFactory = Callable[[Clock], PushRule]
+# A push rule made for the app's clock and settings
+PushRuleFactory = Callable[[Clock, Settings], PushRule]
 
 
 async def push(

@@ -72,7 +72,7 @@ async def push(
             since,
             idempotency_key,
             tables=catalog.by_name,
-            rules=catalog.rules(services.clock),
+            rules=catalog.rules(services.clock, services.settings),
         )
 
 

@@ -89,8 +89,8 @@ CREATE TABLE ticket_events (
     actor_id        text,
     status_before   text,
     status_after    text,
-    -- applied | refused (a pushed request the rules refused: refusal_en / refusal_zh say why)
-    outcome         text NOT NULL DEFAULT 'applied' CHECK (outcome IN ('pending', 'applied', 'refused')),
+    -- pending (a phone's request, just pushed) -> applied | refused (refusal_en / refusal_zh say why)
+    outcome         text NOT NULL DEFAULT 'pending' CHECK (outcome IN ('pending', 'applied', 'refused')),
     refusal_en      text,
     refusal_zh      text,
     owner_unit_id   text,
@@ -102,7 +102,7 @@ CREATE TABLE ticket_events (
 );
 CREATE INDEX ticket_events_ticket ON ticket_events (org_id, ticket_id, created_at, id);
 CREATE INDEX ticket_events_visits ON ticket_events (org_id, property_id, created_at) WHERE action = 'visit';
-SELECT sync_track('ticket_events', ARRAY['owner_unit_id', 'owner_user_id', 'property_id']);
+SELECT sync_track('ticket_events', ARRAY['actor_id', 'owner_unit_id', 'owner_user_id', 'property_id']);
 
 -- The promises of a property by kind and category: minutes to respond and to resolve. A row with category '*'
 -- holds for every category of the kind; without a row the practice's defaults hold (servicedesk/promises.py).

@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 
 from core.db import insert_row
+from core.db import set_columns as set_columns  # the orders' and rounds' use it through this module
 
 ROUND_COLUMNS = (
     "id, property_id, template_version_id, route_id, assignee_id, status, window_start, window_end, started_at, "
@@ -49,15 +50,6 @@ async def _by_ids(
         list(ids),
     )
     return {row["id"]: row for row in rows}
-
-
-async def set_columns(conn: asyncpg.Connection, table: str, org_id: str, row_id: str, changes: dict[str, Any]) -> None:
-    if not changes:
-        return
-    assignments = ", ".join(f"{column} = ${i}" for i, column in enumerate(changes, start=3))
-    await conn.execute(
-        f"UPDATE {table} SET {assignments} WHERE org_id = $1 AND id = $2", org_id, row_id, *changes.values()
-    )
 
 
 # --- rounds -------------------------------------------------------------------------------------------
@@ -160,23 +152,6 @@ async def results_of_rounds(conn: asyncpg.Connection, org_id: str, round_ids: Se
         org_id,
         list(round_ids),
     )
-
-
-async def photo_counts(
-    conn: asyncpg.Connection, org_id: str, table: str, ids: Sequence[str], purpose: str | None = None
-) -> dict[str, int]:
-    """Photos that count as evidence: any but those whose bytes were refused (their bytes may still be on the
-    way: a record never waits for them)."""
-    rows = await conn.fetch(
-        """SELECT record_id, count(*) AS n FROM photos
-           WHERE org_id = $1 AND record_table = $2 AND record_id = ANY($3::text[])
-             AND ($4::text IS NULL OR purpose = $4) AND status <> 'rejected' GROUP BY record_id""",
-        org_id,
-        table,
-        list(ids),
-        purpose,
-    )
-    return {row["record_id"]: int(row["n"]) for row in rows}
 
 
 async def photos_of(conn: asyncpg.Connection, org_id: str, records: Sequence[tuple[str, str]]) -> list[asyncpg.Record]:

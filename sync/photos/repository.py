@@ -3,6 +3,7 @@ except the workers' scans across orgs."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -197,3 +198,20 @@ async def stored_originals(conn: asyncpg.Connection) -> list[asyncpg.Record]:
            ) AS refs
            GROUP BY org_id, sha256 ORDER BY org_id, sha256"""
     )
+
+
+async def photo_counts(
+    conn: asyncpg.Connection, org_id: str, table: str, ids: Sequence[str], purpose: str | None = None
+) -> dict[str, int]:
+    """Photos that count as evidence: any but those whose bytes were refused (their bytes may still be on the
+    way: a record never waits for them)."""
+    rows = await conn.fetch(
+        """SELECT record_id, count(*) AS n FROM photos
+           WHERE org_id = $1 AND record_table = $2 AND record_id = ANY($3::text[])
+             AND ($4::text IS NULL OR purpose = $4) AND status <> 'rejected' GROUP BY record_id""",
+        org_id,
+        table,
+        list(ids),
+        purpose,
+    )
+    return {row["record_id"]: int(row["n"]) for row in rows}

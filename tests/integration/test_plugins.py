@@ -145,6 +145,7 @@ def test_plug_ins_that_do_not_fit_fail_when_the_registry_is_built_naming_each_pr
     assert "schedule kind 'boiler_checkup' is declared twice" in message
     with pytest.raises(PluginError, match="plug-in 'boilers' is registered twice"):
         registry(extra=[BOILERS, BOILERS])
+
     async def nothing(job: JobContext) -> None:
         return None
 

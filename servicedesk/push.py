@@ -1,0 +1,149 @@
+"""What the server does with the service desk's records a phone pushed, in the push's transaction: a filed ticket
+is checked (its household, its channel) and completed (its building, status, the time it reached the desk); a
+pushed event is a request for a step, applied through the same rules as the REST API (servicedesk/steps.py).
+
+A ticket naming a household that is not the owner's refuses the whole push, as any record outside the caller's
+scope does. A step the rules refuse does not: the phone may have asked offline for something overtaken since
+(the ticket was resolved again, or closed). The event says so on itself (`outcome`, `refusal_en`, `refusal_zh`)
+and the phone hears of it at its next pull, as a refused photo does; the rest of the push stands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from core import jsontext
+from core.access import Caller
+from core.audit.service import record_change
+from core.clock import Clock
+from core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from core.settings import Settings
+from servicedesk.lifecycle import Actor, Request
+from servicedesk.repository import tickets as sql
+from servicedesk.steps import locked_ticket, standing_of, take_step
+from servicedesk.tickets import Refused, channel_for, tell_desk
+from sync.push import PushRule, Written
+from sync.scope import Grants
+
+REFUSED_ZH: dict[type[DomainError], str] = {
+    Conflict: "工单当前状态不允许此操作",
+    Forbidden: "您无权对该工单执行此操作",
+    NotFound: "未找到该工单",
+    Invalid: "填写有误",
+}
+
+
+def rules(clock: Clock, settings: Settings) -> PushRule:
+    async def settle(conn: asyncpg.Connection, caller: Caller, grants: Grants, written: Mapping[str, Written]) -> None:
+        now = clock.now()
+        tickets = written.get("tickets")
+        if tickets is not None and tickets.created:
+            await _file(conn, caller, grants, tickets.created, now)
+        events = written.get("ticket_events")
+        if events is not None and events.created:
+            for row in await sql.pushed_events(conn, caller.org_id, events.created):
+                await _apply(conn, caller, row, now, settings.ticket_visit_days)
+
+    return settle
+
+
+def _refusal(ticket_id: str, problem: Refused | str, field: str = "unit_id") -> Invalid:
+    message = problem.message if isinstance(problem, Refused) else problem
+    name = problem.field if isinstance(problem, Refused) else field
+    return Invalid(f"tickets.{ticket_id}.{name}: {message}", table="tickets", id=ticket_id, column=name)
+
+
+async def _file(conn: asyncpg.Connection, caller: Caller, grants: Grants, ids: list[str], now: datetime) -> None:
+    settled: list[tuple[str, str, str | None, datetime]] = []
+    by_property: dict[str, list[asyncpg.Record]] = {}
+    for row in await sql.filed(conn, caller.org_id, ids):
+        if row["unit_id"] is not None:
+            if row["unit_property_id"] != row["property_id"]:
+                raise _refusal(row["id"], "not a unit of this property")
+            if caller.role == "owner" and row["unit_id"] not in grants.units:
+                raise Forbidden(
+                    f"tickets.{row['id']}: you may file only for your own household", table="tickets", id=row["id"]
+                )
+            if row["building_id"] is not None and row["building_id"] != row["unit_building_id"]:
+                raise _refusal(row["id"], "the unit is in another building", "building_id")
+        elif row["building_id"] is not None and row["building_property_id"] != row["property_id"]:
+            raise _refusal(row["id"], "not a building of this property", "building_id")
+        try:
+            channel = channel_for(caller.role, None if caller.role == "owner" else row["channel"] or "round")
+        except Refused as refused:
+            raise _refusal(row["id"], refused) from None
+        settled.append((row["id"], channel, row["unit_building_id"], now))
+        by_property.setdefault(row["property_id"], []).append(row)
+    if not settled:
+        return
+    await sql.settle_filed(conn, caller.org_id, settled)
+    await sql.insert_filing_events(conn, caller.org_id, ids, caller.user_id, now)
+    for row_id, given, building_id, _ in settled:
+        await record_change(
+            conn, caller, "ticket.file", "ticket", row_id, after={"channel": given, "building_id": building_id}
+        )
+    for property_id, rows in by_property.items():
+        await tell_desk(conn, caller.org_id, property_id, [r["id"] for r in rows], [r["description"] for r in rows])
+
+
+class _Asked(msgspec.Struct, forbid_unknown_fields=True):
+    """What a pushed event's `data` may add to its body and rating."""
+
+    assignee_id: str | None = None
+    duplicate_of: str | None = None
+    which: str | None = None
+    due_at: datetime | None = None
+    channel: str | None = None
+
+
+def _request(row: asyncpg.Record) -> Request:
+    raw: Any = row["data"]
+    try:
+        data = jsontext.decode(raw) if isinstance(raw, str | bytes) else raw
+        asked = msgspec.convert(data or {}, _Asked)
+        return msgspec.convert(
+            {
+                "note": row["body"],
+                "rating": row["rating"],
+                "public": row["public"],
+                **{k: v for k, v in msgspec.structs.asdict(asked).items() if v is not None},
+            },
+            Request,
+        )
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        raise Invalid(f"data: {exc}") from None
+
+
+async def _apply(conn: asyncpg.Connection, caller: Caller, row: asyncpg.Record, now: datetime, visit_days: int) -> None:
+    # the moment the phone recorded (an engineer arriving in a basement), never later than the server's now
+    when = min(row["created_at"], now)
+    try:
+        async with conn.transaction():  # a savepoint: a refused step leaves the rest of the push standing
+            ticket = await locked_ticket(conn, caller.org_id, row["ticket_id"])
+            standing = await standing_of(conn, caller, ticket)
+            if standing is None or ticket.property_id != row["property_id"]:
+                raise NotFound(f"ticket {row['ticket_id']} not found", entity="ticket", id=row["ticket_id"])
+            when = max(when, ticket.received_at)
+            actor = Actor(user_id=caller.user_id, standing=standing)
+            await take_step(
+                conn, ticket, row["action"], actor, _request(row), when, visit_days=visit_days, event_id=row["id"]
+            )
+    except (Conflict, Forbidden, NotFound, Invalid) as refused:
+        zh = next(text for kind, text in REFUSED_ZH.items() if isinstance(refused, kind))
+        details = "; ".join(f"{e.field}: {e.message}" for e in getattr(refused, "errors", None) or [])
+        await sql.update_event(
+            conn,
+            caller.org_id,
+            row["id"],
+            {
+                "outcome": "refused",
+                "refusal_en": refused.detail,
+                "refusal_zh": f"{zh}：{details}" if details else zh,
+                "owner_user_id": caller.user_id if caller.role == "owner" else None,
+            },
+        )
