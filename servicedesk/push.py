@@ -74,7 +74,7 @@ async def _file(conn: asyncpg.Connection, caller: Caller, grants: Grants, ids: l
         elif row["building_id"] is not None and row["building_property_id"] != row["property_id"]:
             raise _refusal(row["id"], "not a building of this property", "building_id")
         try:
-            channel = channel_for(caller.role, None if caller.role == "owner" else row["channel"] or "round")
+            channel = channel_for(caller.role, None if caller.role == "owner" else "round")
         except Refused as refused:
             raise _refusal(row["id"], refused) from None
         settled.append((row["id"], channel, row["unit_building_id"], now))
@@ -110,7 +110,7 @@ def _request(row: asyncpg.Record) -> Request:
             {
                 "note": row["body"],
                 "rating": row["rating"],
-                "public": row["public"],
+                "public": row["public"] is not False,
                 **{k: v for k, v in msgspec.structs.asdict(asked).items() if v is not None},
             },
             Request,

@@ -47,6 +47,8 @@ class StepIn(Frozen, frozen=True):
     note: note, public (false: staff only)."""
 
     action: Action
+    # the step's own id (its timeline event's): the same id sent again takes no second step
+    id: Id | None = None
     note: Annotated[str, Meta(max_length=4000)] | None = None
     rating: Rating | None = None
     assignee_id: Id | None = None
@@ -63,14 +65,14 @@ class EventOut(Frozen, frozen=True):
     action: str
     body: str | None
     rating: int | None
-    public: bool
+    public: bool | None
     actor_id: str | None
     status_before: str | None
     status_after: str | None
     outcome: str
     refusal_en: str | None = None
     refusal_zh: str | None = None
-    data: dict[str, Any] = {}
+    data: dict[str, Any] | None = None
 
 
 class TicketOut(Frozen, frozen=True):

@@ -111,9 +111,11 @@ async def take_step(
     *,
     visit_days: int,
     event_id: str | None = None,
+    new_event: bool = False,
 ) -> Step:
-    """Check and write one step (the ticket's row locked by the caller). `event_id`: the event a phone pushed to ask
-    for it, which becomes the step's event; else a new one."""
+    """Check and write one step (the ticket's row locked by the caller). `event_id`: the step's event, a new one
+    with that id when `new_event` (a REST client's id for its retries), else the event a phone pushed to ask for
+    it; without it, a new event."""
     permit(ticket, action, actor)
     request = await _checked(conn, ticket, action, request)
     step = decide(ticket, action, actor, now, request, await _context(conn, ticket, action, visit_days))
@@ -132,8 +134,8 @@ async def take_step(
         "owner_user_id": ticket.reported_by if step.public else None,
         "data": _event_data(step),
     }
-    if event_id is None:
-        event_id = new_id()
+    if event_id is None or new_event:
+        event_id = event_id or new_id()
         await sql.insert_event(
             conn,
             ticket.org_id,

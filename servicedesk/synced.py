@@ -22,8 +22,8 @@ TICKETS = Table(
         Column(name="property_id", required=True, immutable=True),
         Column(name="kind", required=True, immutable=True, choices=KINDS),
         Column(name="category", required=True, immutable=True, choices=CATEGORIES),
-        # owners' phones always file as `app`; staff's as given (front_desk, hotline) or `round`
-        Column(name="channel", choices=CHANNELS),
+        # the server's: owners' phones file as `app`, staff's as `round`
+        Column(name="channel", choices=CHANNELS, writable=False),
         Column(name="unit_id", immutable=True),
         Column(name="building_id", immutable=True),
         Column(name="location", max_length=500),

@@ -153,10 +153,17 @@ async def step(
     standing = await standing_of(conn, caller, ticket)
     if standing is None:
         raise NotFound(f"ticket {ticket_id} not found", entity="ticket", id=ticket_id)
+    if body.id is not None:
+        taken = await sql.event_of(conn, caller.org_id, body.id)
+        if taken is not None:
+            if (taken["ticket_id"], taken["actor_id"], taken["action"]) != (ticket_id, caller.user_id, body.action):
+                raise Conflict(f"step id {body.id} is taken", field="id")
+            return await ticket_out(conn, caller, ticket_id)  # a retry: the step was taken
     fields = msgspec.structs.asdict(body)
-    request = Request(**{k: v for k, v in fields.items() if k != "action"})
+    request = Request(**{k: v for k, v in fields.items() if k not in ("action", "id")})
+    actor = Actor(user_id=caller.user_id, standing=standing)
     await take_step(
-        conn, ticket, body.action, Actor(user_id=caller.user_id, standing=standing), request, now, visit_days=visit_days
+        conn, ticket, body.action, actor, request, now, visit_days=visit_days, event_id=body.id, new_event=True
     )
     return await ticket_out(conn, caller, ticket_id)
 

@@ -9,7 +9,7 @@ CREATE TABLE tickets (
     kind                  text NOT NULL CHECK (kind IN ('repair', 'complaint', 'suggestion', 'praise', 'enquiry')),
     category              text NOT NULL,
     -- how it came in: the owner app (sync), the household's web page, the front desk, the hotline, staff on a round
-    channel               text NOT NULL CHECK (channel IN ('app', 'web', 'front_desk', 'hotline', 'round')),
+    channel               text NOT NULL DEFAULT 'app' CHECK (channel IN ('app', 'web', 'front_desk', 'hotline', 'round')),
     -- where: a unit (and its building), a building, or a common area (location text, optional GPS)
     unit_id               text,
     building_id           text,
@@ -85,7 +85,8 @@ CREATE TABLE ticket_events (
     action          text NOT NULL,
     body            text,
     rating          integer CHECK (rating BETWEEN 1 AND 5),
-    public          boolean NOT NULL DEFAULT true,
+    -- NULL (a phone that said nothing) is public; staff notes may be false
+    public          boolean,
     actor_id        text,
     status_before   text,
     status_after    text,
@@ -95,12 +96,14 @@ CREATE TABLE ticket_events (
     refusal_zh      text,
     owner_unit_id   text,
     owner_user_id   text,
-    data            jsonb NOT NULL DEFAULT '{}',
+    data            jsonb,
     created_at      timestamptz NOT NULL,
+    -- the order the server took them in (steps in one instant, a phone's clock behind the server's)
+    seq             bigint GENERATED ALWAYS AS IDENTITY,
     PRIMARY KEY (org_id, id),
     FOREIGN KEY (org_id, ticket_id) REFERENCES tickets (org_id, id)
 );
-CREATE INDEX ticket_events_ticket ON ticket_events (org_id, ticket_id, created_at, id);
+CREATE INDEX ticket_events_ticket ON ticket_events (org_id, ticket_id, seq);
 CREATE INDEX ticket_events_visits ON ticket_events (org_id, property_id, created_at) WHERE action = 'visit';
 SELECT sync_track('ticket_events', ARRAY['actor_id', 'owner_unit_id', 'owner_user_id', 'property_id']);
 

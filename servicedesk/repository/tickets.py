@@ -103,7 +103,7 @@ async def events_of(
         f"""SELECT {EVENT_COLUMNS} FROM ticket_events
              WHERE org_id = $1 AND ticket_id = $2
                AND (NOT $3 OR (public AND outcome = 'applied') OR actor_id = $4)
-             ORDER BY created_at, id""",
+             ORDER BY seq""",
         org_id,
         ticket_id,
         public_only,
@@ -111,11 +111,18 @@ async def events_of(
     )
 
 
+async def event_of(conn: asyncpg.Connection, org_id: str, event_id: str) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await conn.fetchrow(
+        f"SELECT {EVENT_COLUMNS} FROM ticket_events WHERE org_id = $1 AND id = $2", org_id, event_id
+    )
+    return row
+
+
 async def pushed_events(conn: asyncpg.Connection, org_id: str, ids: Sequence[str]) -> list[asyncpg.Record]:
-    """Events a phone pushed and nobody applied yet, in the order they were made."""
+    """Events a phone pushed and nobody applied yet, in the order the phone made them."""
     return await conn.fetch(
         f"""SELECT {EVENT_COLUMNS} FROM ticket_events
-             WHERE org_id = $1 AND id = ANY($2::text[]) AND outcome = 'pending' ORDER BY created_at, id""",
+             WHERE org_id = $1 AND id = ANY($2::text[]) AND outcome = 'pending' ORDER BY created_at, seq""",
         org_id,
         list(ids),
     )

@@ -108,3 +108,116 @@ async def test_an_owner_is_refused_what_is_not_theirs_and_nothing_changes(api, d
     listed = (await api.get("/tickets", headers=neighbour)).json()
     assert listed["items"] == []
     assert [t["id"] for t in (await api.get("/tickets", headers=owner)).json()["items"]] == [mine["id"]]
+
+
+async def test_a_propertys_promises_and_default_person_and_a_deadline_moved_keeps_the_first(api, db, clock):
+    org = await build_org(db, "sd3")
+    supervisor, staff = await login(api, org, "supervisor"), await login(api, org, "staff")
+    base = f"/properties/{org.property_id}"
+    answer = await api.put(
+        f"{base}/ticket-promises/repair/engineering",
+        headers=supervisor,
+        json={"respond_minutes": 60, "resolve_minutes": 480},
+    )
+    assert answer.status_code == 200, answer.text
+    assert (await api.put(f"{base}/ticket-promises/repair/engineering", headers=staff, json={})).status_code == 403
+    assert (
+        await api.put(
+            f"{base}/ticket-promises/parking/x", headers=supervisor, json={"respond_minutes": 1, "resolve_minutes": 2}
+        )
+    ).status_code == 404
+    listed = (await api.get(f"{base}/ticket-promises", headers=staff)).json()
+    assert {(p["kind"], p["category"], p["source"]) for p in listed} >= {
+        ("repair", "engineering", "property"),
+        ("repair", "*", "default"),
+        ("complaint", "*", "default"),
+    }
+    answer = await api.put(
+        f"{base}/ticket-assignees/engineering", headers=supervisor, json={"user_id": org.ids["owner"]}
+    )
+    assert answer.status_code == 422, "an owner is not staff"
+    answer = await api.put(
+        f"{base}/ticket-assignees/engineering", headers=supervisor, json={"user_id": org.ids["staff"]}
+    )
+    assert answer.status_code == 200
+
+    ticket = await file(
+        api, org, staff, kind="repair", category="engineering", description="电梯按钮失灵", location="2号楼电梯"
+    )
+    accepted = await step(api, staff, ticket["id"], "accept")
+    assert accepted["respond_due_at"] == (NOW + timedelta(minutes=60)).isoformat().replace("+00:00", "Z")
+    assigned = await step(api, staff, ticket["id"], "assign")
+    assert (assigned["status"], assigned["responsible_id"]) == ("assigned", org.ids["staff"])
+
+    later = NOW + timedelta(hours=20)
+    moved = await step(
+        api, supervisor, ticket["id"], "extend", which="resolve", due_at=later.isoformat(), note="等配件"
+    )
+    assert moved["resolve_due_at"] == later.isoformat().replace("+00:00", "Z")
+    assert moved["resolve_due_original"] == (NOW + timedelta(minutes=480)).isoformat().replace("+00:00", "Z")
+    refused = await api.post(
+        f"/tickets/{ticket['id']}/steps",
+        headers=supervisor,
+        json={"action": "extend", "which": "resolve", "due_at": NOW.isoformat(), "note": "x"},
+    )
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "due_at"
+    assert (
+        await api.post(
+            f"/tickets/{ticket['id']}/steps",
+            headers=staff,
+            json={"action": "extend", "which": "resolve", "due_at": later.isoformat(), "note": "x"},
+        )
+    ).status_code == 403
+    # a repair is resolved with an after-photo only
+    refused = await api.post(
+        f"/tickets/{ticket['id']}/steps", headers=staff, json={"action": "resolve", "note": "修好了"}
+    )
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "photos"
+
+
+async def test_internal_notes_stay_with_staff_and_a_retried_step_is_taken_once(api, db, clock):
+    org = await build_org(db, "sd4")
+    await add_households(db, org, 1)
+    owner, staff = await login(api, org, "owner"), await login(api, org, "staff")
+    ticket = await file(api, org, owner, kind="suggestion", category="greening", description="小区东门绿化带可以补种")
+    await step(api, staff, ticket["id"], "accept")
+    await step(api, staff, ticket["id"], "note", note="预算紧张，明年春季再议", public=False)
+    await step(api, staff, ticket["id"], "note", note="已转绿化组评估")
+    first = await step(api, staff, ticket["id"], "note", id="note-retry-1", note="评估中")
+    again = await step(api, staff, ticket["id"], "note", id="note-retry-1", note="评估中")
+    assert first == again
+    assert await db.fetchval("SELECT count(*) FROM ticket_events WHERE id = 'note-retry-1'") == 1
+
+    seen_by_owner = [e["body"] for e in (await api.get(f"/tickets/{ticket['id']}", headers=owner)).json()["timeline"]]
+    assert "预算紧张，明年春季再议" not in seen_by_owner and "已转绿化组评估" in seen_by_owner
+    seen_by_staff = [e["body"] for e in (await api.get(f"/tickets/{ticket['id']}", headers=staff)).json()["timeline"]]
+    assert "预算紧张，明年春季再议" in seen_by_staff
+
+    from tests.integration.test_sync_protocol import pull
+
+    pulled = await pull(api, db, owner)
+    bodies = {r["body"] for r in pulled["changes"]["ticket_events"]["created"]}
+    assert "已转绿化组评估" in bodies and "预算紧张，明年春季再议" not in bodies
+    assert [r["id"] for r in pulled["changes"]["tickets"]["created"]] == [ticket["id"]]
+    neighbour = await pull(api, db, await login(api, org, "owner0"))
+    assert neighbour["changes"]["tickets"]["created"] == [] and neighbour["changes"]["ticket_events"]["created"] == []
+
+
+async def test_a_silent_owner_is_confirmed_for_after_seven_days(api, db, clock, settings):
+    from tests.integration.test_worker import run_job
+
+    org = await build_org(db, "sd5")
+    owner, staff = await login(api, org, "owner"), await login(api, org, "staff")
+    ticket = await file(api, org, owner, kind="enquiry", category="other", description="快递柜怎么开通？")
+    await step(api, staff, ticket["id"], "accept")
+    await step(api, staff, ticket["id"], "assign", assignee_id=org.ids["staff"])
+    await step(api, staff, ticket["id"], "resolve", note="已电话告知开通方式")
+    await run_job(settings, "confirm_silent_tickets", FixedClock(NOW + timedelta(days=6, hours=23)))
+    assert await db.fetchval("SELECT status FROM tickets") == "resolved"
+    await run_job(settings, "confirm_silent_tickets", FixedClock(NOW + timedelta(days=7)))
+    row = await db.fetchrow("SELECT status, confirmed_via, confirmed_at FROM tickets")
+    assert (row["status"], row["confirmed_via"], row["confirmed_at"]) == ("confirmed", "auto", NOW + timedelta(days=7))
+    audit = await db.fetchrow("SELECT actor_id, after FROM audit_log WHERE action = 'ticket.confirm'")
+    assert audit["actor_id"] is None and audit["after"]["confirmed_via"] == "auto"
+    await run_job(settings, "confirm_silent_tickets", FixedClock(NOW + timedelta(days=8)))
+    assert await db.fetchval("SELECT count(*) FROM ticket_events WHERE action = 'confirm'") == 1
