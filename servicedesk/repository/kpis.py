@@ -110,7 +110,7 @@ def _tickets(property_id: str, start: str, end: str, as_of: str, zone: str) -> s
     The response is the first contact (responded_at) or, when none was recorded, the first resolution; the
     resolution is the first applied `resolve` event (the work handed in; a dispute or a poor visit that reopens
     it shows in the first-time fix rate). Everything is as of `as_of`: events after it are not read, and a
-    status is the one the last applied event before it left."""
+    status is the one the last applied event before it left (the last the server took: `seq`)."""
     return f"""(SELECT s.*,
                 s.received_at >= {start} AS received,
                 CASE WHEN s.received_at >= {start}
@@ -128,7 +128,8 @@ def _tickets(property_id: str, start: str, end: str, as_of: str, zone: str) -> s
                 {_hours("s.first_resolved_at - s.received_at")} AS resolve_hours,
                 s.confirmed_at >= {start} AND s.confirmed_at < {as_of} AS confirmed,
                 {_hours("s.confirmed_at - s.resolved_at")} AS confirm_hours,
-                s.closed_at >= {start} AND s.closed_at < {as_of} AS closed
+                -- a declined ticket is closed on the spot: not a closure the visits answer for
+                s.closed_at >= {start} AND s.closed_at < {as_of} AND s.status <> 'declined' AS closed
            FROM (SELECT t.kind, t.category, t.channel, t.responsible_id, t.received_at, t.respond_due_at,
                         t.respond_due_original, t.resolve_due_at, t.resolve_due_original, t.confirmed_via,
                         t.confirmed_at, t.closed_at,
@@ -158,7 +159,7 @@ def _tickets(property_id: str, start: str, end: str, as_of: str, zone: str) -> s
                                   AS period_rating_sum,
                               count(*) FILTER (WHERE e.action = 'visit' AND e.created_at >= {start}
                                                  AND e.rating <= 2) AS period_low_ratings,
-                              (array_agg(e.status_after ORDER BY e.created_at DESC, e.id DESC)
+                              (array_agg(e.status_after ORDER BY e.seq DESC)
                                   FILTER (WHERE e.status_after IS NOT NULL))[1] AS status
                          FROM ticket_events e
                         WHERE e.org_id = t.org_id AND e.ticket_id = t.id AND e.outcome = 'applied'

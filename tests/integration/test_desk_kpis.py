@@ -68,8 +68,9 @@ async def arrange(db, org: Org) -> None:
                  resolved_at="2025-06-06 10:00", visited_at="2025-06-08 10:00", visit_rating=2,
                  reopens=1)  # fmt: skip
     # T5: a complaint declined (no promise); T6: same unit and category after it: no repeat of a declined one
+    # (a decline closes the ticket on the spot: not a closure the return visits answer for)
     await ticket("T5", kind="complaint", category="patrol", channel="web", unit_id=u2, status="declined",
-                 received_at="2025-06-07 09:00")  # fmt: skip
+                 received_at="2025-06-07 09:00", closed_at="2025-06-07 10:00")  # fmt: skip
     await ticket("T6", kind="suggestion", category="patrol", unit_id=u2, status="accepted",
                  received_at="2025-06-08 09:00", respond_due_original="2025-06-20 09:00",
                  respond_due_at="2025-06-20 09:00", resolve_due_original="2025-06-30 09:00",
