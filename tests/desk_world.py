@@ -1,23 +1,12 @@
-"""Service desk tickets and their events, arranged with plain INSERTs for the KPI and ledger tests, and an app
-whose registry has the service desk (an empty stand-in plug-in until servicedesk/plugin.py is registered)."""
+"""Service desk tickets and their events, arranged with plain INSERTs for the KPI and ledger tests."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
-import httpx
-import pytest
-
-from api.app import create_app
-from bootstrap.domains import registry
-from core.clock import Clock
-from core.settings import Settings
-from sync.plugins import Plugin
-from tests.conftest import serve
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -31,20 +20,6 @@ TICKET_COLUMNS = (
 def local(text: str | None) -> datetime | None:
     """A wall-clock time in Shanghai (the properties' zone in tests/world.py), as an aware datetime."""
     return None if text is None else datetime.fromisoformat(text).replace(tzinfo=SHANGHAI)
-
-
-def desk_registry() -> Any:
-    plugins = registry()
-    if any(p.name == "servicedesk" for p in plugins.plugins):
-        return plugins
-    return registry(extra=[Plugin(name="servicedesk")])
-
-
-@pytest.fixture
-async def desk_api(settings: Settings, clock: Clock | None) -> AsyncIterator[httpx.AsyncClient]:
-    """The app with the service desk's routes mounted."""
-    async with serve(create_app(settings, clock=clock, registry=desk_registry())) as client:
-        yield client
 
 
 async def insert_ticket(conn: asyncpg.Connection, org_id: str, property_id: str, id: str, **given: Any) -> None:

@@ -10,10 +10,8 @@ from datetime import UTC, datetime
 import pytest
 
 from core.clock import FixedClock
-from tests.desk_world import desk_api, insert_events, insert_ticket
+from tests.desk_world import insert_events, insert_ticket
 from tests.world import Org, build_org, login
-
-__all__ = ["desk_api"]  # the fixture, used by name
 
 NOW = datetime(2025, 6, 15, 4, 0, tzinfo=UTC)
 PERIOD = {"from": "2025-06-01", "to": "2025-06-10"}
@@ -205,12 +203,12 @@ def figures(row: dict) -> dict:
     return {k: row[k] for k in TOTALS}
 
 
-async def test_desk_kpis_count_exactly_what_the_period_holds(desk_api, db):
+async def test_desk_kpis_count_exactly_what_the_period_holds(api, db):
     org = await build_org(db, "dk")
     await arrange(db, org)
-    supervisor = await login(desk_api, org, "supervisor")
+    supervisor = await login(api, org, "supervisor")
     url = f"/properties/{org.property_id}/service-desk/kpis"
-    answer = await desk_api.get(url, headers=supervisor, params=PERIOD)
+    answer = await api.get(url, headers=supervisor, params=PERIOD)
     assert answer.status_code == 200, answer.text
     kpis = answer.json()
     assert kpis["period"]["start_utc"] == "2025-05-31T16:00:00Z"
@@ -247,19 +245,19 @@ async def test_desk_kpis_count_exactly_what_the_period_holds(desk_api, db):
     ]
 
 
-async def test_the_period_is_local_days_and_figures_are_as_of_its_end(desk_api, db):
+async def test_the_period_is_local_days_and_figures_are_as_of_its_end(api, db):
     org = await build_org(db, "dz")
     await arrange(db, org)
-    admin = await login(desk_api, org, "admin")
+    admin = await login(api, org, "admin")
     url = f"/properties/{org.property_id}/service-desk/kpis"
     # one more local day takes in T8 (00:30 on 11 June)
-    longer = (await desk_api.get(url, headers=admin, params={**PERIOD, "to": "2025-06-11"})).json()
+    longer = (await api.get(url, headers=admin, params={**PERIOD, "to": "2025-06-11"})).json()
     assert longer["totals"]["intake"]["received"] == 8
     # starting a local day later drops nothing received, but T9's deadline (09:00 on 1 June)
-    later = (await desk_api.get(url, headers=admin, params={**PERIOD, "from": "2025-06-02"})).json()
+    later = (await api.get(url, headers=admin, params={**PERIOD, "from": "2025-06-02"})).json()
     assert later["totals"]["resolution"]["due"] == 3
     # from late May: two local months; T9 was still open when the period ended (resolved on 12 June)
-    months = (await desk_api.get(url, headers=admin, params={**PERIOD, "from": "2025-05-25"})).json()["monthly"]
+    months = (await api.get(url, headers=admin, params={**PERIOD, "from": "2025-05-25"})).json()["monthly"]
     assert months[0] == {
         "month": "2025-05",
         "received": 2,
@@ -268,10 +266,10 @@ async def test_the_period_is_local_days_and_figures_are_as_of_its_end(desk_api, 
         "by_outcome": {"open": 1, "closed": 1},
     }
     # up to now, T9's resolution counts (late: after its first deadline)
-    now = (await desk_api.get(url, headers=admin, params={"from": "2025-06-01", "to": "2025-06-15"})).json()
+    now = (await api.get(url, headers=admin, params={"from": "2025-06-01", "to": "2025-06-15"})).json()
     assert now["totals"]["resolution"]["late"] == 2
     assert now["totals"]["resolution"]["resolved"] == 4
-    empty = (await desk_api.get(url, headers=admin, params={"from": "2024-01-01", "to": "2024-01-31"})).json()
+    empty = (await api.get(url, headers=admin, params={"from": "2024-01-01", "to": "2024-01-31"})).json()
     assert empty["totals"]["response"] == {**dict.fromkeys(TOTALS["response"], 0)} | {
         "on_time_rate": None,
         "mean_hours_to_respond": None,
@@ -279,11 +277,11 @@ async def test_the_period_is_local_days_and_figures_are_as_of_its_end(desk_api, 
     assert (empty["by_kind"], empty["by_staff"], empty["monthly"]) == ([], [], [])
 
 
-async def test_the_org_and_property_kpis_carry_the_service_desk_beside_inspections(desk_api, db):
+async def test_the_org_and_property_kpis_carry_the_service_desk_beside_inspections(api, db):
     org = await build_org(db, "do")
     await arrange(db, org)
-    admin = await login(desk_api, org, "admin")
-    answer = await desk_api.get("/kpis", headers=admin, params=PERIOD)
+    admin = await login(api, org, "admin")
+    answer = await api.get("/kpis", headers=admin, params=PERIOD)
     assert answer.status_code == 200, answer.text
     garden, tower = answer.json()["properties"]
     assert set(garden) == {"property_id", "name", "period", "totals", "service_desk"}
@@ -292,28 +290,28 @@ async def test_the_org_and_property_kpis_carry_the_service_desk_beside_inspectio
     assert tower["service_desk"]["households"] == 0
     assert tower["service_desk"]["complaints_per_100_households"] is None
     assert tower["service_desk"]["totals"]["intake"]["complaints"] == 1
-    one = await desk_api.get(f"/properties/{org.property_id}/kpis", headers=admin, params=PERIOD)
+    one = await api.get(f"/properties/{org.property_id}/kpis", headers=admin, params=PERIOD)
     assert one.status_code == 200, one.text
     assert one.json()["service_desk"]["totals"] == TOTALS
     assert "by_staff" in one.json() and "by_kind" not in one.json()["service_desk"]
 
 
-async def test_only_the_propertys_supervisors_and_admins_see_its_desk_figures(desk_api, db):
+async def test_only_the_propertys_supervisors_and_admins_see_its_desk_figures(api, db):
     org, other = await build_org(db, "da"), await build_org(db, "db")
     for path in ("kpis", "ledger"):
         url = f"/properties/{org.property_id}/service-desk/{path}"
         for who in ("staff", "owner"):
-            refused = await desk_api.get(url, headers=await login(desk_api, org, who))
+            refused = await api.get(url, headers=await login(api, org, who))
             assert refused.status_code == 403, (path, who)
         for who in ("admin", "supervisor"):
-            hidden = await desk_api.get(url, headers=await login(desk_api, other, who))
+            hidden = await api.get(url, headers=await login(api, other, who))
             assert hidden.status_code == 404, (path, who)
-        elsewhere = await desk_api.get(
+        elsewhere = await api.get(
             f"/properties/{org.other_property_id}/service-desk/{path}",
-            headers=await login(desk_api, org, "supervisor"),
+            headers=await login(api, org, "supervisor"),
         )
         assert elsewhere.status_code == 404, path
-        backwards = await desk_api.get(
-            url, headers=await login(desk_api, org, "admin"), params={"from": "2025-06-10", "to": "2025-06-01"}
+        backwards = await api.get(
+            url, headers=await login(api, org, "admin"), params={"from": "2025-06-10", "to": "2025-06-01"}
         )
         assert backwards.status_code == 422 and backwards.json()["errors"][0]["field"] == "from"

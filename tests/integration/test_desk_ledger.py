@@ -11,10 +11,8 @@ import openpyxl
 import pytest
 
 from core.clock import FixedClock
-from tests.desk_world import desk_api, insert_events, insert_ticket
+from tests.desk_world import insert_events, insert_ticket
 from tests.world import Org, build_org, login
-
-__all__ = ["desk_api"]  # the fixture, used by name
 
 NOW = datetime(2025, 6, 15, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai
 PERIOD = {"from": "2025-06-01", "to": "2025-06-10"}
@@ -75,12 +73,12 @@ ZH_ROWS = [
 ]  # fmt: skip
 
 
-async def test_the_ledger_csv_reads_back_in_both_languages(desk_api, db):
+async def test_the_ledger_csv_reads_back_in_both_languages(api, db):
     org = await build_org(db, "lc")
     await arrange(db, org)
-    headers = await login(desk_api, org, "supervisor")
+    headers = await login(api, org, "supervisor")
     url = f"/properties/{org.property_id}/service-desk/ledger"
-    answer = await desk_api.get(url, headers=headers, params={**PERIOD, "format": "csv"})
+    answer = await api.get(url, headers=headers, params={**PERIOD, "format": "csv"})
     assert answer.status_code == 200, answer.text
     assert answer.headers["content-type"].startswith("text/csv")
     assert (
@@ -89,7 +87,7 @@ async def test_the_ledger_csv_reads_back_in_both_languages(desk_api, db):
     assert answer.content.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig"))))
     assert rows == [ZH_HEADER, *ZH_ROWS]
-    english = await desk_api.get(url, headers=headers, params={**PERIOD, "format": "csv", "lang": "en"})
+    english = await api.get(url, headers=headers, params={**PERIOD, "format": "csv", "lang": "en"})
     rows = list(csv.reader(io.StringIO(english.content.decode("utf-8-sig"))))
     assert rows[0] == EN_HEADER
     assert rows[1][2:5] == ["repair", "engineering", "app"] and rows[1][10] == "closed" and rows[1][19] == "auto"
@@ -97,13 +95,13 @@ async def test_the_ledger_csv_reads_back_in_both_languages(desk_api, db):
     assert [r[0] for r in rows[1:]] == ["L1", "L2"]
 
 
-async def test_the_ledger_xlsx_reads_back_with_local_times(desk_api, db):
+async def test_the_ledger_xlsx_reads_back_with_local_times(api, db):
     org = await build_org(db, "lx")
     await arrange(db, org)
-    headers = await login(desk_api, org, "admin")
+    headers = await login(api, org, "admin")
     url = f"/properties/{org.property_id}/service-desk/ledger"
     for lang, header, sheet_name in (("zh", ZH_HEADER, "工单台账"), ("en", EN_HEADER, "Ledger")):
-        answer = await desk_api.get(url, headers=headers, params={**PERIOD, "lang": lang})
+        answer = await api.get(url, headers=headers, params={**PERIOD, "lang": lang})
         assert answer.status_code == 200, answer.text
         assert answer.headers["content-type"].startswith("application/vnd.openxmlformats")
         book = openpyxl.load_workbook(io.BytesIO(answer.content), read_only=True)
@@ -116,6 +114,6 @@ async def test_the_ledger_xlsx_reads_back_with_local_times(desk_api, db):
         assert first[9] == "'=厨房漏水"  # what an owner wrote is never a formula
         assert (first[20], first[21]) == (1, 4)
         assert rows[2][1] == datetime(2025, 6, 10, 23, 30)
-    empty = await desk_api.get(url, headers=headers, params={"from": "2024-01-01", "to": "2024-01-02"})
+    empty = await api.get(url, headers=headers, params={"from": "2024-01-01", "to": "2024-01-02"})
     book = openpyxl.load_workbook(io.BytesIO(empty.content), read_only=True)
     assert [list(r) for r in book["工单台账"].iter_rows(values_only=True)] == [ZH_HEADER]
