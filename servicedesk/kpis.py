@@ -205,18 +205,17 @@ def _totals(row: asyncpg.Record | dict[str, Any], households: int) -> DeskTotals
 def _monthly(rows: list[asyncpg.Record]) -> list[MonthDeskCounts]:
     months: dict[str, dict[str, Any]] = {}
     for row in rows:
-        grouping = row["grouping"]
-        if not grouping.startswith("month_"):
-            continue
-        dimension = grouping.removeprefix("month_")
         month = months.setdefault(
             row["month"],
             {"month": row["month"], "received": 0, "by_kind": {}, "by_category": {}, "by_outcome": {}},
         )
-        count = row["intake__received"]
-        month[f"by_{dimension}"][row[dimension]] = count
-        if dimension == "kind":
-            month["received"] += count
+        if row["by_kind"]:
+            month["by_kind"][row["kind"]] = row["received"]
+            month["received"] += row["received"]
+        elif row["by_category"]:
+            month["by_category"][row["category"]] = row["received"]
+        else:
+            month["by_outcome"][row["outcome"]] = row["received"]
     return [msgspec.convert(m, MonthDeskCounts) for _, m in sorted(months.items())]
 
 
@@ -251,9 +250,9 @@ async def property_desk_kpis(
     """A property's service desk KPIs over a period: totals, per kind, category, channel and person, and the
     local months' counts. For the property's supervisors and admins."""
     period = await supervised_period(conn, caller, property_id, from_, to, now)
-    rows = await sql.property_figures(
-        conn, caller.org_id, property_id, period.start_utc, period.end_utc, now, period.timezone
-    )
+    span = (caller.org_id, property_id, period.start_utc, period.end_utc, now)
+    rows = await sql.property_figures(conn, *span)
+    months = await sql.monthly_counts(conn, *span, period.timezone)
     households = await sql.households(conn, caller.org_id, property_id)
     groups: dict[str, list[asyncpg.Record]] = {}
     for row in rows:
@@ -290,7 +289,7 @@ async def property_desk_kpis(
             ),
             key=lambda s: (s.name or "", s.user_id),
         ),
-        monthly=_monthly(rows),
+        monthly=_monthly(months),
     )
 
 
