@@ -73,6 +73,11 @@ def _ratio(numerator: str, denominator: str) -> str:
     return f"sum(m.{numerator})::float8 / nullif(sum(m.{denominator}), 0)"
 
 
+def _mean_hours(intervals: str, count: str) -> str:
+    # the tickets' intervals are summed as intervals (no conversion per ticket), and turned into hours once
+    return f"date_part('epoch', sum(m.{intervals})) / 3600 / nullif(sum(m.{count}), 0)"
+
+
 # Step 2: family -> figure -> its expression over the groups of step 1 (alias m). Names as servicedesk/kpis.py's
 # Structs have them; a mean is a sum of hours over the count of what was timed.
 FIGURES: dict[str, dict[str, str]] = {
@@ -91,7 +96,7 @@ FIGURES: dict[str, dict[str, str]] = {
         "extended": _total("respond_extended"),
         "on_time_rate": _ratio("respond_on_time", "respond_due"),
         "responded": _total("responded"),
-        "mean_hours_to_respond": _ratio("respond_hours", "responded"),
+        "mean_hours_to_respond": _mean_hours("respond_hours", "responded"),
     },
     "resolution": {
         "due": _total("resolve_due"),
@@ -101,7 +106,7 @@ FIGURES: dict[str, dict[str, str]] = {
         "extended": _total("resolve_extended"),
         "on_time_rate": _ratio("resolve_on_time", "resolve_due"),
         "resolved": _total("resolved"),
-        "mean_hours_to_resolve": _ratio("resolve_hours", "resolved"),
+        "mean_hours_to_resolve": _mean_hours("resolve_hours", "resolved"),
         "first_time_fixed": _total("first_time_fixed"),
         "reopened": _total("reopened"),
         "first_time_fix_rate": _ratio("first_time_fixed", "resolved"),
@@ -111,7 +116,7 @@ FIGURES: dict[str, dict[str, str]] = {
         "by_owner": _total("by_owner"),
         "by_staff": _total("by_staff"),
         "auto_confirmed": _total("auto_confirmed"),
-        "mean_hours_to_confirm": _ratio("confirm_hours", "confirmed"),
+        "mean_hours_to_confirm": _mean_hours("confirm_hours", "confirmed"),
     },
     "visits": {
         "closed": _total("closed"),
@@ -133,10 +138,6 @@ def _figures() -> str:
     return ",\n       ".join(
         f"{expression} AS {family}__{name}" for family, named in FIGURES.items() for name, expression in named.items()
     )
-
-
-def _hours(interval: str) -> str:
-    return f"date_part('epoch', {interval}) / 3600"
 
 
 STEPS = "t.accepted_at, t.assigned_at, t.responded_at, t.resolved_at, t.confirmed_at, t.visited_at, t.closed_at"
@@ -185,14 +186,14 @@ def _tickets(property_id: str, start: str, end: str, as_of: str) -> str:
                 s.responded_at <= s.respond_due_original AS responded_on_time,
                 s.respond_due_at > s.respond_due_original AS respond_extended,
                 s.responded_at >= {start} AS responded,
-                {_hours("s.responded_at - s.received_at")} AS respond_hours,
+                s.responded_at - s.received_at AS respond_hours,
                 s.resolve_due_original >= {start} AND s.resolve_due_original < {as_of} AS resolve_due,
                 s.first_resolved_at <= s.resolve_due_original AS resolved_on_time,
                 s.resolve_due_at > s.resolve_due_original AS resolve_extended,
                 s.first_resolved_at >= {start} AS resolved,
-                {_hours("s.first_resolved_at - s.received_at")} AS resolve_hours,
+                s.first_resolved_at - s.received_at AS resolve_hours,
                 s.confirmed_at >= {start} AND s.confirmed_at < {as_of} AS confirmed,
-                {_hours("s.confirmed_at - s.resolved_at")} AS confirm_hours,
+                s.confirmed_at - s.resolved_at AS confirm_hours,
                 -- a declined ticket is closed on the spot: not a closure the visits answer for
                 s.closed_at >= {start} AND s.closed_at < {as_of} AND NOT s.declined AS closed
            FROM (SELECT {common},
