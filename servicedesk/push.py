@@ -19,7 +19,7 @@ import msgspec
 
 from core import jsontext
 from core.access import Caller
-from core.audit.service import record_change
+from core.audit.service import record_changes
 from core.clock import Clock
 from core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from core.settings import Settings
@@ -83,10 +83,13 @@ async def _file(conn: asyncpg.Connection, caller: Caller, grants: Grants, ids: l
         return
     await sql.settle_filed(conn, caller.org_id, settled)
     await sql.insert_filing_events(conn, caller.org_id, ids, caller.user_id, now)
-    for row_id, given, building_id, _ in settled:
-        await record_change(
-            conn, caller, "ticket.file", "ticket", row_id, after={"channel": given, "building_id": building_id}
-        )
+    await record_changes(
+        conn,
+        caller,
+        "ticket.file",
+        "ticket",
+        [(row_id, {"channel": given, "building_id": building_id}) for row_id, given, building_id, _ in settled],
+    )
     for property_id, rows in by_property.items():
         await tell_desk(conn, caller.org_id, property_id, [r["id"] for r in rows], [r["description"] for r in rows])
 

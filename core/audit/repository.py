@@ -31,6 +31,17 @@ async def insert(
     )
 
 
+async def insert_many(
+    conn: asyncpg.Connection, org_id: str, actor_id: str | None, action: str, entity: str, rows: list[tuple[str, Any]]
+) -> None:
+    """One action on many entities: (entity_id, after) each, in one round trip."""
+    await conn.executemany(
+        """INSERT INTO audit_log (org_id, actor_id, action, entity, entity_id, before, after)
+           VALUES ($1, $2, $3, $4, $5, NULL, $6)""",
+        [(org_id, actor_id, action, entity, entity_id, after) for entity_id, after in rows],
+    )
+
+
 async def select(
     conn: asyncpg.Connection,
     *,

@@ -66,6 +66,14 @@ async def list_entries(
     return Page(items=items, next_cursor=cursor_after(str(items[-1].id)) if len(rows) > limit else None)
 
 
+async def record_changes(
+    conn: asyncpg.Connection, caller: Caller, action: str, entity: str, changes: list[tuple[str, Any]]
+) -> None:
+    """`record_change` of one action on many entities at once (a push of hundreds): (entity id, after) each."""
+    rows = [(entity_id, _plain(after)) for entity_id, after in changes]
+    await repository.insert_many(conn, caller.org_id, caller.user_id, action, entity, rows)
+
+
 async def record_change(
     conn: asyncpg.Connection,
     caller: Caller,

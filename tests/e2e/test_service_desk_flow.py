@@ -91,6 +91,8 @@ async def test_a_repair_from_an_offline_phone_to_its_close(api, db, clock, setti
     filed = await db.fetchrow("SELECT status, channel, building_id, received_at FROM tickets WHERE id = $1", ticket_id)
     assert (filed["status"], filed["channel"], filed["building_id"]) == ("received", "app", org.building_id)
     assert filed["received_at"] == NOW
+    audit = await db.fetchrow("SELECT actor_id, after FROM audit_log WHERE action = 'ticket.file'")
+    assert (audit["actor_id"], audit["after"]["channel"]) == (org.ids["owner"], "app")
 
     accepted = await api.post(f"/tickets/{ticket_id}/steps", headers=desk, json={"action": "accept"})
     assert accepted.status_code == 200, accepted.text

@@ -45,3 +45,30 @@ async def test_the_demo_s_inspection_setup_loads_once_and_staff_find_their_round
     headers = {"Authorization": f"Bearer {response.json()['access_token']}"}
     mine = (await api.get("/rounds", headers=headers)).json()["items"]
     assert len(mine) == 1 and mine[0]["status"] == "planned" and len(mine[0]["plan"]["stops"]) == 6
+
+
+async def test_the_demo_s_service_desk_loads_once_and_an_owner_finds_their_ticket(api, db):
+    from datetime import UTC, datetime
+
+    from servicedesk.demo import load_desk_demo
+
+    async with db.transaction():
+        summary = await load_demo(db)
+        first = await load_desk_demo(db, summary, datetime.now(UTC))
+    async with db.transaction():
+        again = await load_desk_demo(db, summary, datetime.now(UTC))
+    assert (first.tickets, first.created, again.tickets, again.created) == (5, True, 5, False)
+    statuses = await db.fetch("SELECT status, count(*) AS n FROM tickets GROUP BY status ORDER BY status")
+    assert {r["status"]: r["n"] for r in statuses} == {
+        "assigned": 1,
+        "closed": 1,
+        "confirmed": 1,
+        "declined": 1,
+        "received": 1,
+    }
+    response = await api.post("/auth/login", json={"login": ADMIN_EMAIL, "password": PASSWORD})
+    headers = {"Authorization": f"Bearer {response.json()['access_token']}"}
+    waiting = await api.get(
+        f"/properties/{summary.property_id}/tickets", headers=headers, params={"status": "received"}
+    )
+    assert [(t["kind"], t["channel"]) for t in waiting.json()["items"]] == [("repair", "app")]
