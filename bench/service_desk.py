@@ -367,6 +367,7 @@ def timing(name: str, times: list[float], base: float, base_name: str, target_ms
 
 
 async def run(n: int, repeats: int, rounds: int) -> tuple[list[Result], str]:
+    load_before = os.getloadavg()[0]  # the machine may be shared: the figures move with what else runs
     async with scratch_database() as url:
         conn = await connect(url)
         pool = await create_pool(url, size=2)
@@ -457,7 +458,8 @@ async def run(n: int, repeats: int, rounds: int) -> tuple[list[Result], str]:
     )  # fmt: skip
     t = check.totals
     notes = [
-        f"fieldwork {describe()}, Python {platform.python_version()}, PostgreSQL {postgres}, {os.cpu_count()} CPUs",
+        f"fieldwork {describe()}, Python {platform.python_version()}, PostgreSQL {postgres}, {os.cpu_count()} CPUs "
+        f"(load average {load_before:.1f} before the run, {os.getloadavg()[0]:.1f} after it)",
         f"{count:,} tickets and {event_count:,} events over {FIRST_DAY} to {LAST_DAY} for "
         f"{BUILDINGS * UNITS_PER_BUILDING:,} households, made and COPY'd in {load_s:.1f} s",
         f"the year's figures: {t.intake.declined:,} declined, {t.intake.repeats:,} repeats; response due "
