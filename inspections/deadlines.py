@@ -1,20 +1,15 @@
-"""Chasing what is due: reminders before a rectification order's deadline, a flag at it, escalation after it
-(the property's supervisors, then the org's admins), and rounds nobody started in their window marked missed.
-
-The worker calls these every minute. Each notice has a dedupe key naming the order, the step and the deadline
-it is about, so a tick that runs twice (two workers, a retry, a restart) sends nothing twice, and a deadline
-moved by a supervisor arms its reminders again. After downtime, each step that came due is sent once; of the
-reminders only the latest (a "due in 24 h" notice is no use two hours before the deadline).
+"""What the inspections have chased: rectification orders not yet verified (a `DeadlineKind` the kernel's
+`chase_deadlines` job works through, core/deadlines.py), and rounds nobody started in their window, marked missed.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import asyncpg
-import msgspec
 
+from core.deadlines import Deadline, DeadlineKind
 from core.notifications.service import notify
 from core.people import repository as people_sql
 from inspections.repository import work as sql
@@ -22,79 +17,37 @@ from inspections.repository import work as sql
 log = logging.getLogger("fieldwork.inspections.deadlines")
 
 
-class Policy(msgspec.Struct, frozen=True, kw_only=True):
-    reminder_hours: tuple[int, ...] = (24, 2)
-    # hours after the deadline: to the property's supervisors, then to the org's admins (the property manager)
-    escalation_hours: tuple[int, int] = (4, 24)
-
-
-class Step(msgspec.Struct, frozen=True):
-    name: str  # remind-24h, remind-2h, overdue, escalate-supervisors, escalate-admins
-    at: datetime
-
-
-def steps_due(due_at: datetime, now: datetime, policy: Policy) -> list[Step]:
-    """The steps of one deadline whose moment has come by `now`."""
-    steps: list[Step] = []
-    if now < due_at:
-        reminders = [
-            Step(f"remind-{h}h", due_at - timedelta(hours=h))
-            for h in sorted(policy.reminder_hours, reverse=True)
-            if due_at - timedelta(hours=h) <= now
-        ]
-        return reminders[-1:]
-    steps.append(Step("overdue", due_at))
-    for name, hours in zip(("escalate-supervisors", "escalate-admins"), policy.escalation_hours, strict=True):
-        if due_at + timedelta(hours=hours) <= now:
-            steps.append(Step(name, due_at + timedelta(hours=hours)))
-    return steps
-
-
-TEXT = {
-    "remind": ("整改单即将到期：{d}", "Rectification due soon: {d}"),
-    "overdue": ("整改单已逾期：{d}", "Rectification overdue: {d}"),
-    "escalate-supervisors": ("整改单逾期升级（主管）：{d}", "Overdue rectification escalated to supervisors: {d}"),
-    "escalate-admins": ("整改单逾期升级（项目经理）：{d}", "Overdue rectification escalated to management: {d}"),
-}
-
-
-async def orders_to_chase(conn: asyncpg.Connection, now: datetime, policy: Policy) -> list[asyncpg.Record]:
-    """Unverified orders whose deadline is within the longest reminder of `now`, or past."""
-    return await sql.unverified_orders_due_by(conn, now + timedelta(hours=max(policy.reminder_hours, default=0)))
-
-
-async def chase_order(conn: asyncpg.Connection, order: asyncpg.Record, now: datetime, policy: Policy) -> list[str]:
-    """Send what came due for one order (each step once, ever); returns the steps sent now."""
-    due_at: datetime = order["due_at"]
-    sent = []
-    for step in steps_due(due_at, now, policy):
-        kind = "remind" if step.name.startswith("remind") else step.name
-        if kind == "escalate-supervisors":
-            recipients = await people_sql.supervisors_of(conn, order["org_id"], order["property_id"])
-        elif kind == "escalate-admins":
-            recipients = await people_sql.admins_of(conn, order["org_id"])
-        elif order["responsible_id"]:
-            recipients = [order["responsible_id"]]
-        else:  # nobody took it yet: the supervisors chase it
-            recipients = await people_sql.supervisors_of(conn, order["org_id"], order["property_id"])
-        zh, en = TEXT[kind]
-        short = order["description"][:80]
-        fresh = await notify(
-            conn,
-            org_id=order["org_id"],
-            dedupe_key=f"order:{order['id']}:{step.name}:{int(due_at.timestamp())}",
-            kind=f"rectification.{kind}",
-            recipients=recipients,
-            title_zh=zh.format(d=short),
-            title_en=en.format(d=short),
-            property_id=order["property_id"],
+async def orders_due_by(conn: asyncpg.Connection, horizon: datetime) -> list[Deadline]:
+    """Unverified orders whose deadline is at or before `horizon`. The key `order:<id>` keeps the dedupe keys
+    of the notices sent before the machinery moved to the kernel, so a deployed database sends none again."""
+    return [
+        Deadline(
+            org_id=row["org_id"],
+            property_id=row["property_id"],
             record_table="rectification_orders",
-            record_id=order["id"],
-            data={"due_at": due_at.isoformat(), "step": step.name, "status": order["status"]},
+            record_id=row["id"],
+            key=f"order:{row['id']}",
+            due_at=row["due_at"],
+            responsible_ids=(row["responsible_id"],) if row["responsible_id"] else (),
+            summary=row["description"][:80],
+            data={"status": row["status"]},
         )
-        if fresh:
-            sent.append(step.name)
-    return sent
+        for row in await sql.unverified_orders_due_by(conn, horizon)
+    ]
+
+
+RECTIFICATION = DeadlineKind(
+    name="rectification",
+    about_zh="整改单",
+    about_en="a rectification order",
+    texts={
+        "remind": ("整改单即将到期：{d}", "Rectification due soon: {d}"),
+        "overdue": ("整改单已逾期：{d}", "Rectification overdue: {d}"),
+        "escalate-supervisors": ("整改单逾期升级（主管）：{d}", "Overdue rectification escalated to supervisors: {d}"),
+        "escalate-admins": ("整改单逾期升级（项目经理）：{d}", "Overdue rectification escalated to management: {d}"),
+    },
+    due_by=orders_due_by,
+)
 
 
 async def miss_rounds(conn: asyncpg.Connection, now: datetime) -> int:

@@ -1,5 +1,5 @@
 """What the inspections add to the system: their synced tables and push settlement, the inspection_round schedule
-kind, their notifications, the deadline chaser and the demo data."""
+kind, their notifications, their rectification orders' deadlines, the job marking rounds missed and the demo data."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from core.jobs import Periodic
 from core.notifications.kinds import NotificationKind
 from core.schedules.kinds import ScheduleKind
 from inspections import push_settlement, synced
+from inspections.deadlines import RECTIFICATION
 from inspections.demo import load_inspection_demo
-from inspections.jobs import chase_deadlines
+from inspections.jobs import mark_missed_rounds
 from inspections.schedule_payload import check_round_payload
 from inspections.schedules import RoundPayload, make_rounds
 from sync.plugins import Plugin
@@ -30,23 +31,10 @@ PLUGIN = Plugin(
     schedule_kinds=(ROUNDS,),
     notification_kinds=(
         NotificationKind(
-            name="rectification.remind", about_zh="整改单即将到期", about_en="a rectification is due soon"
-        ),
-        NotificationKind(name="rectification.overdue", about_zh="整改单已逾期", about_en="a rectification is overdue"),
-        NotificationKind(
-            name="rectification.escalate-supervisors",
-            about_zh="逾期整改单升级到主管",
-            about_en="an overdue rectification escalated to the property's supervisors",
-        ),
-        NotificationKind(
-            name="rectification.escalate-admins",
-            about_zh="逾期整改单升级到管理员",
-            about_en="an overdue rectification escalated to the org's admins",
-        ),
-        NotificationKind(
             name="round.missed", about_zh="巡检未开始即过期", about_en="a round's window closed unstarted"
         ),
     ),
-    jobs=(Periodic(name="chase_deadlines", run=chase_deadlines, second=frozenset({30})),),
+    deadlines=(RECTIFICATION,),
+    jobs=(Periodic(name="mark_missed_rounds", run=mark_missed_rounds, second=frozenset({30})),),
     demo=load_inspection_demo,
 )

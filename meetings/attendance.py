@@ -40,7 +40,7 @@ async def record_attendance(
 ) -> Attendance:
     """Set the meeting's attendance, every household at once (supervisors, admins), once the notice is out."""
     row = await found_meeting(conn, caller, meeting_id, "supervise", lock=True)
-    refuse_unless(row, "noticed", "held")
+    refuse_unless(row, "attendance")
     units = await sql.unit_ids(conn, caller.org_id, row["property_id"])
     errors, seen = [], set()
     for index, entry in enumerate(data.units):

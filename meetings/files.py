@@ -66,7 +66,7 @@ async def add_attachment(
 ) -> Attachment:
     """A file of the minutes (supervisors, admins); owners get it when the minutes are next published."""
     row = await found_meeting(conn, caller, meeting_id, "supervise")
-    refuse_unless(row, "planned", "noticed", "held")
+    refuse_unless(row, "attachments")
     if len(content) > MAX_ATTACHMENT_BYTES:
         raise TooLarge(f"an attachment may have at most {MAX_ATTACHMENT_BYTES} bytes", limit=MAX_ATTACHMENT_BYTES)
     media_type = content_type.split(";")[0].strip().lower()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -12,7 +12,7 @@ from core.db import insert_row, update_row
 ATTACHMENT_COLUMNS = "id, filename, content_type, size_bytes, sha256, uploaded_by, created_at"
 MEETING_COLUMNS = f"""id, property_id, quarter, title_zh, title_en, starts_at, ends_at, location, agenda, status,
     noticed_at, minutes_draft_zh, minutes_draft_en, minutes_zh, minutes_en, minutes_published_at, attachments,
-    created_by, created_at, updated_at,
+    cancelled_at, cancel_reason, created_by, created_at, updated_at,
     (SELECT coalesce(jsonb_agg(a ORDER BY a.created_at, a.id), '[]') FROM
        (SELECT {ATTACHMENT_COLUMNS} FROM meeting_attachments
          WHERE org_id = owner_meetings.org_id AND meeting_id = owner_meetings.id) AS a) AS draft_attachments"""
@@ -141,3 +141,24 @@ async def attachment(
 async def stored_attachments(conn: asyncpg.Connection) -> list[asyncpg.Record]:
     """The store key and sha256 of every meeting attachment, across orgs (for backups)."""
     return await conn.fetch("SELECT store_key, sha256 FROM meeting_attachments ORDER BY store_key")
+
+
+# --- reminders (the worker: every org) -----------------------------------------------------------------------
+
+
+async def meetings_to_remind(
+    conn: asyncpg.Connection, now: datetime, notice_due: timedelta, owners_reminded: timedelta
+) -> list[asyncpg.Record]:
+    """Meetings of every org still to be held: those not noticed yet that start within `notice_due` of `now`, and
+    noticed ones that start within `owners_reminded` whose notice went out before that time began."""
+    return await conn.fetch(
+        f"""SELECT org_id, {MEETING_COLUMNS} FROM owner_meetings
+            WHERE status IN ('planned', 'noticed')
+              AND starts_at > $1 AND starts_at <= $1 + greatest($2::interval, $3::interval)
+              AND ((status = 'planned' AND starts_at <= $1 + $2)
+                   OR (status = 'noticed' AND starts_at <= $1 + $3 AND noticed_at < starts_at - $3))
+            ORDER BY starts_at""",
+        now,
+        notice_due,
+        owners_reminded,
+    )

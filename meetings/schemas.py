@@ -50,6 +50,12 @@ class MinutesDraft(Struct):
     minutes_en: MinutesText
 
 
+class MeetingCancel(Struct):
+    """Why the meeting is off: owners who had the notice read it."""
+
+    reason: Annotated[str, Meta(min_length=1, max_length=2000)]
+
+
 class PublishedAttachment(Struct):
     """An attachment as owners see it (the synced `attachments` column)."""
 
@@ -86,6 +92,8 @@ class Meeting(Struct):
     minutes_published_at: datetime | None
     attachments: list[PublishedAttachment] | None  # as published
     draft_attachments: list[Attachment]  # every upload, published or not yet
+    cancelled_at: datetime | None
+    cancel_reason: str | None
     created_by: str | None
     created_at: datetime
     updated_at: datetime

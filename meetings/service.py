@@ -1,9 +1,10 @@
 """Owner meetings (业主会议): one per property per quarter, made by hand or by a schedule's occurrence.
 
 planned -> noticed (the property's owners are told, and see the meeting through sync from then on) -> held (the
-minutes are published: owners read them and fetch their attachments). Staff of the property read everything,
-drafts included; its supervisors record attendance (meetings.attendance), write the minutes and attach
-files (meetings.files); admins do the rest.
+minutes are published: owners read them and fetch their attachments); planned or noticed -> cancelled (owners who
+were told of it are told it is off). Staff of the property read everything, drafts included; its supervisors
+record attendance (meetings.attendance), write the minutes, attach files (meetings.files) and cancel; admins do
+the rest. The reminders before a meeting are meetings.reminders'.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from core.schedules.models import Made, Schedule
 from core.schedules.recurrence import zone_of
 from core.structs import Page, page_of
 from meetings import repository as sql
-from meetings.schemas import Meeting, MeetingCreate, MeetingUpdate, MinutesDraft, PublishedAttachment
+from meetings.schemas import Meeting, MeetingCancel, MeetingCreate, MeetingUpdate, MinutesDraft, PublishedAttachment
 
 # kind -> the notice's title (zh, en) and body (zh, en)
 NOTICES = {
@@ -39,6 +40,14 @@ NOTICES = {
     "meeting.updated": (
         ("业主会议变更：{title_zh}", "Owner meeting changed: {title_en}"),
         ("现定于 {when}；地点：{where_zh}", "Now {when}. Where: {where_en}."),
+    ),
+    "meeting.reminder": (
+        ("业主会议明天举行：{title_zh}", "Owner meeting tomorrow: {title_en}"),
+        ("时间：{when}；地点：{where_zh}", "When: {when}. Where: {where_en}."),
+    ),
+    "meeting.cancelled": (
+        ("业主会议取消：{title_zh}", "Owner meeting cancelled: {title_en}"),
+        ("原定 {when} 的会议取消。原因：{cancel_reason}", "The meeting of {when} is off. Why: {cancel_reason}"),
     ),
     "meeting.minutes": (
         ("业主会议纪要已发布：{title_zh}", "Owner meeting minutes: {title_en}"),
@@ -75,14 +84,31 @@ async def found_meeting(
     return row
 
 
-def refuse_unless(row: asyncpg.Record, *states: str) -> None:
-    if row["status"] not in states:
-        needs_notice = row["status"] == "planned"
-        raise Conflict(
-            "send the meeting's notice first" if needs_notice else f"the meeting is {row['status']}",
-            code="not_noticed" if needs_notice else f"meeting_{row['status']}",
-            state=row["status"],
-        )
+# what may be done to a meeting, in which states (a 409 names the actions its state allows)
+ACTIONS: dict[str, tuple[str, ...]] = {
+    "update": ("planned", "noticed"),
+    "notice": ("planned",),
+    "attendance": ("noticed", "held"),
+    "minutes": ("planned", "noticed", "held"),
+    "attachments": ("planned", "noticed", "held"),
+    "publish": ("noticed", "held"),
+    "cancel": ("planned", "noticed"),
+}
+
+
+def refuse_unless(row: asyncpg.Record, action: str) -> None:
+    """409 unless the meeting's state allows `action`, naming what it does allow."""
+    state = row["status"]
+    if state in ACTIONS[action]:
+        return
+    allowed = [name for name, states in ACTIONS.items() if state in states]
+    if state == "planned":
+        message, code = "send the meeting's notice first", "not_noticed"
+    elif state == "cancelled":
+        message, code = "the meeting is cancelled / 会议已取消", "meeting_cancelled"
+    else:
+        message, code = f"the meeting is {state}", f"meeting_{state}"
+    raise Conflict(message, code=code, state=state, action=action, allowed=allowed)
 
 
 def _check_times(starts_at: datetime, ends_at: datetime) -> None:
@@ -90,7 +116,8 @@ def _check_times(starts_at: datetime, ends_at: datetime) -> None:
         raise Invalid("the meeting must end after it starts", [FieldError(field="ends_at", message="after starts_at")])
 
 
-async def _tell_owners(conn: asyncpg.Connection, org_id: str, row: asyncpg.Record, kind: str, dedupe_key: str) -> None:
+async def tell_owners(conn: asyncpg.Connection, org_id: str, row: asyncpg.Record, kind: str, dedupe_key: str) -> bool:
+    """The property's owners, of the meeting (NOTICES[kind]); False when this dedupe key was sent already."""
     zone = zone_of(await places_sql.property_timezone(conn, org_id, row["property_id"]))
     start, end = row["starts_at"].astimezone(zone), row["ends_at"].astimezone(zone)
     when = (
@@ -105,7 +132,7 @@ async def _tell_owners(conn: asyncpg.Connection, org_id: str, row: asyncpg.Recor
         "where_en": row["location"] or "to follow",
     }
     (title_zh, title_en), (body_zh, body_en) = NOTICES[kind]
-    await notify(
+    return await notify(
         conn,
         org_id=org_id,
         dedupe_key=dedupe_key,
@@ -206,7 +233,7 @@ async def update_meeting(conn: asyncpg.Connection, caller: Caller, meeting_id: s
     """Change the title, times, place or agenda (admins) before the meeting is held; once noticed, the owners
     are told of the change."""
     row = await found_meeting(conn, caller, meeting_id, "admin", lock=True)
-    refuse_unless(row, "planned", "noticed")
+    refuse_unless(row, "update")
     given: dict[str, Any] = changes_of(data)
     if "agenda" in given:
         given["agenda"] = msgspec.to_builtins(given["agenda"])
@@ -225,7 +252,7 @@ async def update_meeting(conn: asyncpg.Connection, caller: Caller, meeting_id: s
         "starts_at",
     )
     if row["status"] == "noticed":
-        await _tell_owners(
+        await tell_owners(
             conn,
             caller.org_id,
             after,
@@ -243,14 +270,14 @@ async def notice_meeting(conn: asyncpg.Connection, caller: Caller, meeting_id: s
     row = await found_meeting(conn, caller, meeting_id, "admin", lock=True)
     if row["status"] in ("noticed", "held"):
         return meeting_of(row)
-    refuse_unless(row, "planned")
+    refuse_unless(row, "notice")
     after = await sql.update_meeting(
         conn,
         caller.org_id,
         meeting_id,
         {"status": "noticed", "noticed_at": now, "owner_property_id": row["property_id"]},
     )
-    await _tell_owners(conn, caller.org_id, after, "meeting.notice", f"meeting:{meeting_id}:notice")
+    await tell_owners(conn, caller.org_id, after, "meeting.notice", f"meeting:{meeting_id}:notice")
     noticed = meeting_of(after)
     await record_change(conn, caller, "meeting.notice", "meeting", meeting_id, before=meeting_of(row), after=noticed)
     return noticed
@@ -262,7 +289,7 @@ async def notice_meeting(conn: asyncpg.Connection, caller: Caller, meeting_id: s
 async def save_minutes(conn: asyncpg.Connection, caller: Caller, meeting_id: str, data: MinutesDraft) -> Meeting:
     """Write the draft minutes (supervisors, admins); owners see nothing of it until it is published."""
     row = await found_meeting(conn, caller, meeting_id, "supervise", lock=True)
-    refuse_unless(row, "planned", "noticed", "held")
+    refuse_unless(row, "minutes")
     after = await sql.update_meeting(
         conn, caller.org_id, meeting_id, {"minutes_draft_zh": data.minutes_zh, "minutes_draft_en": data.minutes_en}
     )
@@ -274,7 +301,7 @@ async def publish_minutes(conn: asyncpg.Connection, caller: Caller, meeting_id: 
     """Publish the draft minutes and every attachment (admins): the owners are told and read them through sync.
     Publishing again after a correction publishes the correction; with nothing changed it does nothing."""
     row = await found_meeting(conn, caller, meeting_id, "admin", lock=True)
-    refuse_unless(row, "noticed", "held")
+    refuse_unless(row, "publish")
     drafts = {"minutes_zh": row["minutes_draft_zh"] or "", "minutes_en": row["minutes_draft_en"] or ""}
     blank = [
         FieldError(field=name, message="write the minutes first") for name, text in drafts.items() if not text.strip()
@@ -289,7 +316,27 @@ async def publish_minutes(conn: asyncpg.Connection, caller: Caller, meeting_id: 
     after = await sql.update_meeting(
         conn, caller.org_id, meeting_id, {**wanted, "minutes_published_at": now, "status": "held"}
     )
-    await _tell_owners(conn, caller.org_id, after, "meeting.minutes", f"meeting:{meeting_id}:minutes:{now.isoformat()}")
+    await tell_owners(conn, caller.org_id, after, "meeting.minutes", f"meeting:{meeting_id}:minutes:{now.isoformat()}")
     held = meeting_of(after)
     await record_change(conn, caller, "meeting.publish", "meeting", meeting_id, before=meeting_of(row), after=held)
     return held
+
+
+async def cancel_meeting(
+    conn: asyncpg.Connection, caller: Caller, meeting_id: str, data: MeetingCancel, now: datetime
+) -> Meeting:
+    """Call a meeting off (the property's supervisors, admins) before it is held. The owners are told if its
+    notice went out (they never heard of a planned one), and their phones pull it cancelled, with the reason.
+    Cancelling it again changes and sends nothing."""
+    row = await found_meeting(conn, caller, meeting_id, "supervise", lock=True)
+    if row["status"] == "cancelled":
+        return meeting_of(row)
+    refuse_unless(row, "cancel")
+    after = await sql.update_meeting(
+        conn, caller.org_id, meeting_id, {"status": "cancelled", "cancelled_at": now, "cancel_reason": data.reason}
+    )
+    if row["status"] == "noticed":
+        await tell_owners(conn, caller.org_id, after, "meeting.cancelled", f"meeting:{meeting_id}:cancelled")
+    cancelled = meeting_of(after)
+    await record_change(conn, caller, "meeting.cancel", "meeting", meeting_id, before=meeting_of(row), after=cancelled)
+    return cancelled

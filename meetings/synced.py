@@ -25,6 +25,8 @@ OWNER_MEETINGS = Table(
         # [{id, filename, content_type, size_bytes}]: GET /meetings/{id}/attachments/{attachment id}
         Column(name="attachments", kind="json", writable=False),
         Column(name="owner_property_id", writable=False),
+        Column(name="cancelled_at", kind="time", writable=False, since=6),
+        Column(name="cancel_reason", writable=False, since=6),
     ),
     read={
         "admin": ALL,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from core.jobs import Periodic
 from core.notifications.kinds import NotificationKind
 from servicedesk import push, synced
+from servicedesk.deadlines import DEADLINES
 from servicedesk.demo import load_desk_demo
 from servicedesk.jobs import confirm_silent_tickets
 from sync.plugins import Plugin
@@ -30,5 +31,6 @@ PLUGIN = Plugin(
         NotificationKind(name="ticket.owner-note", about_zh="业主留言", about_en="an owner wrote on a ticket"),
     ),
     jobs=(Periodic(name="confirm_silent_tickets", run=confirm_silent_tickets, minute=frozenset({7, 37})),),
+    deadlines=DEADLINES,
     demo=load_desk_demo,
 )

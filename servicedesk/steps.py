@@ -142,7 +142,7 @@ async def take_step(
             {"id": event_id, "ticket_id": ticket.id, "property_id": ticket.property_id, "created_at": now, **event},
         )
     else:
-        await sql.update_event(conn, ticket.org_id, event_id, event)
+        await sql.take_pushed_event(conn, ticket.org_id, event_id, event)
     await record(
         conn,
         org_id=ticket.org_id,

@@ -17,6 +17,7 @@ import msgspec
 
 from core.access import Caller, Level, found_in_scope, require_property
 from core.audit.service import record_change
+from core.deadlines import Deadline, DeadlineKind
 from core.errors import Conflict, FieldError, Invalid, NotFound
 from core.ids import new_id
 from core.notifications.service import notify
@@ -215,6 +216,45 @@ async def complete_action(
         conn, caller, "survey_action.done", "survey_action", action_id, before=action_of(row), after=done
     )
     return done
+
+
+async def actions_due_by(conn: asyncpg.Connection, horizon: datetime) -> list[Deadline]:
+    """Open plain actions due by `horizon`, for the kernel's deadline chaser: their person is reminded and told
+    when it is overdue (an action without one, the property's supervisors), then it is escalated."""
+    return [
+        Deadline(
+            org_id=row["org_id"],
+            property_id=row["property_id"],
+            record_table="survey_actions",
+            record_id=row["id"],
+            key=f"survey-action:{row['id']}",
+            due_at=row["due_at"],
+            responsible_ids=(row["responsible_id"],) if row["responsible_id"] else (),
+            summary=f"{row['title_zh']} / {row['title_en']}"[:80],
+            data={"campaign_id": row["campaign_id"], "dimension": row["dimension"]},
+        )
+        for row in await sql.open_plain_actions_due_by(conn, horizon)
+    ]
+
+
+ACTION_DEADLINES = DeadlineKind(
+    name="survey_action",
+    about_zh="满意度改进事项",
+    about_en="a survey improvement action",
+    texts={
+        "remind": ("改进事项即将到期：{d}", "Improvement action due soon: {d}"),
+        "overdue": ("改进事项已逾期：{d}", "Improvement action overdue: {d}"),
+        "escalate-supervisors": (
+            "改进事项逾期升级（主管）：{d}",
+            "Overdue improvement action escalated to supervisors: {d}",
+        ),
+        "escalate-admins": (
+            "改进事项逾期升级（项目经理）：{d}",
+            "Overdue improvement action escalated to management: {d}",
+        ),
+    },
+    due_by=actions_due_by,
+)
 
 
 async def publish(conn: asyncpg.Connection, caller: Caller, campaign_id: str, now: datetime) -> Published:

@@ -1,5 +1,6 @@
 """What the owner surveys add to the system: their synced tables and the taking of answers pushed from the app,
-the survey_campaign schedule kind, their notifications and the hourly reminders."""
+the survey_campaign schedule kind, their notifications, the hourly reminders and the improvement actions'
+deadlines."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from core.jobs import Periodic
 from core.notifications.kinds import NotificationKind
 from core.schedules.kinds import ScheduleKind
 from surveys import app_answers, synced
+from surveys.actions import ACTION_DEADLINES
 from surveys.jobs import remind_surveys
 from surveys.schedules import SurveyPayload, check_survey_payload, make_campaign
 from sync.plugins import Plugin
@@ -36,5 +38,6 @@ PLUGIN = Plugin(
         NotificationKind(name="survey_action", about_zh="满意度改进事项", about_en="a survey improvement action"),
         NotificationKind(name="survey_results", about_zh="调查结果已发布", about_en="a survey's results are published"),
     ),
+    deadlines=(ACTION_DEADLINES,),
     jobs=(Periodic(name="remind_surveys", run=remind_surveys, minute=frozenset({23})),),
 )

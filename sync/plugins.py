@@ -16,6 +16,9 @@ import asyncpg
 import msgspec
 
 from core.clock import Clock
+from core.deadlines import DeadlineKind
+from core.deadlines import notification_kinds as deadline_notices
+from core.deadlines import problems_of as deadline_problems
 from core.demo import DemoSummary
 from core.jobs import Periodic
 from core.notifications.kinds import KIND, NotificationKind
@@ -35,7 +38,9 @@ class Plugin(msgspec.Struct, frozen=True, kw_only=True):
     push_rules: tuple[PushRuleFactory, ...] = ()
     schedule_kinds: tuple[ScheduleKind, ...] = ()
     notification_kinds: tuple[NotificationKind, ...] = ()
-    # periodic jobs: deadline chasers, reminders
+    # deadlines chased by the kernel's chase_deadlines job; each kind's four notification kinds come with it
+    deadlines: tuple[DeadlineKind, ...] = ()
+    # periodic jobs: reminders, sweeps
     jobs: tuple[Periodic, ...] = ()
     # sample data of the domain for `fieldwork demo`, after the kernel's (an org with people and places)
     demo: Callable[[asyncpg.Connection, DemoSummary, datetime], Awaitable[msgspec.Struct]] | None = None
@@ -59,8 +64,8 @@ KERNEL = Plugin(
 
 
 class Registry:
-    """The plug-ins, checked together: one catalog of synced tables, schedule kinds, notification kinds and jobs,
-    each name once."""
+    """The plug-ins, checked together: one catalog of synced tables, schedule kinds, notification kinds (a
+    deadline kind's four among them), deadline kinds and jobs, each name once."""
 
     def __init__(self, plugins: Iterable[Plugin]) -> None:
         self.plugins: tuple[Plugin, ...] = (KERNEL, *plugins)
@@ -89,8 +94,14 @@ class Registry:
             for kind in self.schedule_kinds.values()
         }
         self.jobs: dict[str, Periodic] = {}
+        self.deadline_kinds: dict[str, DeadlineKind] = {}
         for plugin in self.plugins:
-            for notice in plugin.notification_kinds:
+            for deadline in plugin.deadlines:
+                if deadline.name in self.deadline_kinds:
+                    problems.append(f"deadline kind {deadline.name!r} is declared twice")
+                problems += [f"deadline kind {deadline.name!r}: {p}" for p in deadline_problems(deadline)]
+                self.deadline_kinds[deadline.name] = deadline
+            for notice in (*plugin.notification_kinds, *(n for d in plugin.deadlines for n in deadline_notices(d))):
                 if notice.name in self.notification_kinds:
                     problems.append(f"notification kind {notice.name!r} is declared twice")
                 if not KIND.match(notice.name):

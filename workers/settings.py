@@ -1,8 +1,9 @@
 """The arq worker: job functions, cron jobs, msgspec (not pickle) for payloads.
 
-`fieldwork worker` runs it. The kernel's jobs (housekeeping, schedules, photos, notifications) are listed here;
-each domain's periodic jobs (deadline chasers, reminders) come from its plug-in (Registry.jobs). Each job decodes
-its payload and calls a service.
+`fieldwork worker` runs it. The kernel's jobs (housekeeping, schedules, deadlines, photos, notifications) are listed
+here; each domain's periodic jobs (reminders, sweeps) come from its plug-in (Registry.jobs), and so do the
+deadlines the kernel's chase_deadlines works through (Registry.deadline_kinds). Each job decodes its payload and
+calls a service.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from core.jobs import JobContext, Periodic
 from core.outages import REDIS_DOWN, outage_in, which_dependency
 from core.settings import Settings, with_secret
 from sync.plugins import Registry
+from workers.jobs.deadlines import chase_deadlines
 from workers.jobs.housekeeping import prune_sync, purge_sessions
 from workers.jobs.notifications import deliver_notifications
 from workers.jobs.photos import expire_uploads, make_derivatives, queue_derivatives
@@ -115,6 +117,7 @@ CRON_JOBS = [
     cron(prune_sync, hour={3}, minute={41}, second={0}, run_at_startup=False),
     # a worker back from downtime catches up at its first tick
     cron(materialise_schedules, minute=set(range(0, 60, 5)), second={5}, run_at_startup=False),
+    cron(chase_deadlines, second={30}, run_at_startup=False),
     cron(deliver_notifications, second={0, 10, 20, 30, 40, 50}, run_at_startup=True),
     cron(queue_derivatives, second=set(range(2, 60, 5)), run_at_startup=True),
     cron(expire_uploads, minute=set(range(7, 60, 10)), second={15}, run_at_startup=False),

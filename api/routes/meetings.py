@@ -25,6 +25,7 @@ from meetings.schemas import (
     Attendance,
     AttendanceIn,
     Meeting,
+    MeetingCancel,
     MeetingCreate,
     MeetingUpdate,
     MinutesDraft,
@@ -80,6 +81,21 @@ class MeetingController(Controller):
         self, meeting_id: FromPath[str], caller: CurrentCaller, conn: Conn, services: AppServices
     ) -> Meeting:
         return await meetings.notice_meeting(conn, caller, meeting_id, services.clock.now())
+
+    @post(
+        "/cancel",
+        status_code=200,
+        summary="Call the meeting off before it is held (supervisor, admin); owners who had the notice are told",
+    )
+    async def cancel(
+        self,
+        meeting_id: FromPath[str],
+        data: JSONBody[MeetingCancel],
+        caller: CurrentCaller,
+        conn: Conn,
+        services: AppServices,
+    ) -> Meeting:
+        return await meetings.cancel_meeting(conn, caller, meeting_id, data, services.clock.now())
 
     @get("/attendance", summary="Who came, by household, with the counts (the property's staff)")
     async def attendance(self, meeting_id: FromPath[str], caller: CurrentCaller, conn: Conn) -> Attendance:

@@ -77,6 +77,7 @@ SELECT sync_track('tickets', ARRAY['property_id', 'reported_by', 'unit_id']);
 -- (owner_unit_id / owner_user_id are set only on those); internal notes stay with staff. A phone pushes an event
 -- to ask for a step (an owner confirming offline, an engineer arriving in a basement): the server applies it
 -- through the same rules as the API and says here whether it took it (`outcome`, and why not).
+CREATE SEQUENCE ticket_event_order;
 CREATE TABLE ticket_events (
     org_id          text NOT NULL,
     id              text NOT NULL,
@@ -98,8 +99,9 @@ CREATE TABLE ticket_events (
     owner_user_id   text,
     data            jsonb,
     created_at      timestamptz NOT NULL,
-    -- the order the server took them in (steps in one instant, a phone's clock behind the server's)
-    seq             bigint GENERATED ALWAYS AS IDENTITY,
+    -- the order the server took them in (steps in one instant, a phone's clock behind the server's): drawn again
+    -- when a phone's request is applied, so the timeline is the order of the steps, not of their arrival
+    seq             bigint NOT NULL DEFAULT nextval('ticket_event_order'),
     PRIMARY KEY (org_id, id),
     FOREIGN KEY (org_id, ticket_id) REFERENCES tickets (org_id, id)
 );

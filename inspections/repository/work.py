@@ -262,10 +262,10 @@ async def review_queue(
 
 
 async def unverified_orders_due_by(conn: asyncpg.Connection, horizon: datetime) -> list[asyncpg.Record]:
-    """Orders of every org not yet verified whose deadline falls before `horizon` (overdue ones included)."""
+    """Orders of every org not yet verified whose deadline is at or before `horizon` (overdue ones included)."""
     return await conn.fetch(
         """SELECT org_id, id, property_id, responsible_id, status, due_at, description FROM rectification_orders
-           WHERE status <> 'verified' AND due_at < $1 ORDER BY due_at""",
+           WHERE status <> 'verified' AND due_at <= $1 ORDER BY due_at""",
         horizon,
     )
 

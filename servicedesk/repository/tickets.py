@@ -95,6 +95,17 @@ async def update_event(conn: asyncpg.Connection, org_id: str, event_id: str, cha
     await db.set_columns(conn, "ticket_events", org_id, event_id, changes)
 
 
+async def take_pushed_event(conn: asyncpg.Connection, org_id: str, event_id: str, changes: dict[str, Any]) -> None:
+    """A phone's request, applied: what the step made of it, and its place in the timeline now."""
+    assignments = ", ".join(f"{column} = ${i}" for i, column in enumerate(changes, start=3))
+    await conn.execute(
+        f"UPDATE ticket_events SET {assignments}, seq = nextval('ticket_event_order') WHERE org_id = $1 AND id = $2",
+        org_id,
+        event_id,
+        *changes.values(),
+    )
+
+
 async def events_of(
     conn: asyncpg.Connection, org_id: str, ticket_id: str, *, public_only: bool, actor_id: str | None = None
 ) -> list[asyncpg.Record]:

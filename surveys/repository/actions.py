@@ -72,3 +72,13 @@ async def set_results(
         published_at,
         results,
     )
+
+
+async def open_plain_actions_due_by(conn: asyncpg.Connection, horizon: datetime) -> list[asyncpg.Record]:
+    """Open plain actions of every org whose deadline is at or before `horizon` (overdue ones included). An
+    action that is a rectification order is chased as that order."""
+    return await conn.fetch(
+        """SELECT org_id, id, property_id, responsible_id, due_at, title_zh, title_en, dimension, campaign_id
+           FROM survey_actions WHERE kind = 'action' AND status = 'open' AND due_at <= $1 ORDER BY due_at""",
+        horizon,
+    )

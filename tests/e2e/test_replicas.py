@@ -57,7 +57,10 @@ IMAGES = [jpeg(480, 360, seed=n) for n in range(3)]  # several photos share byte
 SECRET = "replicas-test-secret-key-0123456789abcdef"
 ZONE = ZoneInfo("Asia/Shanghai")  # the property's (tests/world.py)
 # what a tick of the background half runs, in this order (delivery last: it sends what the others wrote)
-TICK = [("materialise_schedules", "chase_deadlines"), ("deliver_notifications", "queue_derivatives")]
+TICK = [
+    ("materialise_schedules", "chase_deadlines", "mark_missed_rounds"),
+    ("deliver_notifications", "queue_derivatives"),
+]
 
 
 def folder(path: Path) -> Path:

@@ -110,11 +110,27 @@ async def test_a_repair_from_an_offline_phone_to_its_close(api, db, clock, setti
         f"/tickets/{ticket_id}/steps", headers=desk, json={"action": "assign", "assignee_id": org.ids["staff"]}
     )
     assert assigned.json()["status"] == "assigned"
-    # (the worker's reminders and escalation: tests below, with the deadline machinery)
 
-    # the engineer's phone, offline in the basement: arrival, then the fix with an after-photo
+    # nobody has called the owner back: the worker reminds the engineer an hour before the promised response,
+    # flags it at the deadline and escalates to the supervisors four hours later, each once
+    for hours in (2, 3, 3.5, 4, 7, 8.5, 8.5):
+        await run_job(settings, "chase_deadlines", FixedClock(NOW + timedelta(hours=hours)))
+    chased = await db.fetch(
+        """SELECT n.kind, n.data ->> 'step' AS step, array_agg(substr(d.channel, 7) ORDER BY d.channel) AS who
+             FROM notifications n JOIN notification_deliveries d ON d.org_id = n.org_id AND d.notification_id = n.id
+            WHERE n.record_id = $1 AND n.kind LIKE 'ticket.response.%' AND d.channel LIKE 'inbox:%'
+            GROUP BY n.org_id, n.id ORDER BY n.created_at, n.id""",
+        ticket_id,
+    )
+    assert [(r["kind"], r["step"], r["who"]) for r in chased] == [
+        ("ticket.response.remind", "remind-1h", [org.ids["staff"]]),
+        ("ticket.response.overdue", "overdue", [org.ids["staff"]]),
+        ("ticket.response.escalate-supervisors", "escalate-supervisors", [org.ids["supervisor"]]),
+    ]
+
+    # the engineer's phone, offline in the basement: arrival (late), then the fix with an after-photo
     await synced(engineer, db)
-    clock.advance(hours=1)
+    clock.advance(hours=9)
     event(engineer, mine, "respond", clock.now(), body="已到现场")
     after_photo = engineer.client.store.create(
         "photos",
@@ -131,8 +147,8 @@ async def test_a_repair_from_an_offline_phone_to_its_close(api, db, clock, setti
     await synced(engineer, db)
     row = await db.fetchrow("SELECT status, responded_at, resolved_at FROM tickets WHERE id = $1", ticket_id)
     assert row["status"] == "resolved"
-    assert row["responded_at"] == NOW + timedelta(hours=1)
-    assert row["resolved_at"] == NOW + timedelta(hours=1, minutes=30)
+    assert row["responded_at"] == NOW + timedelta(hours=9)
+    assert row["resolved_at"] == NOW + timedelta(hours=9, minutes=30)
     assert (await engineer.upload(after_photo, jpeg(seed=4))).status_code == 204
 
     # the owner disputes from the app; resolved again; confirmed; a poor return visit reopens it

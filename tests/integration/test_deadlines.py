@@ -92,8 +92,8 @@ async def test_rounds_not_started_in_their_window_become_missed(api, db, setting
                    window_end) VALUES ($1, $2, $3, 'tv', $4, $5, $6, $7)""",
             org.org_id, round_id, org.property_id, org.ids["staff"], status, end - timedelta(hours=2), end,
         )  # fmt: skip
-    await run_job(settings, "chase_deadlines", FixedClock(now))
-    await run_job(settings, "chase_deadlines", FixedClock(now + timedelta(minutes=1)))
+    await run_job(settings, "mark_missed_rounds", FixedClock(now))
+    await run_job(settings, "mark_missed_rounds", FixedClock(now + timedelta(minutes=1)))
     statuses = dict(await db.fetch("SELECT id, status FROM rounds ORDER BY id"))
     assert statuses == {"busy": "in_progress", "late": "missed", "soon": "planned"}
     notices = await db.fetch("SELECT record_id, kind FROM notifications WHERE kind = 'round.missed'")

@@ -342,3 +342,125 @@ async def test_a_change_after_the_notice_tells_the_owners_again(api, db, setting
     assert "小区广场" in sent[-1]["body_zh"] and f"{later.astimezone(SHANGHAI):%H:%M}" in sent[-1]["body_zh"]
     await run_job(settings, "deliver_notifications", clock)
     assert await kinds_in_inbox(api, heads["owner"]) == ["meeting.notice", "meeting.updated", "meeting.updated"]
+
+
+async def notices_of(db, meeting_id):
+    """(kind, recipients) of every notification about the meeting, oldest first."""
+    rows = await db.fetch(
+        """SELECT n.kind, array_agg(substr(d.channel, 7) ORDER BY d.channel) AS recipients
+           FROM notifications n JOIN notification_deliveries d ON d.org_id = n.org_id AND d.notification_id = n.id
+           WHERE n.record_id = $1 AND d.channel LIKE 'inbox:%' GROUP BY n.org_id, n.id ORDER BY min(n.created_at)""",
+        meeting_id,
+    )
+    return [(r["kind"], sorted(r["recipients"])) for r in rows]
+
+
+async def test_a_meeting_not_noticed_a_week_ahead_is_flagged_and_owners_are_reminded_the_day_before(
+    api, db, settings, site
+):
+    org, heads, _ = site
+    admin = heads["admin"]
+    starts = local_evening(10)
+    meeting = await hand_made(api, org, admin, starts)
+    for before in (timedelta(days=8), timedelta(days=7, minutes=-5), timedelta(days=6)):
+        await run_job(settings, "remind_meetings", FixedClock(starts - before))
+    staff_told = sorted([org.ids["admin"], org.ids["supervisor"]])
+    assert await notices_of(db, meeting["id"]) == [("meeting.notice_due", staff_told)]
+
+    await ok(await api.post(f"/meetings/{meeting['id']}/notice", headers=admin))  # at NOW, ten days ahead
+    for before in (timedelta(days=2), timedelta(hours=23), timedelta(hours=1), timedelta(minutes=-5)):
+        await run_job(settings, "remind_meetings", FixedClock(starts - before))
+    owner = [org.ids["owner"]]
+    assert await notices_of(db, meeting["id"]) == [
+        ("meeting.notice_due", staff_told),
+        ("meeting.notice", owner),
+        ("meeting.reminder", owner),
+    ]
+    [reminder] = await db.fetch("SELECT title_zh, body_en FROM notifications WHERE kind = 'meeting.reminder'")
+    assert reminder["title_zh"] == "业主会议明天举行：第一季度业主会议" and "19:00" in reminder["body_en"]
+
+
+async def test_a_meeting_moved_is_reminded_again_and_one_noticed_within_the_day_is_not(api, db, settings, site):
+    org, heads, _ = site
+    admin = heads["admin"]
+    starts = local_evening(3)  # within the week already: flagged at the first tick
+    meeting = await hand_made(api, org, admin, starts)
+    await run_job(settings, "remind_meetings", FixedClock(NOW))
+    later = starts + timedelta(days=1)
+    body = {"starts_at": later.isoformat(), "ends_at": (later + timedelta(hours=2)).isoformat()}
+    await ok(await api.patch(f"/meetings/{meeting['id']}", headers=admin, json=body))
+    await run_job(settings, "remind_meetings", FixedClock(NOW + timedelta(minutes=10)))
+    assert [kind for kind, _ in await notices_of(db, meeting["id"])] == ["meeting.notice_due", "meeting.notice_due"]
+
+    # noticed at NOW, 20 hours before the meeting: the notice is reminder enough
+    soon = await hand_made(api, org, admin, NOW + timedelta(hours=20), property_id=org.other_property_id)
+    await ok(await api.post(f"/meetings/{soon['id']}/notice", headers=admin))
+    await run_job(settings, "remind_meetings", FixedClock(NOW + timedelta(hours=1)))
+    assert [kind for kind, _ in await notices_of(db, soon["id"])] == ["meeting.notice"]
+
+
+async def test_a_meeting_is_cancelled_once_its_owners_are_told_and_nothing_more_happens_to_it(
+    api, db, settings, site, clock
+):
+    org, heads, _ = site
+    admin, supervisor, owner = heads["admin"], heads["supervisor"], heads["owner"]
+    starts = local_evening(10)
+    meeting = await hand_made(api, org, admin, starts)
+    path = f"/meetings/{meeting['id']}"
+    await ok(await api.post(f"{path}/notice", headers=admin))
+    owner_since = (await pull(api, db, owner))["timestamp"]
+
+    reason = {"reason": "会所维修 the club house is under repair"}
+    assert (await api.post(f"{path}/cancel", headers=heads["staff"], json=reason)).status_code == 403
+    assert (await api.post(f"{path}/cancel", headers=supervisor, json={"reason": ""})).status_code == 422
+    cancelled = await ok(await api.post(f"{path}/cancel", headers=supervisor, json=reason))
+    assert cancelled["status"] == "cancelled" and cancelled["cancel_reason"] == reason["reason"]
+    again = await ok(await api.post(f"{path}/cancel", headers=admin, json={"reason": "again"}))
+    assert (again["cancelled_at"], again["cancel_reason"]) == (cancelled["cancelled_at"], reason["reason"])
+    audited = await db.fetch("SELECT actor_id FROM audit_log WHERE action = 'meeting.cancel'")
+    assert [r["actor_id"] for r in audited] == [org.ids["supervisor"]]
+
+    # the owners are told once, and their phones pull it cancelled, with the reason
+    await run_job(settings, "deliver_notifications", clock)
+    assert await kinds_in_inbox(api, owner) == ["meeting.cancelled", "meeting.notice"]
+    [told] = await db.fetch("SELECT body_zh FROM notifications WHERE kind = 'meeting.cancelled'")
+    assert "会所维修" in told["body_zh"]
+    row = meetings_in(await pull(api, db, owner, owner_since))[meeting["id"]]
+    assert (row["status"], row["cancel_reason"]) == ("cancelled", reason["reason"]) and row["cancelled_at"]
+
+    # nothing more happens to it: each step answers 409 naming what a cancelled meeting allows (nothing)
+    for method, step, body in (
+        ("post", "/notice", None),
+        ("post", "/minutes/publish", None),
+        ("patch", "", {"location": "x"}),
+        ("put", "/minutes", {"minutes_zh": "a", "minutes_en": "b"}),
+        ("put", "/attendance", {"units": []}),
+    ):
+        refused = await api.request(method.upper(), f"{path}{step}", headers=admin, json=body)
+        assert refused.status_code == 409, (step, refused.text)
+        assert (refused.json()["code"], refused.json()["allowed"]) == ("meeting_cancelled", []), step
+    for before in (timedelta(days=7), timedelta(hours=12)):
+        await run_job(settings, "remind_meetings", FixedClock(starts - before))
+    assert await db.fetchval("SELECT count(*) FROM notifications WHERE kind LIKE 'meeting.%'") == 2
+
+    # its quarter is free again
+    await hand_made(api, org, admin, starts + timedelta(days=1))
+
+
+async def test_a_planned_meeting_is_cancelled_quietly_and_a_held_one_cannot_be(api, db, site):
+    org, heads, _ = site
+    admin = heads["admin"]
+    planned = await hand_made(api, org, admin, local_evening(10))
+    await ok(await api.post(f"/meetings/{planned['id']}/cancel", headers=admin, json={"reason": "改期 postponed"}))
+    assert await db.fetchval("SELECT count(*) FROM notifications WHERE record_id = $1", planned["id"]) == 0
+
+    held = await hand_made(api, org, admin, local_evening(10), property_id=org.other_property_id)
+    path = f"/meetings/{held['id']}"
+    not_yet = await api.post(f"{path}/minutes/publish", headers=admin)
+    assert not_yet.json()["allowed"] == ["update", "notice", "minutes", "attachments", "cancel"]
+    await ok(await api.post(f"{path}/notice", headers=admin))
+    await ok(await api.put(f"{path}/minutes", headers=admin, json={"minutes_zh": "纪要", "minutes_en": "Minutes"}))
+    await ok(await api.post(f"{path}/minutes/publish", headers=admin))
+    refused = await api.post(f"{path}/cancel", headers=admin, json={"reason": "too late"})
+    assert refused.status_code == 409 and refused.json()["code"] == "meeting_held"
+    assert refused.json()["allowed"] == ["attendance", "minutes", "attachments", "publish"]

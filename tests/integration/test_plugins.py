@@ -12,6 +12,7 @@ import pytest
 from api.app import create_app
 from bootstrap.domains import registry
 from core.clock import FixedClock
+from core.deadlines import STEP_KINDS, Deadline, DeadlineKind
 from core.errors import FieldError, Invalid
 from core.jobs import JobContext, Periodic
 from core.notifications.kinds import NotificationKind
@@ -157,13 +158,34 @@ def test_plug_ins_that_do_not_fit_fail_when_the_registry_is_built_naming_each_pr
         registry(extra=[Plugin(name="copycat", tables=(rounds,))])
 
 
+async def no_deadlines(conn: asyncpg.Connection, horizon: datetime) -> list[Deadline]:
+    return []
+
+
+def test_a_deadline_kind_brings_its_four_notification_kinds_and_is_checked():
+    texts = {step: ("锅炉：{d}", f"Boiler {step}: {{d}}") for step in STEP_KINDS}
+    boiler = DeadlineKind(name="boiler", about_zh="锅炉", about_en="a boiler", texts=texts, due_by=no_deadlines)
+    plugins = registry(extra=[Plugin(name="boilers", deadlines=(boiler,))])
+    assert plugins.deadline_kinds["boiler"] is boiler
+    assert {f"boiler.{step}" for step in STEP_KINDS} <= set(plugins.notification_kinds)
+    assert plugins.notification_kinds["rectification.overdue"].about_en == "a rectification order is overdue"
+    sloppy = msgspec.structs.replace(boiler, name="sloppy", texts={**texts, "overdue": ("{x}", "{d}")})
+    sloppy = msgspec.structs.replace(sloppy, texts={k: v for k, v in sloppy.texts.items() if k != "remind"})
+    clash = Plugin(name="clash", notification_kinds=(NotificationKind(name="boiler.remind", about_zh="", about_en=""),))
+    with pytest.raises(PluginError) as raised:
+        registry(extra=[Plugin(name="boilers", deadlines=(boiler, sloppy)), clash])
+    message = str(raised.value)
+    assert "deadline kind 'sloppy': it has no titles for remind" in message
+    assert "deadline kind 'sloppy': its title '{x}' may use only {d}" in message
+    assert "notification kind 'boiler.remind' is declared twice" in message
+
+
 def test_every_kind_the_code_notifies_is_declared_by_a_plug_in():
     """A kind sent but not declared could not be subscribed to. The kinds in the code: literals given to notify(),
-    and the tables of kinds the inspections and meetings build theirs from."""
+    the tables of kinds the meetings build theirs from, and the kinds of every deadline kind."""
     import re
     from pathlib import Path
 
-    from inspections.deadlines import TEXT
     from meetings.service import NOTICES
 
     root = Path(__file__).resolve().parents[2]
@@ -173,6 +195,51 @@ def test_every_kind_the_code_notifies_is_declared_by_a_plug_in():
         for path in (root / package).rglob("*.py")
         for kind in re.findall(r'^\s+kind="([a-z0-9_.-]+)",$', path.read_text(), re.MULTILINE)
     }
-    sent = literals | {f"rectification.{step}" for step in TEXT} | set(NOTICES)
+    chased = {f"{kind}.{step}" for kind in registry().deadline_kinds for step in STEP_KINDS}
+    sent = literals | chased | set(NOTICES)
     assert {"round.missed", "survey_reminder", "meeting.notice", "rectification.overdue"} <= sent
     assert sent - set(registry().notification_kinds) == set()
+
+
+async def test_a_plug_in_s_deadlines_are_chased_by_the_kernel_on_its_own_reminders(db, settings):
+    """A test-only deadline kind: the kernel's chase_deadlines asks it what is due by now + its one-hour reminder,
+    and sends its steps to the person named (nobody named: the property's supervisors)."""
+    org = await build_org(db, "bdl")
+    due = NOW + timedelta(hours=4)
+    boilers = [
+        Deadline(
+            org_id=org.org_id,
+            property_id=org.property_id,
+            record_table="boilers",
+            record_id=boiler,
+            key=f"boiler:{boiler}:service",
+            due_at=due,
+            responsible_ids=responsible,
+            summary=f"锅炉 {boiler}",
+        )
+        for boiler, responsible in (("b1", (org.ids["staff"],)), ("b2", ()))
+    ]
+    horizons = []
+
+    async def boilers_due_by(conn: asyncpg.Connection, horizon: datetime) -> list[Deadline]:
+        horizons.append(horizon)
+        return [b for b in boilers if b.due_at <= horizon]
+
+    texts = {step: (f"锅炉{step}：{{d}}", f"Boiler {step}: {{d}}") for step in STEP_KINDS}
+    kind = DeadlineKind(
+        name="boiler", about_zh="锅炉", about_en="a boiler", texts=texts, due_by=boilers_due_by, reminder_hours=(1,)
+    )
+    plugins = registry(extra=[Plugin(name="boilers", deadlines=(kind,))])
+    for hours in (-2, -0.5, -0.25):
+        await run_job(settings, "chase_deadlines", FixedClock(due + timedelta(hours=hours)), registry=plugins)
+    assert horizons[0] == due - timedelta(hours=1), "asked up to now + the kind's longest reminder"
+    rows = await db.fetch(
+        """SELECT n.dedupe_key, n.kind, n.title_en, array_agg(substr(d.channel, 7)) AS recipients
+           FROM notifications n JOIN notification_deliveries d ON d.org_id = n.org_id AND d.notification_id = n.id
+           WHERE n.kind LIKE 'boiler.%' GROUP BY n.org_id, n.id ORDER BY n.record_id"""
+    )
+    stamp = int(due.timestamp())
+    assert [(r["dedupe_key"], r["kind"], r["title_en"], r["recipients"]) for r in rows] == [
+        (f"boiler:b1:service:remind-1h:{stamp}", "boiler.remind", "Boiler remind: 锅炉 b1", [org.ids["staff"]]),
+        (f"boiler:b2:service:remind-1h:{stamp}", "boiler.remind", "Boiler remind: 锅炉 b2", [org.ids["supervisor"]]),
+    ]

@@ -221,3 +221,31 @@ async def test_a_silent_owner_is_confirmed_for_after_seven_days(api, db, clock, 
     assert audit["actor_id"] is None and audit["after"]["confirmed_via"] == "auto"
     await run_job(settings, "confirm_silent_tickets", FixedClock(NOW + timedelta(days=8)))
     assert await db.fetchval("SELECT count(*) FROM ticket_events WHERE action = 'confirm'") == 1
+
+
+async def test_the_return_visit_falls_due_and_is_chased_until_it_is_made(api, db, clock, settings):
+    from tests.integration.test_worker import run_job
+
+    org = await build_org(db, "sd6")
+    owner, staff = await login(api, org, "owner"), await login(api, org, "staff")
+    ticket = await file(api, org, owner, kind="complaint", category="cleaning", description="垃圾桶满了没人清")
+    for action, extra in (
+        ("accept", {}),
+        ("assign", {"assignee_id": org.ids["staff"]}),
+        ("resolve", {"note": "已清运"}),
+    ):
+        await step(api, staff, ticket["id"], action, **extra)
+    for days in (2, 2.5, 3, 3.1):
+        await run_job(settings, "chase_deadlines", FixedClock(NOW + timedelta(days=days)))
+    visits = await db.fetch(
+        "SELECT kind, data ->> 'step' AS step FROM notifications WHERE kind LIKE 'ticket.visit.%' ORDER BY created_at"
+    )
+    assert [(r["kind"], r["step"]) for r in visits] == [
+        ("ticket.visit.remind", "remind-24h"),
+        ("ticket.visit.overdue", "overdue"),
+    ]
+    resolution = await db.fetchval("SELECT count(*) FROM notifications WHERE kind LIKE 'ticket.resolution.%'")
+    assert resolution == 0, "a resolved ticket's resolution is not chased"
+    await step(api, staff, ticket["id"], "visit", rating=4, channel="phone", note="业主满意")
+    await run_job(settings, "chase_deadlines", FixedClock(NOW + timedelta(days=5)))
+    assert await db.fetchval("SELECT count(*) FROM notifications WHERE kind LIKE 'ticket.visit.%'") == 2

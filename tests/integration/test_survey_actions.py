@@ -1,10 +1,14 @@
-"""Improvement actions: what a call may ask for, who may make them, and an order's action following its order."""
+"""Improvement actions: what a call may ask for, who may make them, an order's action following its order, and
+an open action's deadline chased."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from core.clock import FixedClock
+from tests.integration.test_deadlines import sent
 from tests.integration.test_surveys import TEMPLATE, campaign, links
+from tests.integration.test_worker import run_job
 from tests.world import build_org, login
 
 LOW = {"service": 5, "clean": 2, "recommend": 9, "repairs": "no"}
@@ -102,3 +106,38 @@ async def test_an_action_id_that_is_another_orders_is_refused(api, db):
     taken = await api.post(f"/campaigns/{made['id']}/actions", headers=admin, json=body)
     assert (taken.status_code, taken.json()["code"]) == (409, "id_taken")
     assert await db.fetchval("SELECT count(*) FROM survey_actions") == 0
+
+
+async def test_an_open_action_is_reminded_flagged_and_escalated_once_each_and_a_done_one_is_not(api, db, settings):
+    org = await build_org(db, "ad")
+    admin = await login(api, org, "admin")
+    made = await flagged_campaign(api, org, admin)
+    due = (datetime.now(UTC) + timedelta(days=7)).replace(microsecond=0)
+    given = [action(id=i, responsible_id=org.ids["staff"], due_at=due.isoformat()) for i in ("open-one", "done-one")]
+    body = {"dimension": "cleaning", "actions": [*given, action(kind="order", id="an-order", due_at=due.isoformat())]}
+    assert (await api.post(f"/campaigns/{made['id']}/actions", headers=admin, json=body)).status_code == 201
+    staff_headers = await login(api, org, "staff")
+    assert (await api.post("/survey-actions/done-one/done", headers=staff_headers, json={})).status_code == 200
+    for hours in (-25, -23, -23, -1.5, -1, 0.01, 3, 5, 5, 25, 26):
+        await run_job(settings, "chase_deadlines", FixedClock(due + timedelta(hours=hours)))
+    staff, supervisor = org.ids["staff"], org.ids["supervisor"]
+    assert await sent(db, "open-one") == [
+        (None, [staff]),  # the action given to them
+        ("remind-24h", [staff]),
+        ("remind-2h", [staff]),
+        ("overdue", [staff]),
+        ("escalate-supervisors", [supervisor]),
+        ("escalate-admins", [org.ids["admin"]]),
+    ]
+    kinds = await db.fetch("SELECT DISTINCT kind FROM notifications WHERE record_id = 'open-one' ORDER BY kind")
+    assert [k["kind"] for k in kinds] == [
+        "survey_action",  # when it was made
+        "survey_action.escalate-admins",
+        "survey_action.escalate-supervisors",
+        "survey_action.overdue",
+        "survey_action.remind",
+    ]
+    assert await sent(db, "done-one") == [(None, [staff])]
+    # an action that is an order is chased as the order, not twice
+    chased = await db.fetch("SELECT DISTINCT record_table FROM notifications WHERE record_id = 'an-order'")
+    assert [r["record_table"] for r in chased] == ["rectification_orders"]

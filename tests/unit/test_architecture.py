@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from bootstrap.domains import PLUGINS
+from core.deadlines import notification_kinds
 
 ROOT = Path(__file__).resolve().parents[2]
 # the kernel, the sync engine and the adapters (bootstrap/domains.py lists the plug-ins, by design)
@@ -20,12 +21,15 @@ def sources() -> dict[Path, str]:
 
 
 def declared_names() -> list[str]:
-    """Every schedule kind, notification kind and periodic job a domain declares."""
+    """Every schedule kind, notification kind, deadline kind (and the notification kinds it sends) and periodic job a
+    domain declares."""
     names = []
     for plugin in PLUGINS:
         names += [kind.name for kind in plugin.schedule_kinds]
         names += [kind.name for kind in plugin.notification_kinds]
         names += [job.name for job in plugin.jobs]
+        names += [kind.name for kind in plugin.deadlines]
+        names += [notice.name for kind in plugin.deadlines for notice in notification_kinds(kind)]
     return names
 
 
@@ -36,4 +40,10 @@ def test_no_kernel_or_adapter_module_names_a_domain_s_kind(name):
 
 
 def test_the_check_reads_the_domains_declarations():
-    assert {"inspection_round", "survey_campaign", "owner_meeting", "chase_deadlines"} <= set(declared_names())
+    assert {
+        "inspection_round",
+        "survey_campaign",
+        "owner_meeting",
+        "mark_missed_rounds",
+        "rectification.overdue",
+    } <= set(declared_names())
