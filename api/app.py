@@ -42,6 +42,7 @@ from api.routes.surveys import (
     SurveyTemplateController,
 )
 from api.routes.sync import pull, push, sync_schema
+from api.routes.ticket_reports import desk_kpis, desk_ledger
 from api.routes.tickets import PropertyTicketController, TicketController
 from api.routes.uploads import uploads_router
 from bootstrap.domains import registry as default_registry
@@ -92,7 +93,7 @@ DOMAIN_ROUTES: dict[str, list[ControllerRouterHandler]] = {
         SurveyLinkController,
     ],
     "meetings": [PropertyMeetingController, MeetingController],
-    "servicedesk": [PropertyTicketController, TicketController],
+    "servicedesk": [PropertyTicketController, TicketController, desk_kpis, desk_ledger],
 }
 
 # multipart framing around an import file: boundaries and part headers

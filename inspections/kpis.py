@@ -1,44 +1,26 @@
 """Inspection KPIs of a property over a period of local days: rounds completed, checkpoints reached on time,
 items passed, findings put right. The figures are counted in SQL (inspections/repository/kpis.py); this module
-turns a period of local dates into a UTC range, checks who may look, and shapes the answer.
+checks who may look and shapes the answer; core/periods.py turns the local dates into a UTC range.
 
 A rate whose denominator is zero is null: "no rounds were due" is not "no rounds were completed".
 """
 
 from __future__ import annotations
 
-import contextlib
-import re
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
 import asyncpg
 import msgspec
 
 from core.access import Caller, require_property, require_role, visible_property_ids
-from core.errors import FieldError, Invalid, NotFound
+from core.errors import NotFound
+from core.periods import KpiPeriod, resolve_period
 from core.places import repository as places_sql
 from core.structs import Frozen
 from inspections.repository import kpis as sql
 
-DEFAULT_DAYS = 30
-MAX_YEARS = 3
-FIRST_YEAR, LAST_YEAR = 1900, 2999
-ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-
-
 # Shapes
-
-
-class KpiPeriod(Frozen, frozen=True):
-    """Local dates, both included, in the property's time zone; and the UTC range [start_utc, end_utc) they cover."""
-
-    from_: date = msgspec.field(name="from")
-    to: date
-    timezone: str
-    start_utc: datetime
-    end_utc: datetime
 
 
 class RoundKpis(Frozen, frozen=True):
@@ -185,71 +167,6 @@ class OrgKpis(Frozen, frozen=True):
     """The totals of each property the caller can see, each over the same local dates in its own time zone."""
 
     properties: list[PropertyKpiTotals]
-
-
-# The period
-
-
-def _years_later(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
-
-
-def _local_midnight_utc(day: date, zone: ZoneInfo) -> datetime:
-    # fold=0: where midnight happens twice the day starts at the first; where it is skipped, at the jump
-    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
-
-
-def _date(value: date | str | None, parameter: str) -> date | None:
-    if value is None:
-        return None
-    day = None
-    if isinstance(value, date):
-        day = value
-    elif ISO_DAY.fullmatch(value):  # fromisoformat alone would take 20250601 and 2025-W01-1 too
-        with contextlib.suppress(ValueError):
-            day = date.fromisoformat(value)
-    if day is None:
-        raise Invalid(
-            f"{parameter} is not a date", [FieldError(field=parameter, message=f"{value!r} is not YYYY-MM-DD")]
-        )
-    # the UTC range of a day in year 1 or 9999 can fall outside what datetime holds
-    if not FIRST_YEAR <= day.year <= LAST_YEAR:
-        raise Invalid(
-            f"{parameter} is out of range",
-            [FieldError(field=parameter, message=f"must be in the years {FIRST_YEAR}-{LAST_YEAR}")],
-        )
-    return day
-
-
-def resolve_period(from_: date | str | None, to: date | str | None, timezone: str, now: datetime) -> KpiPeriod:
-    """The local dates asked for (dates, or their YYYY-MM-DD text as a query gives them; default: the 30 local
-    days up to today in `timezone`) as a UTC range. Refuses from after to, and a span over 3 years."""
-    zone = ZoneInfo(timezone)
-    from_, to = _date(from_, "from"), _date(to, "to")
-    if to is None:
-        to = now.astimezone(zone).date()
-    if from_ is None:
-        from_ = to - timedelta(days=DEFAULT_DAYS - 1)
-    if from_ > to:
-        raise Invalid(
-            "the period starts after it ends",
-            [FieldError(field="from", message=f"{from_.isoformat()} is after to ({to.isoformat()})")],
-        )
-    if to >= _years_later(from_, MAX_YEARS):
-        raise Invalid(
-            f"a period spans at most {MAX_YEARS} years",
-            [FieldError(field="to", message=f"must be before {_years_later(from_, MAX_YEARS).isoformat()}")],
-        )
-    return KpiPeriod(
-        from_=from_,
-        to=to,
-        timezone=timezone,
-        start_utc=_local_midnight_utc(from_, zone),
-        end_utc=_local_midnight_utc(to + timedelta(days=1), zone),
-    )
 
 
 # Use cases

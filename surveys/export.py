@@ -5,8 +5,7 @@ each building's response rate). No access checks: the caller makes them.
   anonymous campaign: those columns are left out, and the SQL gives NULL there anyway), channel, the time it was
   submitted in the property's zone (an anonymous campaign: the day, in an order within the day that tells
   nothing), and one column per question in template order.
-- What a household wrote cannot become a formula: a cell that starts with = + - @ (or a tab or carriage return,
-  OWASP's list) gets a leading apostrophe, in both formats.
+- What a household wrote cannot become a formula (core/tabular.py `neutralised`), in both formats.
 - The responses and the report are read in one REPEATABLE READ READ ONLY transaction, so they agree; the
   responses through a server-side cursor, a batch at a time. The CSV is written as the batches arrive; the XLSX
   is built in openpyxl's write-only mode, off the event loop (it is CPU work), and answered whole.
@@ -15,35 +14,24 @@ each building's response rate). No access checks: the caller makes them.
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
-from collections.abc import AsyncIterator, Iterable, Sequence
-from datetime import date, datetime
+from collections.abc import AsyncIterator
 from typing import Any
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import asyncpg
 import msgspec
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from core.db import acquire
 from core.errors import NotFound
+from core.tabular import BOM, Cell, append_rows, attachment, csv_lines, neutralised, workbook_bytes
 from surveys import scoring
 from surveys.models import Question
 from surveys.questions import cell_value
 from surveys.report import campaign_report
 from surveys.repository import export as sql
 
-CSV_MEDIA_TYPE = "text/csv"  # UTF-8: the web layer adds "; charset=utf-8" to any text/* type (Litestar does)
-XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-BOM = "\ufeff"  # without it Excel reads a CSV as the machine's code page and garbles Chinese
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 BATCH = 500
-
-Cell = str | int | float | bool | datetime | date | None
 
 
 class ExportedCampaign(msgspec.Struct, frozen=True):
@@ -54,16 +42,10 @@ class ExportedCampaign(msgspec.Struct, frozen=True):
     questions: list[Question]
 
 
-def neutralised(text: str) -> str:
-    """`text`, made unable to start a formula in a spreadsheet."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
 def content_disposition(campaign_id: str, name_zh: str, extension: str) -> str:
     """An attachment named survey-<id>.<ext>, and (RFC 5987/6266) the campaign's Chinese name for clients that
     read filename*."""
-    named = quote(f"{name_zh}.{extension}", safe="")
-    return f"attachment; filename=\"survey-{campaign_id}.{extension}\"; filename*=UTF-8''{named}"
+    return attachment(f"survey-{campaign_id}.{extension}", f"{name_zh}.{extension}")
 
 
 def response_header(export: ExportedCampaign) -> list[str]:
@@ -187,47 +169,16 @@ async def _numbered_batches(
 # --- CSV ----------------------------------------------------------------------------------------------------
 
 
-def _csv_text(cell: Cell) -> str:
-    if cell is None:
-        return ""
-    if isinstance(cell, date):  # a datetime too
-        return cell.isoformat()
-    return str(cell)
-
-
-def _csv_lines(rows: Iterable[Sequence[Cell]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)  # RFC 4180: quoted as needed, CRLF line ends
-    writer.writerows([_csv_text(cell) for cell in row] for row in rows)
-    return buffer.getvalue().encode()
-
-
 async def csv_chunks(pool: asyncpg.Pool, org_id: str, campaign_id: str) -> AsyncIterator[bytes]:
     """The campaign's responses as UTF-8 CSV (with a BOM), a batch of rows per chunk."""
     async with acquire(pool) as conn, conn.transaction(isolation="repeatable_read", readonly=True):
         export = await _export_of(conn, org_id, campaign_id)
-        yield BOM.encode() + _csv_lines([response_header(export)])
+        yield BOM.encode() + csv_lines([response_header(export)])
         async for rows in _numbered_batches(conn, export, org_id, campaign_id):
-            yield _csv_lines(rows)
+            yield csv_lines(rows)
 
 
 # --- XLSX ---------------------------------------------------------------------------------------------------
-
-
-def _xlsx_cell(cell: Cell) -> Cell:
-    # XML 1.0 cannot carry most control characters, and openpyxl refuses a string holding one
-    return ILLEGAL_CHARACTERS_RE.sub("", cell) if isinstance(cell, str) else cell
-
-
-def _append(sheet: WriteOnlyWorksheet, rows: Iterable[Sequence[Cell]]) -> None:
-    for row in rows:
-        sheet.append([_xlsx_cell(cell) for cell in row])
-
-
-def _save(workbook: Workbook) -> bytes:
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 async def xlsx_bytes(pool: asyncpg.Pool, org_id: str, campaign_id: str) -> bytes:
@@ -241,9 +192,9 @@ async def xlsx_bytes(pool: asyncpg.Pool, org_id: str, campaign_id: str) -> bytes
     async with acquire(pool) as conn, conn.transaction(isolation="repeatable_read", readonly=True):
         export = await _export_of(conn, org_id, campaign_id)
         report = await campaign_report(conn, org_id, campaign_id)
-        await asyncio.to_thread(_append, responses, [response_header(export)])
+        await asyncio.to_thread(append_rows, responses, [response_header(export)])
         async for rows in _numbered_batches(conn, export, org_id, campaign_id):
-            await asyncio.to_thread(_append, responses, rows)
-    await asyncio.to_thread(_append, scores, score_rows(report))
-    await asyncio.to_thread(_append, buildings, building_rows(report))
-    return await asyncio.to_thread(_save, workbook)
+            await asyncio.to_thread(append_rows, responses, rows)
+    await asyncio.to_thread(append_rows, scores, score_rows(report))
+    await asyncio.to_thread(append_rows, buildings, building_rows(report))
+    return await asyncio.to_thread(workbook_bytes, workbook)

@@ -21,6 +21,7 @@ from core.access import Caller
 from core.db import acquire
 from core.errors import Conflict
 from core.structs import Page
+from core.tabular import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE
 from inspections import rectification
 from inspections.schemas_work import OrderCreate
 from surveys import actions, campaigns, templates
@@ -167,9 +168,9 @@ class CampaignController(Controller):
         headers = {"Content-Disposition": exports.content_disposition(found.id, found.name_zh, format)}
         if format == "csv":
             chunks = exports.csv_chunks(services.pool, caller.org_id, found.id)
-            return Stream(chunks, media_type=exports.CSV_MEDIA_TYPE, headers=headers)
+            return Stream(chunks, media_type=CSV_MEDIA_TYPE, headers=headers)
         content = await exports.xlsx_bytes(services.pool, caller.org_id, found.id)
-        return Response(content, media_type=exports.XLSX_MEDIA_TYPE, headers=headers)
+        return Response(content, media_type=XLSX_MEDIA_TYPE, headers=headers)
 
     @post(
         "/actions",
