@@ -87,7 +87,6 @@ async def _file(conn: asyncpg.Connection, caller: Caller, grants: Grants, ids: l
         return
     if unbuilt:
         await sql.fill_buildings(conn, caller.org_id, unbuilt)
-    await sql.insert_filing_events(conn, caller.org_id, ids, caller.user_id, now)
     filed = [
         (r["id"], {k: r[k] for k in ("kind", "category", "channel", "unit_id")})
         for rs in by_property.values()

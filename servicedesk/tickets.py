@@ -93,7 +93,6 @@ async def file_ticket(
         "received_at": now,
     }
     await sql.insert_ticket(conn, caller.org_id, values)
-    await sql.insert_filing_events(conn, caller.org_id, [ticket_id], caller.user_id, now)
     await record_change(conn, caller, "ticket.file", "ticket", ticket_id, after=values)
     await tell_desk(conn, caller.org_id, property_id, [ticket_id], [data.description])
     return await ticket_out(conn, caller, ticket_id), True
@@ -134,8 +133,26 @@ async def ticket_out(conn: asyncpg.Connection, caller: Caller, ticket_id: str, *
         rows = await sql.events_of(
             conn, caller.org_id, ticket_id, public_only=standing == "owner", actor_id=caller.user_id
         )
-        events = [msgspec.convert(_fields(r, EventOut), EventOut) for r in rows]
+        events = [_filing(row), *(msgspec.convert(_fields(r, EventOut), EventOut) for r in rows)]
     return _out(row, allowed(ticket, Actor(user_id=caller.user_id, standing=standing)), events)
+
+
+def _filing(ticket: asyncpg.Record) -> EventOut:
+    """The timeline's first line, from the ticket's own row (filing writes no event: a push of hundreds of tickets
+    writes only the tickets)."""
+    return EventOut(
+        id=f"{ticket['id']}.file",
+        created_at=ticket["received_at"],
+        action="file",
+        body=None,
+        rating=None,
+        public=True,
+        actor_id=ticket["reported_by"],
+        status_before=None,
+        status_after="received",
+        outcome="applied",
+        data={"channel": ticket["channel"]},
+    )
 
 
 def _fields(row: asyncpg.Record, shape: type[msgspec.Struct]) -> dict[str, Any]:

@@ -267,7 +267,9 @@ SELECT s.month, s.kind, s.category, s.outcome, GROUPING(s.kind) = 0 AS by_kind,
        GROUPING(s.category) = 0 AS by_category, count(*) AS received
   FROM (SELECT to_char(date_trunc('month', s.received_at AT TIME ZONE $6), 'YYYY-MM') AS month, s.kind, s.category,
                {OUTCOME} AS outcome
-          FROM (SELECT t.received_at, t.kind, t.category, coalesce(e.status, t.status) AS status
+          FROM (SELECT t.received_at, t.kind, t.category,
+                       coalesce(e.status, CASE WHEN {STALE.format(as_of=AS_OF)} THEN 'received' ELSE t.status END)
+                       AS status
                   FROM tickets t
                   LEFT JOIN (
                       SELECT DISTINCT ON (e.ticket_id) e.ticket_id, e.status_after AS status

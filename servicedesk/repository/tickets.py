@@ -168,24 +168,6 @@ async def fill_buildings(conn: asyncpg.Connection, org_id: str, ids: Sequence[st
     )
 
 
-async def insert_filing_events(
-    conn: asyncpg.Connection, org_id: str, ids: Sequence[str], actor_id: str, now: datetime
-) -> None:
-    """The first event of each ticket filed (its id made from the ticket's: filing happens once)."""
-    await conn.execute(
-        """INSERT INTO ticket_events (org_id, id, ticket_id, property_id, action, body, public, actor_id,
-                                      status_after, outcome, owner_unit_id, owner_user_id, created_at)
-           SELECT org_id, 'f' || left(md5(id), 24), id, property_id, 'file', NULL, true, $3, 'received', 'applied',
-                  unit_id, reported_by, $4
-             FROM tickets WHERE org_id = $1 AND id = ANY($2::text[])
-           ON CONFLICT DO NOTHING""",
-        org_id,
-        list(ids),
-        actor_id,
-        now,
-    )
-
-
 # --- promises and default assignees -----------------------------------------------------------------------------
 
 
