@@ -210,3 +210,49 @@ async def test_a_repair_from_an_offline_phone_to_its_close(api, db, clock, setti
         "resolve",
         "visit",
     ]
+
+    # the figures of that day (Shanghai), a minute later: every step counted exactly once
+    clock.advance(minutes=1)
+    supervisor = await login(api, org, "supervisor")
+    period = {"from": "2026-03-02", "to": "2026-03-02"}
+    kpis = (await api.get(f"/properties/{org.property_id}/service-desk/kpis", headers=supervisor, params=period)).json()
+    totals = kpis["totals"]
+    assert totals["intake"] | {} == {"received": 1, "declined": 0, "complaints": 0, "repeats": 0, "repeat_rate": 0.0}
+    assert totals["response"] == {
+        "due": 1,  # promised by 13:30, answered at 18:30 (after the escalation)
+        "on_time": 0,
+        "late": 1,
+        "not_responded": 0,
+        "extended": 0,
+        "on_time_rate": 0.0,
+        "responded": 1,
+        "mean_hours_to_respond": 9.0,
+    }
+    assert totals["resolution"] == {
+        "due": 0,  # promised for tomorrow 09:30
+        "on_time": 0,
+        "late": 0,
+        "not_resolved": 0,
+        "extended": 0,
+        "on_time_rate": None,
+        "resolved": 1,
+        "mean_hours_to_resolve": 9.5,  # the first hand-in, from the engineer's phone
+        "first_time_fixed": 0,
+        "reopened": 1,  # disputed, and rated 2/5
+        "first_time_fix_rate": 0.0,
+    }
+    assert totals["visits"] == {
+        "closed": 1,
+        "closed_after_visit": 1,
+        "visit_coverage": 1.0,
+        "rated_visits": 2,
+        "mean_rating": 3.5,
+        "low_ratings": 1,
+    }
+    assert totals["confirmation"]["confirmed"] == 1 and totals["confirmation"]["auto_confirmed"] == 0
+    assert kpis["complaints_per_100_households"] == 0.0 and kpis["households"] == 2
+    [engineer_row] = [s for s in kpis["by_staff"] if s["user_id"] == org.ids["staff"]]
+    assert engineer_row["response"]["late"] == 1 and engineer_row["resolution"]["reopened"] == 1
+    org_wide = (await api.get("/kpis", headers=supervisor, params=period)).json()
+    [mine] = [p for p in org_wide["properties"] if p["property_id"] == org.property_id]
+    assert mine["service_desk"]["totals"] == totals
