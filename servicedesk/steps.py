@@ -191,7 +191,7 @@ async def _tell(
     }
     zh_kind, en_kind = KIND_NAMES[ticket.kind]
     if step.public and actor.standing != "owner":
-        owners = [u for u in await sql.owners_to_tell(conn, ticket.org_id, ticket.unit_id, ticket.reported_by)]
+        owners = await sql.owners_to_tell(conn, ticket.org_id, ticket.unit_id, ticket.reported_by)
         changes = step.changes
         r = await _local(conn, ticket, changes.get("respond_due_at", ticket.respond_due_at))
         s = await _local(conn, ticket, changes.get("resolve_due_at", ticket.resolve_due_at))
