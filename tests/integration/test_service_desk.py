@@ -249,3 +249,42 @@ async def test_the_return_visit_falls_due_and_is_chased_until_it_is_made(api, db
     await step(api, staff, ticket["id"], "visit", rating=4, channel="phone", note="业主满意")
     await run_job(settings, "chase_deadlines", FixedClock(NOW + timedelta(days=5)))
     assert await db.fetchval("SELECT count(*) FROM notifications WHERE kind LIKE 'ticket.visit.%'") == 2
+
+
+async def test_a_phone_naming_what_does_not_exist_is_told_so_never_a_500(api, db):
+    from tests.integration.test_sync_protocol import changes, pull, push
+
+    org = await build_org(db, "sd7")
+    owner = await login(api, org, "owner")
+    first = await pull(api, db, owner)
+    at = int(NOW.timestamp() * 1000)
+    ticket = {
+        "id": "t-ghost",
+        "property_id": org.property_id,
+        "kind": "repair",
+        "category": "engineering",
+        "channel": "app",
+        "unit_id": "no-such-unit",
+        "reported_by": org.ids["owner"],
+        "description": "x",
+        "created_at": at,
+    }
+    answer = await push(api, owner, first["timestamp"], changes("tickets", [ticket]))
+    assert answer.status_code == 422 and "not a unit of this property" in answer.json()["detail"], answer.text
+    wrong_channel = await push(
+        api, owner, first["timestamp"], changes("tickets", [{**ticket, "unit_id": org.unit_id, "channel": "hotline"}])
+    )
+    assert wrong_channel.status_code == 422 and "channel" in wrong_channel.json()["detail"]
+    assert await db.fetchval("SELECT count(*) FROM tickets") == 0
+    event = {
+        "id": "ev-ghost",
+        "ticket_id": "no-such-ticket",
+        "property_id": org.property_id,
+        "action": "confirm",
+        "actor_id": org.ids["owner"],
+        "created_at": at,
+    }
+    answer = await push(api, owner, first["timestamp"], changes("ticket_events", [event]))
+    assert answer.status_code == 200, answer.text
+    stored = await db.fetchrow("SELECT outcome, refusal_zh FROM ticket_events WHERE id = 'ev-ghost'")
+    assert (stored["outcome"], stored["refusal_zh"]) == ("refused", "未找到该工单")
