@@ -232,7 +232,7 @@ def _apply(
 def _visit(
     ticket: Ticket, actor: Actor, now: datetime, request: Request, note: str | None
 ) -> tuple[Status, dict[str, Any], bool]:
-    if request.rating is None:
+    if request.rating is None or not 1 <= request.rating <= 5:
         raise _required(ticket, "rating", "required: 1 (very dissatisfied) to 5 (very satisfied)")
     channel = request.channel or ("app" if actor.standing == "owner" else "phone")
     if actor.standing == "owner" and channel not in ("app", "web"):

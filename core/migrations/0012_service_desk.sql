@@ -91,7 +91,8 @@ CREATE TABLE ticket_events (
     property_id     text NOT NULL,
     action          text NOT NULL,
     body            text,
-    rating          integer CHECK (rating BETWEEN 1 AND 5),
+    -- as a phone asked (checked when applied: a rating outside 1-5 is refused on the event)
+    rating          integer,
     -- NULL (a phone that said nothing) is public; staff notes may be false
     public          boolean,
     actor_id        text,

@@ -288,3 +288,20 @@ async def test_a_phone_naming_what_does_not_exist_is_told_so_never_a_500(api, db
     assert answer.status_code == 200, answer.text
     stored = await db.fetchrow("SELECT outcome, refusal_zh FROM ticket_events WHERE id = 'ev-ghost'")
     assert (stored["outcome"], stored["refusal_zh"]) == ("refused", "未找到该工单")
+
+    # a rating no scale has, on a ticket that is the owner's and resolved
+    staff = await login(api, org, "staff")
+    real = await file(api, org, owner, kind="enquiry", category="other", description="门禁卡怎么补办")
+    for action, extra in (
+        ("accept", {}),
+        ("assign", {"assignee_id": org.ids["staff"]}),
+        ("resolve", {"note": "已答复"}),
+    ):
+        await step(api, staff, real["id"], action, **extra)
+    later = await pull(api, db, owner)
+    rated = {**event, "id": "ev-seven", "ticket_id": real["id"], "action": "visit", "rating": 7}
+    answer = await push(api, owner, later["timestamp"], changes("ticket_events", [rated]))
+    assert answer.status_code == 200, answer.text
+    stored = await db.fetchrow("SELECT outcome, refusal_en FROM ticket_events WHERE id = 'ev-seven'")
+    assert stored["outcome"] == "refused" and "rating" in stored["refusal_en"]
+    assert await db.fetchval("SELECT status FROM tickets WHERE id = $1", real["id"]) == "resolved"
