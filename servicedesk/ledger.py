@@ -1,5 +1,5 @@
 """The service desk's ledger (工单台账) as a file: a property's tickets received in a period of local days, one row
-each, CSV (streamed, UTF-8 with a BOM for Excel) or XLSX (openpyxl's write-only mode, built off the event loop),
+each, CSV (streamed, UTF-8 with a BOM for Excel) or XLSX (written with XlsxWriter, off the event loop),
 headings and words in Chinese or English, times in the property's zone (wall-clock, no offset: the heading names
 the zone). No access checks: the caller makes them.
 
@@ -18,11 +18,10 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 import asyncpg
-from openpyxl import Workbook
 
 from core.db import acquire
 from core.periods import KpiPeriod
-from core.tabular import BOM, Cell, append_rows, attachment, csv_lines, neutralised, workbook_bytes
+from core.tabular import BOM, Book, Cell, attachment, csv_lines, neutralised
 from servicedesk.repository import ledger as sql
 
 Lang = Literal["zh", "en"]
@@ -184,10 +183,9 @@ async def xlsx_bytes(
     pool: asyncpg.Pool, org_id: str, property_id: str, period: KpiPeriod, lang: Lang, now: datetime
 ) -> bytes:
     """The ledger as a workbook of one sheet (工单台账 / Ledger), its heading row frozen."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("工单台账" if lang == "zh" else "Ledger")
-    sheet.freeze_panes = "A2"
-    await asyncio.to_thread(append_rows, sheet, [header(lang, period.timezone)])
+    book = Book()
+    sheet = book.sheet("工单台账" if lang == "zh" else "Ledger", frozen_rows=1)
+    await asyncio.to_thread(sheet.append, [header(lang, period.timezone)])
     async for rows in _batches(pool, org_id, property_id, period, lang, now):
-        await asyncio.to_thread(append_rows, sheet, rows)
-    return await asyncio.to_thread(workbook_bytes, workbook)
+        await asyncio.to_thread(sheet.append, rows)
+    return await asyncio.to_thread(book.to_bytes)

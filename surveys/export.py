@@ -8,7 +8,7 @@ each building's response rate). No access checks: the caller makes them.
 - What a household wrote cannot become a formula (core/tabular.py `neutralised`), in both formats.
 - The responses and the report are read in one REPEATABLE READ READ ONLY transaction, so they agree; the
   responses through a server-side cursor, a batch at a time. The CSV is written as the batches arrive; the XLSX
-  is built in openpyxl's write-only mode, off the event loop (it is CPU work), and answered whole.
+  is written with XlsxWriter, off the event loop (it is CPU work), and answered whole.
 """
 
 from __future__ import annotations
@@ -20,11 +20,10 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 import msgspec
-from openpyxl import Workbook
 
 from core.db import acquire
 from core.errors import NotFound
-from core.tabular import BOM, Cell, append_rows, attachment, csv_lines, neutralised, workbook_bytes
+from core.tabular import BOM, Book, Cell, attachment, csv_lines, neutralised
 from surveys import scoring
 from surveys.models import Question
 from surveys.questions import cell_value
@@ -183,18 +182,14 @@ async def csv_chunks(pool: asyncpg.Pool, org_id: str, campaign_id: str) -> Async
 
 async def xlsx_bytes(pool: asyncpg.Pool, org_id: str, campaign_id: str) -> bytes:
     """The workbook: sheets Responses, Scores (the report) and Buildings (response rates)."""
-    workbook = Workbook(write_only=True)
-    responses = workbook.create_sheet("Responses")
-    scores = workbook.create_sheet("Scores")
-    buildings = workbook.create_sheet("Buildings")
-    for sheet in (responses, scores, buildings):
-        sheet.freeze_panes = "A2"
+    book = Book()
+    responses, scores, buildings = (book.sheet(name, frozen_rows=1) for name in ("Responses", "Scores", "Buildings"))
     async with acquire(pool) as conn, conn.transaction(isolation="repeatable_read", readonly=True):
         export = await _export_of(conn, org_id, campaign_id)
         report = await campaign_report(conn, org_id, campaign_id)
-        await asyncio.to_thread(append_rows, responses, [response_header(export)])
+        await asyncio.to_thread(responses.append, [response_header(export)])
         async for rows in _numbered_batches(conn, export, org_id, campaign_id):
-            await asyncio.to_thread(append_rows, responses, rows)
-    await asyncio.to_thread(append_rows, scores, score_rows(report))
-    await asyncio.to_thread(append_rows, buildings, building_rows(report))
-    return await asyncio.to_thread(workbook_bytes, workbook)
+            await asyncio.to_thread(responses.append, rows)
+    await asyncio.to_thread(scores.append, score_rows(report))
+    await asyncio.to_thread(buildings.append, building_rows(report))
+    return await asyncio.to_thread(book.to_bytes)
