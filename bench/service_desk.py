@@ -472,8 +472,8 @@ async def run(n: int, repeats: int, rounds: int) -> tuple[list[Result], str]:
         f"ledger: {max(5, repeats // 3)} of each after one warm-up, {sizes['csv'] / 1e6:.1f} MB CSV, "
         f"{sizes['xlsx'] / 1e6:.1f} MB XLSX",
         f"pushes: median of {rounds} of each, alternating; handover notes {median(note_s) * 1000:.0f} ms, tickets "
-        f"{median(ticket_s) * 1000:.0f} ms a push (filing a ticket also writes its filing event, an audit entry "
-        f"and the desk's notification)",
+        f"{median(ticket_s) * 1000:.0f} ms a push (filing a ticket also checks its household and channel, and "
+        f"writes an audit entry and the desk's notification)",
     ]
     return results, "\n".join(f"- {note}" for note in notes)
 
