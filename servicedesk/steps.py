@@ -141,8 +141,8 @@ async def take_step(
             ticket.org_id,
             {"id": event_id, "ticket_id": ticket.id, "property_id": ticket.property_id, "created_at": now, **event},
         )
-    else:
-        await sql.take_pushed_event(conn, ticket.org_id, event_id, event)
+    else:  # at the moment the step was taken (a phone's clock ahead of the server's is not believed)
+        await sql.take_pushed_event(conn, ticket.org_id, event_id, {**event, "created_at": now})
     await record(
         conn,
         org_id=ticket.org_id,
