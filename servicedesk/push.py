@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import asyncpg
 import msgspec
+from msgspec import Meta
 
 from core import jsontext
 from core.access import Caller
@@ -103,7 +104,7 @@ class _Asked(msgspec.Struct, forbid_unknown_fields=True):
     assignee_id: str | None = None
     duplicate_of: str | None = None
     which: str | None = None
-    due_at: datetime | None = None
+    due_at: Annotated[datetime, Meta(tz=True)] | None = None  # a moment with its offset, as the REST body's
     channel: str | None = None
 
 

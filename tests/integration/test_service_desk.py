@@ -305,3 +305,43 @@ async def test_a_phone_naming_what_does_not_exist_is_told_so_never_a_500(api, db
     stored = await db.fetchrow("SELECT outcome, refusal_en FROM ticket_events WHERE id = 'ev-seven'")
     assert stored["outcome"] == "refused" and "rating" in stored["refusal_en"]
     assert await db.fetchval("SELECT status FROM tickets WHERE id = $1", real["id"]) == "resolved"
+
+
+async def test_a_supervisor_moves_a_deadline_from_the_phone(api, db):
+    import json
+
+    from tests.integration.test_sync_protocol import changes, pull, push
+
+    org = await build_org(db, "sd8")
+    supervisor, staff = await login(api, org, "supervisor"), await login(api, org, "staff")
+    ticket = await file(api, org, staff, kind="repair", category="engineering", description="水泵房漏水", location="B2")
+    accepted = await step(api, staff, ticket["id"], "accept")
+    first = await pull(api, db, supervisor)
+    at = int(NOW.timestamp() * 1000)
+
+    def extend(event_id, due_at):
+        data = json.dumps({"which": "resolve", "due_at": due_at})
+        return {
+            "id": event_id,
+            "ticket_id": ticket["id"],
+            "property_id": org.property_id,
+            "action": "extend",
+            "body": "等水泵配件",
+            "data": data,
+            "actor_id": org.ids["supervisor"],
+            "created_at": at,
+        }
+
+    naive = await push(
+        api, supervisor, first["timestamp"], changes("ticket_events", [extend("ev-naive", "2026-03-05T10:00:00")])
+    )
+    assert naive.status_code == 200, naive.text
+    assert await db.fetchval("SELECT outcome FROM ticket_events WHERE id = 'ev-naive'") == "refused"
+    later = await pull(api, db, supervisor, first["timestamp"])
+    good = await push(
+        api, supervisor, later["timestamp"], changes("ticket_events", [extend("ev-good", "2026-03-05T10:00:00+08:00")])
+    )
+    assert good.status_code == 200, good.text
+    row = await db.fetchrow("SELECT resolve_due_at, resolve_due_original FROM tickets")
+    assert row["resolve_due_at"] == datetime(2026, 3, 5, 2, tzinfo=UTC)
+    assert row["resolve_due_original"].isoformat().replace("+00:00", "Z") == accepted["resolve_due_original"]
