@@ -136,7 +136,7 @@ def permit(ticket: Ticket, action: Action, actor: Actor) -> None:
         raise Forbidden(f"only {who} can {action} a ticket", action=action, **_where(ticket))
     if not _may_work(ticket, actor, action):
         raise Forbidden(
-            f"ticket {ticket.id} is assigned to someone else; they or a supervisor {action} it",
+            f"ticket {ticket.id} is not assigned to you: the person responsible or a supervisor may {action} it",
             action=action,
             **_where(ticket),
         )
