@@ -92,7 +92,8 @@ async def file_ticket(
         "created_at": now,
         "received_at": now,
     }
-    await sql.insert_ticket(conn, caller.org_id, values)
+    if not await sql.insert_ticket(conn, caller.org_id, values):  # a retry racing its first attempt
+        return await ticket_out(conn, caller, ticket_id), False
     await record_change(conn, caller, "ticket.file", "ticket", ticket_id, after=values)
     await tell_desk(conn, caller.org_id, property_id, [ticket_id], [data.description])
     return await ticket_out(conn, caller, ticket_id), True
