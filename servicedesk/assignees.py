@@ -14,11 +14,14 @@ from servicedesk.repository import tickets as sql
 from servicedesk.schemas import AssigneeOut, AssigneeSet
 
 
-async def check_assignee(conn: asyncpg.Connection, org_id: str, property_id: str, user_id: str) -> None:
-    """Tickets go to the property's staff or supervisors, never to an owner or a stranger."""
+async def check_assignee(
+    conn: asyncpg.Connection, org_id: str, property_id: str, user_id: str, field: str = "assignee_id"
+) -> None:
+    """Tickets go to the property's staff or supervisors, never to an owner or a stranger (`field`: where the
+    request named them)."""
     if await people_sql.works_on(conn, org_id, user_id, property_id) is None:
         message = "not an active member of this property's staff"
-        raise Invalid(f"assignee_id: {message}", [FieldError(field="assignee_id", message=message)])
+        raise Invalid(f"{field}: {message}", [FieldError(field=field, message=message)])
 
 
 async def list_assignees(conn: asyncpg.Connection, caller: Caller, property_id: str) -> list[AssigneeOut]:
@@ -36,7 +39,7 @@ async def set_assignee(
 ) -> AssigneeOut:
     await require_property(conn, caller, property_id, "supervise")
     _check_category(category)
-    await check_assignee(conn, caller.org_id, property_id, data.user_id)
+    await check_assignee(conn, caller.org_id, property_id, data.user_id, "user_id")
     await sql.set_assignee(conn, caller.org_id, property_id, category, data.user_id)
     out = AssigneeOut(category=category, user_id=data.user_id)  # type: ignore[arg-type]
     await record_change(conn, caller, "ticket_assignee.set", "ticket_assignee", f"{property_id}:{category}", after=out)
