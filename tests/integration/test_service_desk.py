@@ -135,7 +135,7 @@ async def test_a_propertys_promises_and_default_person_and_a_deadline_moved_keep
     answer = await api.put(
         f"{base}/ticket-assignees/engineering", headers=supervisor, json={"user_id": org.ids["owner"]}
     )
-    assert answer.status_code == 422, "an owner is not staff"
+    assert answer.status_code == 422 and answer.json()["errors"][0]["field"] == "user_id", "an owner is not staff"
     answer = await api.put(
         f"{base}/ticket-assignees/engineering", headers=supervisor, json={"user_id": org.ids["staff"]}
     )
