@@ -45,6 +45,9 @@ def rules(clock: Clock, settings: Settings) -> PushRule:
         tickets = written.get("tickets")
         if tickets is not None and tickets.created:
             await _file(conn, caller, grants, tickets.created, now)
+        photos = written.get("photos")
+        if photos is not None and photos.created:
+            await sql.share_photos(conn, caller.org_id, photos.created)
         events = written.get("ticket_events")
         if events is not None and events.created:
             for row in await sql.pushed_events(conn, caller.org_id, events.created):

@@ -205,8 +205,13 @@ PHOTOS = Table(
         Column(name="rejection", writable=False, since=4),
         Column(name="rejection_en", writable=False, since=4),
         Column(name="rejection_zh", writable=False, since=4),
+        # the household whose owners see it too (a ticket's before and after photos: the service desk sets it)
+        Column(name="owner_unit_id", writable=False, since=6),
     ),
-    read={**in_properties(), "owner": Visible("uploaded_by", "self")},
+    read={
+        **in_properties(),
+        "owner": AnyOf((Visible("uploaded_by", "self"), Visible("owner_unit_id", "units"))),
+    },
     write={
         "admin": ("create", "update", "delete"),
         "supervisor": ("create", "update", "delete"),

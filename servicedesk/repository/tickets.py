@@ -168,6 +168,18 @@ async def fill_buildings(conn: asyncpg.Connection, org_id: str, ids: Sequence[st
     )
 
 
+async def share_photos(conn: asyncpg.Connection, org_id: str, photo_ids: Sequence[str]) -> None:
+    """The household of each ticket a before or after photo of these is for may see it (their owners' scope)."""
+    await conn.execute(
+        """UPDATE photos p SET owner_unit_id = t.unit_id FROM tickets t
+            WHERE p.org_id = $1 AND p.id = ANY($2::text[]) AND p.record_table = 'tickets'
+              AND p.purpose IN ('before', 'after') AND t.org_id = p.org_id AND t.id = p.record_id
+              AND t.unit_id IS NOT NULL AND p.owner_unit_id IS DISTINCT FROM t.unit_id""",
+        org_id,
+        list(photo_ids),
+    )
+
+
 # --- promises and default assignees -----------------------------------------------------------------------------
 
 

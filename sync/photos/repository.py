@@ -15,7 +15,9 @@ UPLOAD_COLUMNS = (
     "org_id, id, uploaded_by, photo_id, length, received, metadata, state, sha256, facts, rejection, rejection_en, "
     "rejection_zh, created_at, expires_at, completed_at"
 )
-PHOTO_COLUMNS = "org_id, id, property_id, record_table, record_id, uploaded_by, status, sha256, content_type"
+PHOTO_COLUMNS = (
+    "org_id, id, property_id, record_table, record_id, uploaded_by, owner_unit_id, status, sha256, content_type"
+)
 
 # An upload's outcome, onto the photo it is for: only a photo of the uploader still waiting for bytes (a photo
 # with bytes keeps them: content never changes under a photo id).

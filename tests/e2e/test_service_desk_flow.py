@@ -152,8 +152,14 @@ async def test_a_repair_from_an_offline_phone_to_its_close(api, db, clock, setti
     assert row["resolved_at"] == NOW + timedelta(hours=9, minutes=30)
     assert (await engineer.upload(after_photo, jpeg(seed=4))).status_code == 204
 
-    # the owner disputes from the app; resolved again; confirmed; a poor return visit reopens it
+    # the owner sees the fix: the engineer's after-photo reaches the household's phone, and its bytes
     await synced(owner, db)
+    seen = owner.client.store.get("photos", after_photo)
+    assert seen is not None and (seen["purpose"], seen["owner_unit_id"]) == ("after", org.unit_id)
+    original = await api.get(f"/photos/{after_photo}/original", headers=owner.headers)
+    assert original.status_code == 200 and original.content == jpeg(seed=4)
+
+    # the owner disputes from the app; resolved again; confirmed; a poor return visit reopens it
     dispute = event(owner, mine, "dispute", clock.now(), body="还在滴水")
     await synced(owner, db)
     assert owner.client.store.get("ticket_events", dispute)["outcome"] == "applied"
