@@ -7,7 +7,7 @@ import binascii
 import hashlib
 import hmac
 from datetime import datetime
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import msgspec
 from msgspec import Meta
@@ -50,6 +50,13 @@ Radius = Annotated[int, Meta(ge=1, le=100_000, description="metres")]
 Limit = Annotated[int, Meta(ge=1, le=500)]
 
 T = TypeVar("T")
+S = TypeVar("S", bound=msgspec.Struct)
+
+
+def record_as(row: Any, shape: type[S]) -> S:
+    """A database row (an asyncpg Record, or a mapping) as `shape`, from the columns the shape has (the row may
+    carry more)."""
+    return msgspec.convert({k: v for k, v in dict(row).items() if k in shape.__struct_fields__}, shape)
 
 
 class Page(Struct, Generic[T]):

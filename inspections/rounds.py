@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timedelta
-from typing import TypeVar
 
 import asyncpg
 import msgspec
@@ -18,14 +17,12 @@ from core.access import Caller, require_property, visible_property_ids
 from core.audit.service import record_change
 from core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from core.ids import new_id
-from core.structs import Page, page_of
+from core.structs import Page, page_of, record_as
 from inspections import setup, templates
 from inspections.checks import expected_times
 from inspections.models import Plan, Round
 from inspections.repository import work as sql
 from inspections.schemas_work import Reassign, ResultOut, RoundCreate, RoundDetail, VisitOut
-
-T = TypeVar("T", bound=msgspec.Struct)
 
 # How long a round without a route (a checklist walk) may take; a route's round: its stops plus tolerance.
 CHECKLIST_WINDOW = timedelta(hours=4)
@@ -101,13 +98,9 @@ async def get_round(conn: asyncpg.Connection, caller: Caller, round_id: str) -> 
     results = await sql.results_of_rounds(conn, caller.org_id, [round_id])
     return RoundDetail(
         round=found,
-        visits=[_pick(v, VisitOut) for v in visits],
-        results=[_pick(r, ResultOut) for r in results],
+        visits=[record_as(v, VisitOut) for v in visits],
+        results=[record_as(r, ResultOut) for r in results],
     )
-
-
-def _pick(row: asyncpg.Record, shape: type[T]) -> T:
-    return msgspec.convert({name: row[name] for name in shape.__struct_fields__}, shape)
 
 
 async def reassign(conn: asyncpg.Connection, caller: Caller, round_id: str, data: Reassign) -> RoundDetail:

@@ -24,10 +24,11 @@ from core.audit.service import record_changes
 from core.clock import Clock
 from core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from core.settings import Settings
+from core.structs import record_as
 from servicedesk.lifecycle import Actor, Request
 from servicedesk.repository import tickets as sql
 from servicedesk.steps import locked_ticket, standing_of, take_step
-from servicedesk.tickets import Refused, channel_for, tell_desk
+from servicedesk.tickets import NotYours, Place, Refused, building_for, channel_for, tell_desk
 from sync.push import PushRule, Written
 from sync.scope import Grants
 
@@ -56,10 +57,12 @@ def rules(clock: Clock, settings: Settings) -> PushRule:
     return settle
 
 
-def _refusal(ticket_id: str, problem: Refused | str, field: str = "unit_id") -> Invalid:
-    message = problem.message if isinstance(problem, Refused) else problem
-    name = problem.field if isinstance(problem, Refused) else field
-    return Invalid(f"tickets.{ticket_id}.{name}: {message}", table="tickets", id=ticket_id, column=name)
+def _refusal(ticket_id: str, refused: Refused) -> DomainError:
+    """A filing refused, named by its record; a household not the owner's is outside their scope."""
+    if isinstance(refused, NotYours):
+        return Forbidden(f"tickets.{ticket_id}: {refused.message}", table="tickets", id=ticket_id)
+    message = f"tickets.{ticket_id}.{refused.field}: {refused.message}"
+    return Invalid(message, table="tickets", id=ticket_id, column=refused.field)
 
 
 async def _file(conn: asyncpg.Connection, caller: Caller, grants: Grants, ids: list[str], now: datetime) -> None:
@@ -68,24 +71,15 @@ async def _file(conn: asyncpg.Connection, caller: Caller, grants: Grants, ids: l
     carry hundreds."""
     by_property: dict[str, list[asyncpg.Record]] = {}
     unbuilt: list[str] = []
+    owned = grants.units if caller.role == "owner" else None
     for row in await sql.filed(conn, caller.org_id, ids):
-        if row["unit_id"] is not None:
-            if row["unit_property_id"] != row["property_id"]:
-                raise _refusal(row["id"], "not a unit of this property")
-            if caller.role == "owner" and row["unit_id"] not in grants.units:
-                raise Forbidden(
-                    f"tickets.{row['id']}: you may file only for your own household", table="tickets", id=row["id"]
-                )
-            if row["building_id"] is None:
-                unbuilt.append(row["id"])
-            elif row["building_id"] != row["unit_building_id"]:
-                raise _refusal(row["id"], "the unit is in another building", "building_id")
-        elif row["building_id"] is not None and row["building_property_id"] != row["property_id"]:
-            raise _refusal(row["id"], "not a building of this property", "building_id")
         try:
+            building_for(row["property_id"], row["unit_id"], row["building_id"], record_as(row, Place), owned)
             channel_for(caller.role, row["channel"])
         except Refused as refused:
             raise _refusal(row["id"], refused) from None
+        if row["unit_id"] is not None and row["building_id"] is None:
+            unbuilt.append(row["id"])
         by_property.setdefault(row["property_id"], []).append(row)
     if not by_property:
         return

@@ -20,6 +20,7 @@ from core.ids import new_id
 from core.notifications.service import notify
 from core.people import repository as people_sql
 from core.places import repository as places_sql
+from core.structs import record_as
 from servicedesk import promises
 from servicedesk.assignees import check_assignee
 from servicedesk.lifecycle import Actor, Context, Request, Standing, Step, decide, permit
@@ -53,8 +54,8 @@ PROGRESS: dict[str, tuple[str, str]] = {
 }
 
 
-def ticket_of(row: asyncpg.Record | dict[str, Any]) -> Ticket:
-    return msgspec.convert({k: v for k, v in dict(row).items() if k in Ticket.__struct_fields__}, Ticket)
+def ticket_of(row: asyncpg.Record) -> Ticket:
+    return record_as(row, Ticket)
 
 
 async def standing_of(conn: asyncpg.Connection, caller: Caller, ticket: Ticket) -> Standing | None:

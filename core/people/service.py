@@ -6,7 +6,6 @@ import re
 from datetime import datetime, timedelta
 
 import asyncpg
-import msgspec
 
 from core.access import Caller, require_property, require_role, visible_property_ids
 from core.audit.service import record, record_change
@@ -19,13 +18,13 @@ from core.people.schemas import UserCreate, UserUpdate
 from core.places import repository as places_sql
 from core.places.service import get_unit
 from core.security import digest, hash_password, new_invitation_code
-from core.structs import Page, page_of
+from core.structs import Page, page_of, record_as
 
 STAFF_ROLES = ("staff", "supervisor")
 
 
 def user_of(row: asyncpg.Record) -> User:
-    return msgspec.convert({k: row[k] for k in User.__struct_fields__}, User)
+    return record_as(row, User)
 
 
 def _check_contact(role: str, email: str | None, phone: str | None, password: str | None) -> None:

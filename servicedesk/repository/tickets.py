@@ -158,6 +158,22 @@ async def filed(conn: asyncpg.Connection, org_id: str, ids: Sequence[str]) -> li
     )
 
 
+async def place(conn: asyncpg.Connection, org_id: str, unit_id: str | None, building_id: str | None) -> asyncpg.Record:
+    """The property and building of a unit, and the property of a building (null: no such one), as `filed` reads
+    them."""
+    row: asyncpg.Record | None = await conn.fetchrow(
+        """SELECT u.property_id AS unit_property_id, u.building_id AS unit_building_id,
+                  (SELECT b.property_id FROM buildings b WHERE b.org_id = $1 AND b.id = $3) AS building_property_id
+             FROM (SELECT 1) AS one
+             LEFT JOIN units u ON u.org_id = $1 AND u.id = $2""",
+        org_id,
+        unit_id,
+        building_id,
+    )
+    assert row is not None, "a select from one row yields one"
+    return row
+
+
 async def fill_buildings(conn: asyncpg.Connection, org_id: str, ids: Sequence[str]) -> None:
     """Tickets a phone filed for a unit without naming its building: the unit's."""
     await conn.execute(
