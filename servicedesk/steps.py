@@ -167,11 +167,8 @@ def _event_data(step: Step) -> dict[str, Any]:
     return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in step.changes.items() if k in keep}
 
 
-async def _local(conn: asyncpg.Connection, ticket: Ticket, moment: datetime | None) -> str:
-    if moment is None:
-        return "-"
-    zone = ZoneInfo(await places_sql.property_timezone(conn, ticket.org_id, ticket.property_id))
-    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+def _local(zone: ZoneInfo, moment: datetime | None) -> str:
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment is not None else "-"
 
 
 async def _tell(
@@ -194,8 +191,9 @@ async def _tell(
     if step.public and actor.standing != "owner":
         owners = await sql.owners_to_tell(conn, ticket.org_id, ticket.unit_id, ticket.reported_by)
         changes = step.changes
-        r = await _local(conn, ticket, changes.get("respond_due_at", ticket.respond_due_at))
-        s = await _local(conn, ticket, changes.get("resolve_due_at", ticket.resolve_due_at))
+        zone = ZoneInfo(await places_sql.property_timezone(conn, ticket.org_id, ticket.property_id))
+        r = _local(zone, changes.get("respond_due_at", ticket.respond_due_at))
+        s = _local(zone, changes.get("resolve_due_at", ticket.resolve_due_at))
         zh, en = PROGRESS[step.action]
         await notify(
             conn,

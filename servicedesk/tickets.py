@@ -20,7 +20,7 @@ from core.notifications.service import notify
 from core.people import repository as people_sql
 from core.places import repository as places_sql
 from core.structs import Page, cursor_after, read_cursor, record_as
-from servicedesk.lifecycle import Actor, Request, allowed
+from servicedesk.lifecycle import Actor, Request, Standing, allowed
 from servicedesk.models import Channel
 from servicedesk.repository import tickets as sql
 from servicedesk.schemas import EventOut, StepIn, TicketCreate, TicketOut
@@ -144,21 +144,21 @@ async def tell_desk(
     )
 
 
-async def ticket_out(conn: asyncpg.Connection, caller: Caller, ticket_id: str, *, timeline: bool = True) -> TicketOut:
+async def ticket_out(
+    conn: asyncpg.Connection, caller: Caller, ticket_id: str, standing: Standing | None = None
+) -> TicketOut:
+    """The ticket with its timeline as the caller may see it; `standing`: what the caller is to it, when the
+    caller has worked that out already (a step does not change it)."""
     row = (await sql.tickets_by_ids(conn, caller.org_id, [ticket_id])).get(ticket_id)
     missing = NotFound(f"ticket {ticket_id} not found", entity="ticket", id=ticket_id)
     if row is None:
         raise missing
     ticket = ticket_of(row)
-    standing = await standing_of(conn, caller, ticket)
+    standing = standing or await standing_of(conn, caller, ticket)
     if standing is None:
         raise missing
-    events = None
-    if timeline:
-        rows = await sql.events_of(
-            conn, caller.org_id, ticket_id, public_only=standing == "owner", actor_id=caller.user_id
-        )
-        events = [_filing(row), *(record_as(r, EventOut) for r in rows)]
+    rows = await sql.events_of(conn, caller.org_id, ticket_id, public_only=standing == "owner", actor_id=caller.user_id)
+    events = [_filing(row), *(record_as(r, EventOut) for r in rows)]
     return _out(row, allowed(ticket, Actor(user_id=caller.user_id, standing=standing)), events)
 
 
@@ -196,14 +196,14 @@ async def step(
         if taken is not None:
             if (taken["ticket_id"], taken["actor_id"], taken["action"]) != (ticket_id, caller.user_id, body.action):
                 raise Conflict(f"step id {body.id} is taken", field="id")
-            return await ticket_out(conn, caller, ticket_id)  # a retry: the step was taken
+            return await ticket_out(conn, caller, ticket_id, standing)  # a retry: the step was taken
     fields = msgspec.structs.asdict(body)
     request = Request(**{k: v for k, v in fields.items() if k not in ("action", "id")})
     actor = Actor(user_id=caller.user_id, standing=standing)
     await take_step(
         conn, ticket, body.action, actor, request, now, visit_days=visit_days, event_id=body.id, new_event=True
     )
-    return await ticket_out(conn, caller, ticket_id)
+    return await ticket_out(conn, caller, ticket_id, standing)
 
 
 def _page_key(cursor: str | None) -> tuple[datetime, str] | None:
