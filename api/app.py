@@ -15,6 +15,9 @@ from api.auth import authentication
 from api.deps import DEPENDENCIES
 from api.edge import edge_middleware
 from api.errors import EXCEPTION_HANDLERS
+from api.pages.render import template_config
+from api.pages.router import pages_router, static_router
+from api.pages.survey import SurveyAnswerPage
 from api.requests import JSONRequest
 from api.routes.audit import audit_trail
 from api.routes.auth import AuthController, me
@@ -90,10 +93,14 @@ DOMAIN_ROUTES: dict[str, list[ControllerRouterHandler]] = {
         PropertyCampaignController,
         CampaignController,
         SurveyActionController,
-        SurveyLinkController,
     ],
     "meetings": [PropertyMeetingController, MeetingController],
     "servicedesk": [PropertyTicketController, TicketController, desk_kpis, desk_ledger],
+}
+# The pages (api/pages): the kernel's, and each domain's when its plug-in is registered
+PAGES: list[ControllerRouterHandler] = []
+DOMAIN_PAGES: dict[str, list[ControllerRouterHandler]] = {
+    "surveys": [SurveyLinkController, SurveyAnswerPage],
 }
 
 # multipart framing around an import file: boundaries and part headers
@@ -113,6 +120,7 @@ def create_app(
         raise ValueError("create_app needs database_url and redis_url (the CLI starts embedded ones when unset)")
     plugins = registry or default_registry()
     domain_routes = [route for p in plugins.plugins for route in DOMAIN_ROUTES.get(p.name, [])]
+    domain_pages = [route for p in plugins.plugins for route in DOMAIN_PAGES.get(p.name, [])]
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -136,7 +144,10 @@ def create_app(
             imports,
             pushes,
             uploads_router(settings.max_photo_bytes),
+            pages_router(*PAGES, *domain_pages),
+            static_router(),
         ],
+        template_config=template_config(),
         dependencies=DEPENDENCIES,
         middleware=[*edge_middleware(settings.request_body_timeout, settings.trusted_proxy_list), authentication],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]

@@ -97,8 +97,12 @@ def problem(
     return Response(_encode(body), status_code=status, media_type="application/problem+json", headers=headers)
 
 
+def status_of(exc: DomainError) -> int:
+    return next((s for kind, s in STATUS.items() if isinstance(exc, kind)), 400)
+
+
 def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[bytes]:
-    status = next((s for kind, s in STATUS.items() if isinstance(exc, kind)), 400)
+    status = status_of(exc)
     extra = dict(exc.extra)
     headers: dict[str, str] = {}
     if isinstance(exc, Invalid):

@@ -42,6 +42,22 @@ def is_shown(show_if: ShowIf | None, answers: Mapping[str, object]) -> bool:
     return False
 
 
+def drop_hidden(template: HasQuestions, answers: Mapping[str, object]) -> dict[str, object]:
+    """The answers without those to questions that skip logic hides, given the answers before them. A form
+    without JavaScript shows every question, so a person may answer one their other answers skip: it is
+    dropped, not refused. Values are compared as check_answers would keep them (a score as a number)."""
+    kept: dict[str, object] = {}
+    for question in template.questions:
+        if question.key in answers and is_shown(question.show_if, kept):
+            kept[question.key] = answers[question.key]
+    kept.update({key: value for key, value in answers.items() if key not in kept and not _asked(template, key)})
+    return kept
+
+
+def _asked(template: HasQuestions, key: str) -> bool:
+    return any(question.key == key for question in template.questions)
+
+
 def check_answers(template: HasQuestions, answers: Mapping[str, object]) -> dict[str, Answer]:
     """The normalised answers, or Invalid with one FieldError ("answers.<key>") per refused answer: a key that
     is not a question, a value that does not fit its question, a required visible question left unanswered,

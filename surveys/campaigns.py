@@ -8,6 +8,7 @@ printing, and stored only as its sha256.
 from __future__ import annotations
 
 import base64
+import enum
 import hashlib
 import hmac
 from collections.abc import Mapping
@@ -26,6 +27,13 @@ from surveys.repository import campaigns as sql
 from surveys.repository import templates as templates_sql
 from surveys.schemas import Campaign, CampaignCreate, InvitationLink, Submitted, SurveyForm
 from surveys.templates import version_of
+
+
+class Unchecked(enum.Enum):
+    UNCHECKED = "unchecked"
+
+
+UNCHECKED = Unchecked.UNCHECKED
 
 
 def link_token(secret: str, org_id: str, campaign_id: str, unit_id: str) -> str:
@@ -187,9 +195,10 @@ async def survey_form(conn: asyncpg.Connection, token: str, now: datetime) -> Su
     if not campaign["anonymous"]:
         mine = await sql.response_of_unit(conn, invitation["org_id"], campaign["id"], invitation["unit_id"])
     state = state_at(campaign, now)
+    where = await sql.where_invited(conn, invitation["org_id"], invitation["unit_id"])
     return SurveyForm(
         campaign_id=campaign["id"],
-        property_name=await sql.property_name(conn, invitation["org_id"], campaign["property_id"]),
+        property_name=where["property_name"],
         name_zh=campaign["name_zh"],
         name_en=campaign["name_en"],
         opens_at=campaign["opens_at"],
@@ -199,7 +208,15 @@ async def survey_form(conn: asyncpg.Connection, token: str, now: datetime) -> Su
         can_edit=state == "open" and (invitation["responded_at"] is None or _editable(campaign, template)),
         template=version_of(template),
         answers=mine["answers"] if mine else None,
+        time_zone=where["timezone"],
+        household=f"{where['building_name']} {where['unit_number']}",
+        answered_at=_answered_at(invitation, mine),
     )
+
+
+def _answered_at(invitation: asyncpg.Record, mine: asyncpg.Record | None) -> datetime | None:
+    answered: datetime | None = mine["updated_at"] if mine else invitation["responded_at"]
+    return answered
 
 
 def _editable(campaign: asyncpg.Record, template: asyncpg.Record) -> bool:
@@ -207,9 +224,29 @@ def _editable(campaign: asyncpg.Record, template: asyncpg.Record) -> bool:
     return bool(template["allow_edit"]) and not campaign["anonymous"]
 
 
-async def submit(conn: asyncpg.Connection, token: str, given: Mapping[str, object], now: datetime) -> Submitted:
-    """One household's answers through its link: the first, or a change while open if the template allows."""
+async def submit(
+    conn: asyncpg.Connection,
+    token: str,
+    given: Mapping[str, object],
+    now: datetime,
+    *,
+    seen: datetime | Unchecked | None = UNCHECKED,
+) -> Submitted:
+    """One household's answers through its link: the first, or a change while open if the template allows.
+    `seen`: the `answered_at` the sender saw (None: no answer yet); answers sent from a view that is no longer
+    true (a form sent twice, or changed meanwhile from another phone) are refused, and nothing is stored."""
     invitation, campaign, template = await _opened(conn, token, answering=True)
+    if not isinstance(seen, Unchecked):
+        mine = None
+        if not campaign["anonymous"]:
+            mine = await sql.response_of_unit(conn, invitation["org_id"], campaign["id"], invitation["unit_id"])
+        if (stored := _answered_at(invitation, mine)) != seen:
+            raise Conflict(
+                "these answers were sent from an older page: this household's answers changed since "
+                "/ 本页已过期：本户的答卷在此之后已提交或修改",
+                code="survey_changed",
+                answered_at=stored.isoformat() if stored else None,
+            )
     return await _answer(conn, invitation, campaign, template, given, now, channel="link", owner_id=None)
 
 

@@ -81,6 +81,11 @@ class SurveyForm(Frozen, frozen=True):
     can_edit: bool
     template: SurveyTemplateVersion
     answers: dict[str, Answer] | None = None
+    # the property's IANA zone (dates are shown in it), and the household the link belongs to
+    time_zone: str = "Asia/Shanghai"
+    household: str = ""
+    # when this household last sent its answers (None: not yet); a form sent from an older view is refused
+    answered_at: datetime | None = None
 
 
 class Answers(Frozen, frozen=True):

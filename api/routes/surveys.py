@@ -9,13 +9,16 @@ from typing import Annotated, Any, Literal
 
 import asyncpg
 from litestar import Controller, Request, Response, get, post, put
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody, PathParameter, QueryParameter
-from litestar.response import Stream
+from litestar.response import Stream, Template
 
 from api.auth import PUBLIC
 from api.deps import AppServices, Conn, CurrentCaller, Cursor, PageLimit
 from api.edge import client_address
 from api.guards import ADMIN, SUPERVISOR, in_property_scope
+from api.pages import survey as survey_page
+from api.pages.render import wants_html
 from core import throttle
 from core.access import Caller
 from core.db import acquire
@@ -228,18 +231,34 @@ class SurveyActionController(Controller):
 
 
 class SurveyLinkController(Controller):
+    """A household's link. Mounted with the pages (api/pages/router.py): a browser opening it gets the survey
+    page, an API client JSON; the JSON POST carries no CSRF token (it sends no cookie to forge)."""
+
     path = "/survey/{token:str}"
     tags = ["surveys"]
     opt = PUBLIC
 
-    @get("/", summary="The survey a household's link opens (no sign-in: the link is the credential)")
+    @get(
+        "/",
+        summary="The survey a household's link opens (no sign-in: the link is the credential)",
+        description="JSON for an API client; a browser (Accept: text/html first) gets the survey page, whose form "
+        "posts to /survey/{token}/answer.",
+        responses={200: ResponseSpec(SurveyForm, description="The survey and this household's answers")},
+    )
     async def form(
         self, request: Request[Any, Any, Any], token: Token, conn: Conn, services: AppServices
-    ) -> SurveyForm:
+    ) -> SurveyForm | Template:
         async with throttle.survey_links(services.limiter, client_address(request)):
+            if wants_html(request):
+                return await survey_page.show(request, conn, token, services.clock.now())
             return await campaigns.survey_form(conn, token, services.clock.now())
 
-    @post("/", status_code=201, summary="Answer (once per household; again while open if the template allows)")
+    @post(
+        "/",
+        status_code=201,
+        summary="Answer (once per household; again while open if the template allows)",
+        opt={"exclude_from_csrf": True},
+    )
     async def answer(
         self, request: Request[Any, Any, Any], token: Token, data: JSONBody[Answers], conn: Conn, services: AppServices
     ) -> Submitted:

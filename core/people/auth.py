@@ -131,6 +131,20 @@ async def authenticate(conn: asyncpg.Connection, config: AuthConfig, token: str,
     return Caller(org_id=claims.org, user_id=claims.sub, role=row["role"], session_id=claims.sid)
 
 
+async def authenticate_session(conn: asyncpg.Connection, credential: str, *, now: datetime) -> Caller:
+    """The caller behind a browser's session cookie, which holds the session's credential (the refresh token
+    as sign-in gave it). A page checks it on every request without rotating it: the cookie is HttpOnly, so no
+    script can copy it, and logout or a password change ends it at once as for any session."""
+    try:
+        org_id, session_id, secret = credential.split(".")
+    except ValueError:
+        raise Unauthorized("the session has ended; log in again") from None
+    row = await sql.live_session(conn, org_id, session_id, now)
+    if row is None or not same_digest(row["refresh_hash"], digest(secret)):
+        raise Unauthorized("the session has ended; log in again")
+    return Caller(org_id=org_id, user_id=row["user_id"], role=row["role"], session_id=session_id)
+
+
 async def logout(conn: asyncpg.Connection, caller: Caller, *, now: datetime) -> None:
     await sql.revoke_session(conn, caller.org_id, caller.session_id, now)
 

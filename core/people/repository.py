@@ -262,6 +262,18 @@ async def live_session_user(
     )
 
 
+async def live_session(conn: asyncpg.Connection, org_id: str, session_id: str, now: datetime) -> asyncpg.Record | None:
+    """A session neither revoked nor expired, of a user still active: its user, role and refresh hash."""
+    return await conn.fetchrow(
+        """SELECT s.user_id, s.refresh_hash, u.role
+           FROM sessions s JOIN users u ON u.org_id = s.org_id AND u.id = s.user_id
+           WHERE s.org_id = $1 AND s.id = $2 AND s.revoked_at IS NULL AND s.expires_at > $3 AND u.active""",
+        org_id,
+        session_id,
+        now,
+    )
+
+
 async def get_session_for_update(conn: asyncpg.Connection, org_id: str, session_id: str) -> asyncpg.Record | None:
     return await conn.fetchrow(
         """SELECT s.user_id, s.refresh_hash, s.expires_at, s.revoked_at, u.active

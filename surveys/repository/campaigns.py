@@ -116,16 +116,25 @@ async def invitation_of_unit(
     )
 
 
-async def property_name(conn: asyncpg.Connection, org_id: str, property_id: str) -> str:
-    name: str = await conn.fetchval("SELECT name FROM properties WHERE org_id = $1 AND id = $2", org_id, property_id)
-    return name
+async def where_invited(conn: asyncpg.Connection, org_id: str, unit_id: str) -> asyncpg.Record:
+    """The property (its name and time zone), building and unit of a household's invitation."""
+    row = await conn.fetchrow(
+        """SELECT p.name AS property_name, p.timezone, b.name AS building_name, u.number AS unit_number
+           FROM units u JOIN buildings b ON b.org_id = u.org_id AND b.id = u.building_id
+           JOIN properties p ON p.org_id = u.org_id AND p.id = u.property_id
+           WHERE u.org_id = $1 AND u.id = $2""",
+        org_id,
+        unit_id,
+    )
+    assert row is not None  # the invitation's foreign key keeps its unit
+    return row
 
 
 async def response_of_unit(
     conn: asyncpg.Connection, org_id: str, campaign_id: str, unit_id: str
 ) -> asyncpg.Record | None:
     return await conn.fetchrow(
-        "SELECT id, answers FROM survey_responses WHERE org_id = $1 AND campaign_id = $2 AND unit_id = $3",
+        "SELECT id, answers, updated_at FROM survey_responses WHERE org_id = $1 AND campaign_id = $2 AND unit_id = $3",
         org_id,
         campaign_id,
         unit_id,

@@ -1,0 +1,29 @@
+"""Forms are protected by Litestar's CSRF middleware (a signed token in a cookie and in every form). Its secret is
+the server's, which only the lifespan knows (it may be kept in the data directory): the middleware is made on the
+first request, from the running services."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from litestar.config.csrf import CSRFConfig
+from litestar.middleware.csrf import CSRFMiddleware
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+COOKIE = "csrftoken"
+
+
+class PageCSRF:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.checked: CSRFMiddleware | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.checked is None:
+            secret: str = scope["litestar_app"].state.services.settings.secret_key
+            derived = hmac.new(secret.encode(), b"fieldwork pages csrf", hashlib.sha256).hexdigest()
+            self.checked = CSRFMiddleware(
+                self.app, CSRFConfig(secret=derived, cookie_name=COOKIE, cookie_httponly=True, cookie_samesite="lax")
+            )
+        await self.checked(scope, receive, send)

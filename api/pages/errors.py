@@ -1,0 +1,56 @@
+"""A page that fails shows a page: the same status the API would give (the one table in api/errors.py decides
+it, and logs what it logs), said in the person's language, with a way back. A page that needs a signed-in owner
+sends a stranger to the sign-in page instead."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import PermissionDeniedException
+from litestar.response import Redirect
+
+from api.errors import EXCEPTION_HANDLERS
+from api.pages.lang import lang_of
+from api.pages.render import page, wants_html
+from api.pages.texts import TEXTS, in_lang
+from core.errors import DomainError, Unauthorized
+
+SIGN_IN = "/owner/sign-in"
+# refusals a page words more kindly than the API's one line: by the error's code, else by the entity it names
+FRIENDLIER = {"survey_link_revoked": "link.revoked", "survey_link": "link.unknown"}
+
+
+def _api_answer(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    for kind in type(exc).__mro__:
+        if handler := EXCEPTION_HANDLERS.get(kind):
+            answer: Response[Any] = handler(request, exc)  # type: ignore[operator]
+            return answer
+    raise exc  # unreachable: Exception is in the table
+
+
+def on_page_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if not wants_html(request):  # an API client on a route that also serves pages
+        return _api_answer(request, exc)
+    if isinstance(exc, Unauthorized) and request.url.path.startswith("/owner/"):
+        return Redirect(f"{SIGN_IN}?next={request.url.path}", status_code=303)
+    lang = lang_of(request)
+    csrf = isinstance(exc, PermissionDeniedException) and "CSRF" in str(exc.detail)
+    status = 403 if csrf else (_api_answer(request, exc).status_code or 500)
+    if csrf:
+        detail = TEXTS["error.csrf"][0 if lang == "zh" else 1]
+    elif isinstance(exc, DomainError) and status < 500:
+        kinder = FRIENDLIER.get(exc.code) or FRIENDLIER.get(str(exc.extra.get("entity", "")))
+        detail = TEXTS[kinder][0 if lang == "zh" else 1] if kinder else in_lang(exc.detail, lang)
+    else:
+        detail = ""
+    return error_page(request, status, detail)
+
+
+def error_page(request: Request[Any, Any, Any], status: int, detail: str) -> Response[Any]:
+    key = f"error.{status}" if f"error.{status}" in TEXTS else "error.title"
+    return page(request, "error.html", {"status": status, "heading": key, "detail": detail}, status=status)
+
+
+# every kind the API's table names (a layer's handler for a nearer kind would win over a catch-all here)
+PAGE_ERRORS = dict.fromkeys(EXCEPTION_HANDLERS, on_page_error)

@@ -1,0 +1,45 @@
+"""An owner's session in the browser: the cookie holds the session's credential (core/people/auth.py), HttpOnly,
+SameSite=Lax, Secure when the page came over HTTPS; sign-out and a password change end it like any session."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.datastructures import Cookie
+
+from api.deps import AppServices, Conn
+from core.access import Caller
+from core.errors import Forbidden, Unauthorized
+from core.people.auth import authenticate_session
+
+COOKIE = "fw_session"
+
+
+def session_cookie(request: Request[Any, Any, Any], credential: str, max_age: int) -> Cookie:
+    return Cookie(
+        key=COOKIE,
+        value=credential,
+        max_age=max_age,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+
+
+def ended_cookie(request: Request[Any, Any, Any]) -> Cookie:
+    return Cookie(key=COOKIE, value="", max_age=0, expires=0, path="/", httponly=True, samesite="lax")
+
+
+async def provide_owner(request: Request[Any, Any, Any], conn: Conn, services: AppServices) -> Caller:
+    """The signed-in owner (a page's `owner` dependency); Unauthorized sends the browser to the sign-in page."""
+    credential = request.cookies.get(COOKIE)
+    if not credential:
+        raise Unauthorized("sign in first / 请先登录")
+    caller = await authenticate_session(conn, credential, now=services.clock.now())
+    if caller.role != "owner":
+        raise Forbidden(
+            "these pages are for owners; staff use the app or the console / 此页面供业主使用，员工请使用应用或管理后台"
+        )
+    return caller
