@@ -16,6 +16,7 @@ from api.auth import PUBLIC
 from api.pages.csrf import PageCSRF
 from api.pages.errors import PAGE_ERRORS
 from api.pages.render import STATIC
+from api.pages.session import OWNER_DEPENDENCY
 
 
 def _gzip() -> DefineMiddleware:
@@ -31,6 +32,7 @@ def pages_router(*handlers: ControllerRouterHandler) -> Router:
             _gzip(),
         ],
         exception_handlers=PAGE_ERRORS,  # type: ignore[arg-type]
+        dependencies=OWNER_DEPENDENCY,
         opt=PUBLIC,
     )
 

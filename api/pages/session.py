@@ -7,6 +7,7 @@ from typing import Any
 
 from litestar import Request
 from litestar.datastructures import Cookie
+from litestar.di import NamedDependency, Provide
 
 from api.deps import AppServices, Conn
 from core.access import Caller
@@ -14,6 +15,8 @@ from core.errors import Forbidden, Unauthorized
 from core.people.auth import authenticate_session
 
 COOKIE = "fw_session"
+# a page handler's parameter `owner: Owner` is the signed-in owner (pages_router provides it)
+Owner = NamedDependency[Caller]
 
 
 def session_cookie(request: Request[Any, Any, Any], credential: str, max_age: int) -> Cookie:
@@ -43,3 +46,6 @@ async def provide_owner(request: Request[Any, Any, Any], conn: Conn, services: A
             "these pages are for owners; staff use the app or the console / 此页面供业主使用，员工请使用应用或管理后台"
         )
     return caller
+
+
+OWNER_DEPENDENCY = {"owner": Provide(provide_owner)}
