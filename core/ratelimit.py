@@ -131,13 +131,19 @@ class AttemptLimiter:
     async def counting_failures(
         self, key: str, *, limit: int, window: int, failures: tuple[type[Exception], ...]
     ) -> AsyncIterator[None]:
-        """Count the block as one try against `key` if it raises one of `failures`; give it back otherwise."""
-        ticket = await self.attempt(key, limit=limit, window=window)
+        """Count the block as one try against `key` if it raises one of `failures`; RateLimited before it runs
+        once `limit` failures were counted in the last `window` seconds.
+
+        Only failures are written: a block that succeeds costs one read (a survey page is opened far more often
+        than a wrong link is tried). Failures sent at once may pass the read together and overshoot the limit
+        by as many; a limit that must hold exactly, like the sign-in's, counts with `attempt` instead."""
+        name, now, span = self.prefix + key, self._now_ms(), window * 1000
+        if await self.redis.zcount(name, now - span + 1, "+inf") >= limit:
+            oldest = await self.redis.zrange(name, 0, 0, withscores=True)
+            wait_ms = int(oldest[0][1]) + span - now if oldest else span
+            raise RateLimited("too many attempts; wait and try again", retry_after=max(math.ceil(wait_ms / 1000), 1))
         try:
             yield
         except failures:
+            await self.attempt(key, limit=None, window=window)
             raise
-        except BaseException:
-            await self.refund(ticket)
-            raise
-        await self.refund(ticket)

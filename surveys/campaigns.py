@@ -26,7 +26,7 @@ from surveys import answers as checks
 from surveys.repository import campaigns as sql
 from surveys.repository import templates as templates_sql
 from surveys.schemas import Campaign, CampaignCreate, InvitationLink, Submitted, SurveyForm
-from surveys.templates import version_of
+from surveys.templates import kept_version, version_of
 
 
 class Unchecked(enum.Enum):
@@ -172,10 +172,12 @@ async def _opened(
     # answering locks the invitation: two answers sent at once are taken one after the other
     invitation = await sql.invitation_by_token(conn, token_sha256(token), lock=answering)
     if invitation is None:
-        raise NotFound(
-            "this survey link is not valid; ask the property office for yours / 链接无效", entity="survey_link"
-        )
+        raise _not_a_link()
     return invitation, *await _campaign_and_template(conn, invitation)
+
+
+def _not_a_link() -> NotFound:
+    return NotFound("this survey link is not valid; ask the property office for yours / 链接无效", entity="survey_link")
 
 
 async def _campaign_and_template(
@@ -190,27 +192,27 @@ async def _campaign_and_template(
 
 
 async def survey_form(conn: asyncpg.Connection, token: str, now: datetime) -> SurveyForm:
-    invitation, campaign, template = await _opened(conn, token, answering=False)
-    mine = None
-    if not campaign["anonymous"]:
-        mine = await sql.response_of_unit(conn, invitation["org_id"], campaign["id"], invitation["unit_id"])
-    state = state_at(campaign, now)
-    where = await sql.where_invited(conn, invitation["org_id"], invitation["unit_id"])
+    row = await sql.link_view(conn, token_sha256(token))
+    if row is None:
+        raise _not_a_link()
+    template = await kept_version(conn, row["org_id"], row["template_version_id"])
+    assert template is not None
+    state = state_at(row, now)
     return SurveyForm(
-        campaign_id=campaign["id"],
-        property_name=where["property_name"],
-        name_zh=campaign["name_zh"],
-        name_en=campaign["name_en"],
-        opens_at=campaign["opens_at"],
-        closes_at=campaign["closes_at"],
+        campaign_id=row["campaign_id"],
+        property_name=row["property_name"],
+        name_zh=row["name_zh"],
+        name_en=row["name_en"],
+        opens_at=row["opens_at"],
+        closes_at=row["closes_at"],
         state=state,
-        anonymous=campaign["anonymous"],
-        can_edit=state == "open" and (invitation["responded_at"] is None or _editable(campaign, template)),
-        template=version_of(template),
-        answers=mine["answers"] if mine else None,
-        time_zone=where["timezone"],
-        household=f"{where['building_name']} {where['unit_number']}",
-        answered_at=_answered_at(invitation, mine),
+        anonymous=row["anonymous"],
+        can_edit=state == "open" and (row["responded_at"] is None or _editable(row["anonymous"], template.allow_edit)),
+        template=template,
+        answers=row["answers"],
+        time_zone=row["timezone"],
+        household=f"{row['building_name']} {row['unit_number']}",
+        answered_at=row["answers_updated_at"] or row["responded_at"],
     )
 
 
@@ -219,9 +221,9 @@ def _answered_at(invitation: asyncpg.Record, mine: asyncpg.Record | None) -> dat
     return answered
 
 
-def _editable(campaign: asyncpg.Record, template: asyncpg.Record) -> bool:
+def _editable(anonymous: bool, allow_edit: bool) -> bool:
     # an anonymous response is tied to no unit, so there is nothing to find again and change
-    return bool(template["allow_edit"]) and not campaign["anonymous"]
+    return allow_edit and not anonymous
 
 
 async def submit(
@@ -299,7 +301,7 @@ async def _answer(
     nps = checks.nps_answer(version, answers)
     anonymous, updated = campaign["anonymous"], invitation["responded_at"] is not None
     if updated:
-        if not _editable(campaign, template):
+        if not _editable(campaign["anonymous"], template["allow_edit"]):
             raise Conflict(
                 "this household has answered this survey already / 本户已提交过问卷",
                 code="already_answered",

@@ -21,6 +21,25 @@ def version_of(row: asyncpg.Record) -> SurveyTemplateVersion:
     return msgspec.convert(dict(row), SurveyTemplateVersion)
 
 
+# Versions never change once made (an edit makes a new one), so every process may keep the ones it read.
+_KEPT_VERSIONS: dict[tuple[str, str], SurveyTemplateVersion] = {}
+KEEP_VERSIONS = 256
+
+
+async def kept_version(conn: asyncpg.Connection, org_id: str, version_id: str) -> SurveyTemplateVersion | None:
+    """A template version, read once per process (the survey page reads it on every visit)."""
+    key = (org_id, version_id)
+    if (kept := _KEPT_VERSIONS.get(key)) is not None:
+        return kept
+    row = await sql.version(conn, org_id, version_id)
+    if row is None:
+        return None
+    if len(_KEPT_VERSIONS) >= KEEP_VERSIONS:
+        _KEPT_VERSIONS.pop(next(iter(_KEPT_VERSIONS)))
+    _KEPT_VERSIONS[key] = version = version_of(row)
+    return version
+
+
 def _missing(template_id: str) -> NotFound:
     return NotFound(f"survey template {template_id} not found", entity="survey_template", id=template_id)
 

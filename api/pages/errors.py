@@ -36,7 +36,9 @@ def on_page_error(request: Request[Any, Any, Any], exc: Exception) -> Response[A
         return Redirect(f"{SIGN_IN}?next={request.url.path}", status_code=303)
     lang = lang_of(request)
     csrf = isinstance(exc, PermissionDeniedException) and "CSRF" in str(exc.detail)
-    status = 403 if csrf else (_api_answer(request, exc).status_code or 500)
+    answer = None if csrf else _api_answer(request, exc)
+    status = answer.status_code or 500 if answer else 403
+    kept = {k: v for k, v in (answer.headers.items() if answer else []) if k.lower() == "retry-after"}
     if csrf:
         detail = TEXTS["error.csrf"][0 if lang == "zh" else 1]
     elif isinstance(exc, DomainError) and status < 500:
@@ -44,12 +46,15 @@ def on_page_error(request: Request[Any, Any, Any], exc: Exception) -> Response[A
         detail = TEXTS[kinder][0 if lang == "zh" else 1] if kinder else in_lang(exc.detail, lang)
     else:
         detail = ""
-    return error_page(request, status, detail)
+    return error_page(request, status, detail, headers=kept)
 
 
-def error_page(request: Request[Any, Any, Any], status: int, detail: str) -> Response[Any]:
+def error_page(
+    request: Request[Any, Any, Any], status: int, detail: str, *, headers: dict[str, str] | None = None
+) -> Response[Any]:
     key = f"error.{status}" if f"error.{status}" in TEXTS else "error.title"
-    return page(request, "error.html", {"status": status, "heading": key, "detail": detail}, status=status)
+    context = {"status": status, "heading": key, "detail": detail}
+    return page(request, "error.html", context, status=status, headers=headers)
 
 
 # every kind the API's table names (a layer's handler for a nearer kind would win over a catch-all here)

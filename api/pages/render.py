@@ -49,6 +49,7 @@ def template_config() -> TemplateConfig[JinjaTemplateEngine]:
         undefined=StrictUndefined,  # a name a template misspells fails its test instead of showing nothing
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,  # templates change with a deploy, not while the server runs
     )
     environment.globals["static_url"] = static_url
     return TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment))
@@ -75,6 +76,7 @@ def page(
     status: int = 200,
     lang: Lang | None = None,
     cookies: list[Cookie] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> Template:
     """The template `name` in the page's language, with what every page needs: `t` (the words), `lang`,
     `lang_url` (the same page in the other language), `message` (a domain message in this language)."""
@@ -94,6 +96,6 @@ def page(
         },
         status_code=status,
         media_type="text/html; charset=utf-8",
-        headers=HEADERS,
+        headers={**HEADERS, **(headers or {})},
         cookies=given,
     )

@@ -245,10 +245,9 @@ class SurveyLinkController(Controller):
         "posts to /survey/{token}/answer.",
         responses={200: ResponseSpec(SurveyForm, description="The survey and this household's answers")},
     )
-    async def form(
-        self, request: Request[Any, Any, Any], token: Token, conn: Conn, services: AppServices
-    ) -> SurveyForm | Template:
-        async with throttle.survey_links(services.limiter, client_address(request)):
+    async def form(self, request: Request[Any, Any, Any], token: Token, services: AppServices) -> SurveyForm | Template:
+        # reads only, each consistent on its own: no transaction (the page is opened far more than it is sent)
+        async with throttle.survey_links(services.limiter, client_address(request)), acquire(services.pool) as conn:
             if wants_html(request):
                 return await survey_page.show(request, conn, token, services.clock.now())
             return await campaigns.survey_form(conn, token, services.clock.now())

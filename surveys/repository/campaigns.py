@@ -116,18 +116,25 @@ async def invitation_of_unit(
     )
 
 
-async def where_invited(conn: asyncpg.Connection, org_id: str, unit_id: str) -> asyncpg.Record:
-    """The property (its name and time zone), building and unit of a household's invitation."""
-    row = await conn.fetchrow(
-        """SELECT p.name AS property_name, p.timezone, b.name AS building_name, u.number AS unit_number
-           FROM units u JOIN buildings b ON b.org_id = u.org_id AND b.id = u.building_id
-           JOIN properties p ON p.org_id = u.org_id AND p.id = u.property_id
-           WHERE u.org_id = $1 AND u.id = $2""",
-        org_id,
-        unit_id,
+async def link_view(conn: asyncpg.Connection, token_sha256: str) -> asyncpg.Record | None:
+    """Everything the page or JSON of a household's link shows, in one statement: the invitation, its campaign,
+    where the household is (property name and zone, building, unit) and, unless the campaign is anonymous, its
+    response."""
+    return await conn.fetchrow(
+        """SELECT i.org_id, i.campaign_id, i.unit_id, i.responded_at,
+                  c.template_version_id, c.name_zh, c.name_en, c.opens_at, c.closes_at, c.anonymous,
+                  p.name AS property_name, p.timezone, b.name AS building_name, u.number AS unit_number,
+                  r.answers, r.updated_at AS answers_updated_at
+           FROM survey_invitations i
+           JOIN survey_campaigns c ON c.org_id = i.org_id AND c.id = i.campaign_id
+           JOIN units u ON u.org_id = i.org_id AND u.id = i.unit_id
+           JOIN buildings b ON b.org_id = u.org_id AND b.id = u.building_id
+           JOIN properties p ON p.org_id = c.org_id AND p.id = c.property_id
+           LEFT JOIN survey_responses r
+             ON NOT c.anonymous AND r.org_id = i.org_id AND r.campaign_id = i.campaign_id AND r.unit_id = i.unit_id
+           WHERE i.token_sha256 = $1""",
+        token_sha256,
     )
-    assert row is not None  # the invitation's foreign key keeps its unit
-    return row
 
 
 async def response_of_unit(

@@ -143,3 +143,12 @@ async def test_an_api_client_still_gets_problem_json_on_the_link(api, site):
     assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
     answered = await api.post(link, json={"answers": {"service": 4, "cleaning": 5, "repairs": "no", "recommend": 8}})
     assert answered.status_code == 201, answered.text
+
+
+async def test_a_client_guessing_links_gets_a_page_asking_it_to_wait(api, site):
+    for n in range(200):
+        guessed = await api.get(f"/survey/not-a-real-token-{n:06d}", headers=HTML)
+        if guessed.status_code != 404:
+            break
+    assert guessed.status_code == 429 and "操作太频繁" in guessed.text
+    assert int(guessed.headers["retry-after"]) >= 1

@@ -19,8 +19,8 @@ WORDS = {
     "survey.edit": ("修改回答", "Change my answers"),
     "survey.submit": ("提交", "Send"),
     "survey.save": ("保存修改", "Save changes"),
-    "survey.required": ("必答", "required"),
-    "survey.optional": ("选答", "optional"),
+    "survey.required": ("（必答）", "(required)"),
+    "survey.optional": ("（选答）", "(optional)"),
     "survey.fix": ("请修改以下 {count} 处后再提交：", "Please fix {count} answer(s) before sending:"),
     "survey.changed": (
         "此页面已过期：本户的答卷已在别处提交或修改（可能是重复提交）。以下是当前保存的内容，本次提交未保存。",
