@@ -192,9 +192,7 @@ async def run(repeats: int) -> tuple[list[Result], str]:
             "—",
             None,
         ),
-        Result(
-            "page + CSS + JS over the wire (KB, gzip)", f"{total / 1024:.1f}", "—", "—", "< 60 KB", total < 60 * 1024
-        ),
+        Result("page + CSS + JS, gzip (KB)", f"{total / 1024:.1f}", "—", "—", "< 60 KB", total < 60 * 1024),
         Result("the page alone (KB, gzip)", f"{page_bytes / 1024:.1f}", "—", "—", "—", None),
         Result("web fonts loaded", str(len(fonts)), "—", "—", "0", not fonts),
     ]
