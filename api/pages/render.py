@@ -32,6 +32,8 @@ HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-store",
+    # a page's language follows these (and the link's address also answers JSON by Accept)
+    "Vary": "Accept, Accept-Language, Cookie",
 }
 
 

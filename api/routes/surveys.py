@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 import asyncpg
 from litestar import Controller, Request, Response, get, post, put
+from litestar.datastructures import ResponseHeader
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody, PathParameter, QueryParameter
 from litestar.response import Stream, Template
@@ -244,6 +245,7 @@ class SurveyLinkController(Controller):
         description="JSON for an API client; a browser (Accept: text/html first) gets the survey page, whose form "
         "posts to /survey/{token}/answer.",
         responses={200: ResponseSpec(SurveyForm, description="The survey and this household's answers")},
+        response_headers=[ResponseHeader(name="Vary", value="Accept", description="JSON or the page, by Accept")],
     )
     async def form(self, request: Request[Any, Any, Any], token: Token, services: AppServices) -> SurveyForm | Template:
         # reads only, each consistent on its own: no transaction (the page is opened far more than it is sent)
