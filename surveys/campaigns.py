@@ -146,12 +146,18 @@ async def list_campaigns(
     return page_of([campaign_of(r, now) for r in rows], limit)
 
 
+async def campaign_for_admin(conn: asyncpg.Connection, caller: Caller, campaign_id: str, now: datetime) -> Campaign:
+    """The campaign, if the caller is an admin of its property: who may see or print its households' links."""
+    found = await get_campaign(conn, caller, campaign_id, now)
+    await require_property(conn, caller, found.property_id, "admin")
+    return found
+
+
 async def invitation_links(
     conn: asyncpg.Connection, caller: Caller, campaign_id: str, *, secret: str, now: datetime
 ) -> list[InvitationLink]:
     """Every household's link, for printing or SMS (admins)."""
-    found = await get_campaign(conn, caller, campaign_id, now)
-    await require_property(conn, caller, found.property_id, "admin")
+    await campaign_for_admin(conn, caller, campaign_id, now)
     return [
         InvitationLink(
             unit_id=r["unit_id"],

@@ -88,6 +88,25 @@ async def invitations(conn: asyncpg.Connection, org_id: str, campaign_id: str) -
     )
 
 
+async def slip_rows(
+    conn: asyncpg.Connection, org_id: str, campaign_id: str, building_id: str | None, unanswered: bool
+) -> list[asyncpg.Record]:
+    """The invited households to print a slip for, with their building's name and unit's number (in no order:
+    the caller sorts them as people read unit numbers); only `building_id`'s, only those yet to answer."""
+    return await conn.fetch(
+        """SELECT i.unit_id, i.building_id, u.number AS unit_number, b.name AS building_name
+           FROM survey_invitations i
+           JOIN units u ON u.org_id = i.org_id AND u.id = i.unit_id
+           JOIN buildings b ON b.org_id = i.org_id AND b.id = i.building_id
+           WHERE i.org_id = $1 AND i.campaign_id = $2 AND ($3::text IS NULL OR i.building_id = $3)
+             AND (NOT $4 OR i.responded_at IS NULL)""",
+        org_id,
+        campaign_id,
+        building_id,
+        unanswered,
+    )
+
+
 # --- answering ------------------------------------------------------------------------------------------
 
 
