@@ -116,7 +116,7 @@ async def campaign_slips(
                 building_id=r["building_id"],
                 building_name=r["building_name"],
                 unit_number=r["unit_number"],
-                url=f"{base_url}/survey/{link_token(secret, org_id, campaign_id, r['unit_id'])}",
+                url=f"{base_url}/survey/" + link_token(secret, org_id, campaign_id, r["unit_id"], r["link_generation"]),
             )
             for r in rows
         ],

@@ -141,6 +141,25 @@ class CampaignController(Controller):
         secret = services.settings.secret_key or ""
         return await campaigns.invitation_links(conn, caller, campaign_id, secret=secret, now=services.clock.now())
 
+    @post(
+        "/links/{unit_id:str}/revoke",
+        guards=[ADMIN],
+        status_code=200,
+        summary="Revoke a household's link and give it a new one (admin)",
+        description="The old link then answers 404 `survey_link_revoked`; each call makes a new link. An answer "
+        "already given stays. Audited (`survey_link.revoke`).",
+    )
+    async def revoke_link(
+        self,
+        campaign_id: FromPath[str],
+        unit_id: FromPath[str],
+        caller: CurrentCaller,
+        conn: Conn,
+        services: AppServices,
+    ) -> InvitationLink:
+        secret = services.settings.secret_key or ""
+        return await campaigns.revoke_link(conn, caller, campaign_id, unit_id, secret=secret, now=services.clock.now())
+
     @get(
         "/slips",
         media_type=slips.PDF_MEDIA_TYPE,

@@ -58,6 +58,11 @@ async def site(api, db):
             )
             assert unit.status_code == 201, unit.text
             units[unit.json()["id"]] = (building, number)
+    return org, admin, await start_campaign(api, org, admin), units, buildings
+
+
+async def start_campaign(api, org, admin) -> str:
+    """A campaign of the property on the template of test_surveys, open from an hour before NOW; its id."""
     template = await api.post("/survey-templates", headers=admin, json=TEMPLATE)
     assert template.status_code == 201, template.text
     campaign = await api.post(
@@ -72,7 +77,7 @@ async def site(api, db):
         },
     )
     assert campaign.status_code == 201, campaign.text
-    return org, admin, campaign.json()["id"], units, buildings
+    return campaign.json()["id"]
 
 
 # the print order: buildings 1, 2, 10; in each, units by the numbers in them
