@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 import asyncpg
 from litestar import Controller, Request, Response, get, post, put
+from litestar.datastructures import ResponseHeader
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody, PathParameter, QueryParameter
 from litestar.response import Stream, Template
@@ -163,6 +164,14 @@ class CampaignController(Controller):
     @get(
         "/slips",
         media_type=slips.PDF_MEDIA_TYPE,
+        content_media_type=slips.PDF_MEDIA_TYPE,  # OpenAPI 3.1's word for binary content
+        response_headers=[
+            ResponseHeader(
+                name="Content-Disposition",
+                description="attachment; survey-slips-<campaign>.pdf, and the campaign's Chinese name as filename*",
+                documentation_only=True,
+            )
+        ],
         summary="Printable slips (admin): an A4 PDF, 8 a page, each household's link as a QR code",
         description="By building, then unit number as people read it. Each slip: the property, building and unit, "
         "the QR code of the household's link, the campaign, its closing time in the property's time zone and "

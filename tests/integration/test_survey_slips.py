@@ -6,6 +6,7 @@ the slips run by building then unit as people read the numbers; the Chinese show
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,6 +20,7 @@ from PIL import Image
 
 from api.app import create_app
 from core.clock import FixedClock
+from core.pdf import FontMissing, cjk_font_path
 from core.settings import SettingsError, from_env
 from surveys.slips import INSTRUCTIONS_EN, INSTRUCTIONS_ZH, PAD, QR_SIZE, QR_TOP, SLIP_HEIGHT, SLIP_WIDTH, slip_cell
 from tests.conftest import serve
@@ -278,5 +280,20 @@ def test_a_public_url_with_a_path_or_another_scheme_is_refused(value):
 async def test_the_openapi_document_describes_the_pdf(api):
     document = (await api.get("/schema/openapi.json")).json()
     operation = document["paths"]["/campaigns/{campaign_id}/slips"]["get"]
-    assert list(operation["responses"]["200"]["content"]) == ["application/pdf"]
+    ok = operation["responses"]["200"]
+    assert ok["content"] == {"application/pdf": {"schema": {"type": "string", "contentMediaType": "application/pdf"}}}
+    assert "Content-Disposition" in ok["headers"]
     assert {p["name"] for p in operation["parameters"]} >= {"campaign_id", "building_id", "unanswered"}
+
+
+def test_a_missing_font_is_named_with_what_to_install(monkeypatch):
+    cjk_font_path.cache_clear()
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    try:
+        with pytest.raises(FontMissing) as caught:
+            cjk_font_path()
+    finally:
+        monkeypatch.undo()
+        cjk_font_path.cache_clear()
+    assert "NotoSansCJKsc-Regular.otf" in str(caught.value) and "pip install 'mplfonts" in str(caught.value)
+    assert cjk_font_path().is_file()
