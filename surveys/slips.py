@@ -103,10 +103,12 @@ async def campaign_slips(
             )
     rows = await sql.slip_rows(conn, org_id, campaign_id, building_id, unanswered)
     rows.sort(key=lambda r: (natural_key(r["building_name"]), natural_key(r["unit_number"]), r["unit_id"]))
-    zone = zone_of(await places_sql.property_timezone(conn, org_id, property_id))
+    place = await places_sql.get_property(conn, org_id, property_id)
+    assert place is not None  # the campaign's foreign key keeps its property
+    zone = zone_of(place["timezone"])
     return SlipSheet(
         campaign_id=campaign_id,
-        property_name=await sql.property_name(conn, org_id, property_id),
+        property_name=place["name"],
         name_zh=campaign.name_zh,
         name_en=campaign.name_en,
         closes_local=campaign.closes_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),

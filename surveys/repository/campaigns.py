@@ -196,11 +196,6 @@ async def is_revoked(conn: asyncpg.Connection, token_sha256: str) -> bool:
     return bool(await conn.fetchval("SELECT 1 FROM survey_revoked_links WHERE token_sha256 = $1", token_sha256))
 
 
-async def property_name(conn: asyncpg.Connection, org_id: str, property_id: str) -> str:
-    name: str = await conn.fetchval("SELECT name FROM properties WHERE org_id = $1 AND id = $2", org_id, property_id)
-    return name
-
-
 async def response_of_unit(
     conn: asyncpg.Connection, org_id: str, campaign_id: str, unit_id: str
 ) -> asyncpg.Record | None:

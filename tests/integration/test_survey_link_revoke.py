@@ -8,6 +8,7 @@ import asyncio
 
 import pytest
 
+from api.pages.texts import TEXTS
 from core.clock import FixedClock
 from surveys.campaigns import link_token
 from tests.integration.test_survey_slips import NOW, read_sheet, start_campaign
@@ -58,6 +59,10 @@ async def test_a_revoked_link_says_so_and_the_new_one_answers(api, site, setting
     assert refused.status_code == 404 and refused.json()["code"] == "survey_link_revoked"
     unknown = await api.get("/survey/not-a-real-token-at-all")
     assert unknown.status_code == 404 and unknown.json()["code"] == "not_found"
+    # a browser gets the pages' friendly 404, worded for a replaced link
+    page = await api.get(f"/survey/{old}", headers={"Accept": "text/html"})
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert TEXTS["link.revoked"][0] in page.text
 
     assert (await api.get(f"/survey/{new}")).status_code == 200
     answered = await api.post(f"/survey/{new}", json={"answers": ANSWERS})
