@@ -58,6 +58,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     clock_file: str | None = None
     request_body_timeout: Annotated[int, Meta(ge=1, le=3600)] = 30
     trusted_proxies: Annotated[str, Meta(pattern=r"^[0-9A-Fa-f:./*, ]*$")] = ""
+    # the address owners reach the server at, for links printed or sent to them (a scheme and a host, no path)
+    public_url: Annotated[str, Meta(pattern=r"^https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?/?$")] | None = None
 
     @property
     def reminder_hours(self) -> tuple[int, ...]:
@@ -70,6 +72,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     @property
     def trusted_proxy_list(self) -> list[str]:
         return [p.strip() for p in self.trusted_proxies.split(",") if p.strip()]
+
+    @property
+    def public_base(self) -> str | None:
+        """public_url without its trailing slash, ready for a path to be appended."""
+        return self.public_url.rstrip("/") if self.public_url else None
 
     @property
     def home_path(self) -> Path:
@@ -177,6 +184,11 @@ ENV: dict[str, tuple[str, str]] = {
         "FIELDWORK_TRUSTED_PROXIES",
         "comma-separated addresses or networks (CIDR) of your reverse proxies, whose `X-Forwarded-For` names the "
         "client; unset = none: the connecting address is the client",
+    ),
+    "public_url": (
+        "FIELDWORK_PUBLIC_URL",
+        "the http(s) address owners reach the server at, a scheme and a host with no path, such as "
+        "https://wy.example.com, for the links printed on survey slips; unset = the address each request came to",
     ),
 }
 

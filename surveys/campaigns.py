@@ -36,8 +36,11 @@ class Unchecked(enum.Enum):
 UNCHECKED = Unchecked.UNCHECKED
 
 
-def link_token(secret: str, org_id: str, campaign_id: str, unit_id: str) -> str:
-    digest = hmac.new(secret.encode(), f"survey:{org_id}:{campaign_id}:{unit_id}".encode(), hashlib.sha256).digest()
+def link_token(secret: str, org_id: str, campaign_id: str, unit_id: str, generation: int = 0) -> str:
+    """The household's link token; `generation`: how many times its link was revoked (0 keeps the links made
+    before revoking existed exactly as they were)."""
+    message = f"survey:{org_id}:{campaign_id}:{unit_id}" + (f":{generation}" if generation else "")
+    digest = hmac.new(secret.encode(), message.encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest[:24]).decode()
 
 
@@ -146,21 +149,76 @@ async def list_campaigns(
     return page_of([campaign_of(r, now) for r in rows], limit)
 
 
+async def campaign_for_admin(conn: asyncpg.Connection, caller: Caller, campaign_id: str, now: datetime) -> Campaign:
+    """The campaign, if the caller is an admin of its property: who may see or print its households' links."""
+    found = await get_campaign(conn, caller, campaign_id, now)
+    await require_property(conn, caller, found.property_id, "admin")
+    return found
+
+
 async def invitation_links(
     conn: asyncpg.Connection, caller: Caller, campaign_id: str, *, secret: str, now: datetime
 ) -> list[InvitationLink]:
     """Every household's link, for printing or SMS (admins)."""
-    found = await get_campaign(conn, caller, campaign_id, now)
-    await require_property(conn, caller, found.property_id, "admin")
+    await campaign_for_admin(conn, caller, campaign_id, now)
     return [
         InvitationLink(
             unit_id=r["unit_id"],
             building_id=r["building_id"],
-            token=link_token(secret, caller.org_id, campaign_id, r["unit_id"]),
+            token=link_token(secret, caller.org_id, campaign_id, r["unit_id"], r["link_generation"]),
             responded=r["responded_at"] is not None,
         )
         for r in await sql.invitations(conn, caller.org_id, campaign_id)
     ]
+
+
+async def revoke_link(
+    conn: asyncpg.Connection, caller: Caller, campaign_id: str, unit_id: str, *, secret: str, now: datetime
+) -> InvitationLink:
+    """A new link for the household in place of its current one (admins): the old one stops opening the survey
+    and says it was replaced (404 survey_link_revoked). Each call makes a new link; an answer given stays."""
+    await campaign_for_admin(conn, caller, campaign_id, now)
+    org_id = caller.org_id
+    invitation = await sql.invitation_of_unit(conn, org_id, campaign_id, unit_id, lock=True)
+    if invitation is None:
+        raise _not_invited(campaign_id, unit_id)
+    old, new = invitation["link_generation"], invitation["link_generation"] + 1
+    token = link_token(secret, org_id, campaign_id, unit_id, new)
+    await sql.replace_link(
+        conn,
+        org_id,
+        campaign_id,
+        unit_id,
+        revoked=(invitation["token_sha256"], old),
+        current=(token_sha256(token), new),
+        at=now,
+        by=caller.user_id,
+    )
+    await record(
+        conn,
+        org_id=org_id,
+        actor_id=caller.user_id,
+        action="survey_link.revoke",
+        entity="campaign",
+        entity_id=campaign_id,
+        before={"unit": unit_id, "generation": old},
+        after={"unit": unit_id, "generation": new},
+    )
+    return InvitationLink(
+        unit_id=unit_id,
+        building_id=invitation["building_id"],
+        token=token,
+        responded=invitation["responded_at"] is not None,
+    )
+
+
+def _not_invited(campaign_id: str, unit_id: str) -> NotFound:
+    return NotFound(
+        "this household is not invited to this survey / 本户不在此次调查范围内",
+        entity="survey_invitation",
+        campaign_id=campaign_id,
+        unit_id=unit_id,
+    )
 
 
 # --- answering through a link -----------------------------------------------------------------------------
@@ -170,13 +228,23 @@ async def _opened(
     conn: asyncpg.Connection, token: str, *, answering: bool
 ) -> tuple[asyncpg.Record, asyncpg.Record, asyncpg.Record]:
     # answering locks the invitation: two answers sent at once are taken one after the other
-    invitation = await sql.invitation_by_token(conn, token_sha256(token), lock=answering)
+    sha = token_sha256(token)
+    invitation = await sql.invitation_by_token(conn, sha, lock=answering)
     if invitation is None:
-        raise _not_a_link()
+        raise await _not_a_link(conn, sha)
     return invitation, *await _campaign_and_template(conn, invitation)
 
 
-def _not_a_link() -> NotFound:
+async def _not_a_link(conn: asyncpg.Connection, sha: str) -> NotFound:
+    """A token that opens nothing: a household's link that was replaced (survey_link_revoked), or none at all.
+    Only a refusal reads the revoked links: a link that opens costs nothing more."""
+    if await sql.is_revoked(conn, sha):
+        return NotFound(
+            "this survey link has been replaced by a new one; ask the property office for yours / "
+            "此链接已作废，请向物业索取新链接",
+            entity="survey_link",
+            code="survey_link_revoked",
+        )
     return NotFound("this survey link is not valid; ask the property office for yours / 链接无效", entity="survey_link")
 
 
@@ -192,9 +260,10 @@ async def _campaign_and_template(
 
 
 async def survey_form(conn: asyncpg.Connection, token: str, now: datetime) -> SurveyForm:
-    row = await sql.link_view(conn, token_sha256(token))
+    sha = token_sha256(token)
+    row = await sql.link_view(conn, sha)
     if row is None:
-        raise _not_a_link()
+        raise await _not_a_link(conn, sha)
     template = await kept_version(conn, row["org_id"], row["template_version_id"])
     assert template is not None
     state = state_at(row, now)
@@ -263,12 +332,7 @@ async def submit_in_app(
     """One household's answers from an owner's phone (a synced submission): the same rules as a link's."""
     invitation = await sql.invitation_of_unit(conn, owner.org_id, campaign_id, unit_id, lock=True)
     if invitation is None:
-        raise NotFound(
-            "this household is not invited to this survey / 本户不在此次调查范围内",
-            entity="survey_invitation",
-            campaign_id=campaign_id,
-            unit_id=unit_id,
-        )
+        raise _not_invited(campaign_id, unit_id)
     campaign, template = await _campaign_and_template(conn, invitation)
     return await _answer(conn, invitation, campaign, template, given, now, channel="app", owner_id=owner.user_id)
 

@@ -28,7 +28,7 @@ from core.structs import Page
 from core.tabular import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE
 from inspections import rectification
 from inspections.schemas_work import OrderCreate
-from surveys import actions, campaigns, templates
+from surveys import actions, campaigns, slips, templates
 from surveys import export as exports
 from surveys.actions import OrderWanted
 from surveys.models import SurveyTemplateIn
@@ -141,6 +141,67 @@ class CampaignController(Controller):
     ) -> list[InvitationLink]:
         secret = services.settings.secret_key or ""
         return await campaigns.invitation_links(conn, caller, campaign_id, secret=secret, now=services.clock.now())
+
+    @post(
+        "/links/{unit_id:str}/revoke",
+        guards=[ADMIN],
+        status_code=200,
+        summary="Revoke a household's link and give it a new one (admin)",
+        description="The old link then answers 404 `survey_link_revoked`; each call makes a new link. An answer "
+        "already given stays. Audited (`survey_link.revoke`).",
+    )
+    async def revoke_link(
+        self,
+        campaign_id: FromPath[str],
+        unit_id: FromPath[str],
+        caller: CurrentCaller,
+        conn: Conn,
+        services: AppServices,
+    ) -> InvitationLink:
+        secret = services.settings.secret_key or ""
+        return await campaigns.revoke_link(conn, caller, campaign_id, unit_id, secret=secret, now=services.clock.now())
+
+    @get(
+        "/slips",
+        media_type=slips.PDF_MEDIA_TYPE,
+        content_media_type=slips.PDF_MEDIA_TYPE,  # OpenAPI 3.1's word for binary content
+        response_headers=[
+            ResponseHeader(
+                name="Content-Disposition",
+                description="attachment; survey-slips-<campaign>.pdf, and the campaign's Chinese name as filename*",
+                documentation_only=True,
+            )
+        ],
+        summary="Printable slips (admin): an A4 PDF, 8 a page, each household's link as a QR code",
+        description="By building, then unit number as people read it. Each slip: the property, building and unit, "
+        "the QR code of the household's link, the campaign, its closing time in the property's time zone and "
+        "the instructions in Chinese and English. The links start with FIELDWORK_PUBLIC_URL, or else the address "
+        "this request came to. `building_id`: one building's; `unanswered`: only the households yet to answer.",
+        response_description="the PDF, as an attachment named survey-slips-<campaign>.pdf",
+    )
+    async def print_slips(
+        self,
+        request: Request[Any, Any, Any],
+        campaign_id: FromPath[str],
+        caller: CurrentCaller,
+        conn: Conn,
+        services: AppServices,
+        building_id: Annotated[str | None, QueryParameter(description="only this building's households")] = None,
+        unanswered: Annotated[bool, QueryParameter(description="only the households yet to answer")] = False,
+    ) -> Response[bytes]:
+        settings = services.settings
+        sheet = await slips.campaign_slips(
+            conn,
+            caller,
+            campaign_id,
+            secret=settings.secret_key or "",
+            base_url=settings.public_base or str(request.base_url).rstrip("/"),
+            now=services.clock.now(),
+            building_id=building_id,
+            unanswered=unanswered,
+        )
+        headers = {"Content-Disposition": slips.content_disposition(sheet)}
+        return Response(await slips.slips_pdf(sheet), media_type=slips.PDF_MEDIA_TYPE, headers=headers)
 
     @get(
         "/report",

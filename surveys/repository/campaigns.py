@@ -81,10 +81,29 @@ async def property_campaigns(
 
 async def invitations(conn: asyncpg.Connection, org_id: str, campaign_id: str) -> list[asyncpg.Record]:
     return await conn.fetch(
-        """SELECT unit_id, building_id, responded_at FROM survey_invitations
+        """SELECT unit_id, building_id, responded_at, link_generation FROM survey_invitations
            WHERE org_id = $1 AND campaign_id = $2 ORDER BY building_id, unit_id""",
         org_id,
         campaign_id,
+    )
+
+
+async def slip_rows(
+    conn: asyncpg.Connection, org_id: str, campaign_id: str, building_id: str | None, unanswered: bool
+) -> list[asyncpg.Record]:
+    """The invited households to print a slip for, with their building's name and unit's number (in no order:
+    the caller sorts them as people read unit numbers); only `building_id`'s, only those yet to answer."""
+    return await conn.fetch(
+        """SELECT i.unit_id, i.building_id, i.link_generation, u.number AS unit_number, b.name AS building_name
+           FROM survey_invitations i
+           JOIN units u ON u.org_id = i.org_id AND u.id = i.unit_id
+           JOIN buildings b ON b.org_id = i.org_id AND b.id = i.building_id
+           WHERE i.org_id = $1 AND i.campaign_id = $2 AND ($3::text IS NULL OR i.building_id = $3)
+             AND (NOT $4 OR i.responded_at IS NULL)""",
+        org_id,
+        campaign_id,
+        building_id,
+        unanswered,
     )
 
 
@@ -92,7 +111,8 @@ async def invitations(conn: asyncpg.Connection, org_id: str, campaign_id: str) -
 
 
 INVITATION = """
-    SELECT i.org_id, i.campaign_id, i.unit_id, i.building_id, i.responded_at, c.property_id
+    SELECT i.org_id, i.campaign_id, i.unit_id, i.building_id, i.responded_at, i.token_sha256, i.link_generation,
+           c.property_id
     FROM survey_invitations i JOIN survey_campaigns c ON c.org_id = i.org_id AND c.id = i.campaign_id"""
 
 
@@ -135,6 +155,45 @@ async def link_view(conn: asyncpg.Connection, token_sha256: str) -> asyncpg.Reco
            WHERE i.token_sha256 = $1""",
         token_sha256,
     )
+
+
+async def replace_link(
+    conn: asyncpg.Connection,
+    org_id: str,
+    campaign_id: str,
+    unit_id: str,
+    *,
+    revoked: tuple[str, int],
+    current: tuple[str, int],
+    at: datetime,
+    by: str,
+) -> None:
+    """The invitation's link becomes `current` (its token's sha256, its generation); `revoked`, the one it had,
+    is kept among the revoked links."""
+    await conn.execute(
+        """INSERT INTO survey_revoked_links
+                  (token_sha256, org_id, campaign_id, unit_id, generation, revoked_at, revoked_by)
+           VALUES ($4, $1, $2, $3, $5, $6, $7)""",
+        org_id,
+        campaign_id,
+        unit_id,
+        *revoked,
+        at,
+        by,
+    )
+    await conn.execute(
+        """UPDATE survey_invitations SET token_sha256 = $4, link_generation = $5
+           WHERE org_id = $1 AND campaign_id = $2 AND unit_id = $3""",
+        org_id,
+        campaign_id,
+        unit_id,
+        *current,
+    )
+
+
+async def is_revoked(conn: asyncpg.Connection, token_sha256: str) -> bool:
+    """Whether a token that opens nothing was a household's link, revoked (across orgs, like the live ones)."""
+    return bool(await conn.fetchval("SELECT 1 FROM survey_revoked_links WHERE token_sha256 = $1", token_sha256))
 
 
 async def response_of_unit(
