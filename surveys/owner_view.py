@@ -80,7 +80,8 @@ async def published_results(conn: asyncpg.Connection, caller: Caller) -> list[Ow
             property_id=row["property_id"],
             property_name=row["property_name"],
             time_zone=row["timezone"],
-            results=msgspec.convert(row["results"], Published),
+            # stored as JSON: the distributions' keys (1..5) came back as strings
+            results=msgspec.convert(row["results"], Published, strict=False),
             actions=actions.get(row["id"], []),
         )
         for row in await sql.published_campaigns(conn, caller.org_id, scope)

@@ -84,6 +84,16 @@ async def test_next_goes_to_owner_pages_only(api, db):
     assert 'name="next" value="/owner"' in asked
 
 
+async def test_sign_in_and_activation_speak_chinese_then_english(api):
+    for path, chinese, english in (
+        ("/owner/sign-in", "业主登录", "Owner sign-in"),
+        ("/owner/activate", "激活业主账户", "Activate your owner account"),
+    ):
+        assert chinese in (await api.get(path, headers=HTML)).text
+        assert english in (await api.get(f"{path}?lang=en", headers=HTML)).text
+        api.cookies.clear()
+
+
 async def test_staff_are_refused_and_left_without_a_session(api, db):
     org = await build_org(db, "sf")
     for who in ("staff", "admin"):
