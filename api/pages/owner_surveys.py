@@ -46,6 +46,7 @@ def _view(request: Request[Any, Any, Any], found: OwnerResults) -> dict[str, Any
                 "flagged": d.flagged,
             }
             for d in report.dimensions
+            if d.households  # a topic no household rated (not in this survey) says nothing
         ],
         "actions": [
             {

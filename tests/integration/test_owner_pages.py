@@ -158,3 +158,13 @@ async def test_the_home_lists_the_household_and_its_open_survey_with_a_working_l
     assert "My home" in english.text and "H2 2026 satisfaction survey" in english.text and "Answer" in english.text
     assert "Closes 26 Oct 2026, 10:00" in english.text
     assert "我的家" in (await api.get("/owner?lang=zh", headers=HTML)).text
+
+
+async def test_sign_in_is_throttled_as_the_api_is(api, db, settings):
+    org = await build_org(db, "th")
+    token = csrf_of((await api.get("/owner/sign-in", headers=HTML)).text)
+    form = {"login": org.email("owner"), "password": "not-the-password", "_csrf_token": token}
+    for _ in range(settings.login_attempts):
+        assert (await api.post("/owner/sign-in", data=form, headers=HTML)).status_code == 401
+    blocked = await api.post("/owner/sign-in", data={**form, "password": PASSWORD}, headers=HTML)
+    assert blocked.status_code == 429 and "操作太频繁" in blocked.text and "fw_session" not in api.cookies

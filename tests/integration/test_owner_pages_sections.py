@@ -109,6 +109,7 @@ async def test_results_show_the_published_scores_and_actions_of_the_owner_s_prop
     assert "100%" in text and "2 / 2 户" in text  # both households answered
     assert "3.50" in text  # the overall household score: (5 + 2) / 2
     assert re.search(r"清洁.*待改进.*2\.00", text, re.S) and "5.00" in text
+    assert "绿化" not in text, "a topic this survey did not ask about is left out"
     assert "楼道每日清扫两次" in text and "计划完成：2026年11月11日" in text and "进行中" in text
     assert "更换垃圾桶" in text and "已于 2026年10月12日 完成" in text and "已完成" in text
     assert "塔楼满意度调查" not in text, "another property's results are not this owner's"
