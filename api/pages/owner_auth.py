@@ -40,12 +40,18 @@ REFUSED = {Unauthorized: 401, Forbidden: 403, Invalid: 422, Conflict: 409}
 STAFF = "these pages are for owners / 此页面仅供业主使用"
 
 
+# what a browser cannot GET: a form's action that sent a stranger here, or the sign-in itself
+NOT_PAGES = ("/read", "/sign-out", "/sign-in", "/activate")
+
+
 def local_next(given: object) -> str:
-    """Where to go once signed in: an owner page asked for, never another site (an open redirect)."""
+    """Where to go once signed in: an owner page asked for, never another site (an open redirect), nor a form's
+    action, nor anything a Location header could not carry as it is (printable ASCII only)."""
     if (
         isinstance(given, str)
         and (given == HOME or given.startswith(HOME + "/"))
-        and not any(c in given for c in "\\\r\n\t")
+        and all("!" <= c <= "~" and c != "\\" for c in given)
+        and not given.rstrip("/").endswith(NOT_PAGES)
     ):
         return given
     return HOME

@@ -46,6 +46,7 @@ def _view(request: Request[Any, Any, Any], meeting: OwnerMeeting) -> dict[str, A
         "agenda": [
             {"title": item.title_en if english else item.title_zh, "note": item.note or ""} for item in meeting.agenda
         ],
+        "noticed": when(request, meeting.noticed_at, zone, with_time=False),
         "cancelled": meeting.status == "cancelled",
         "reason": meeting.cancel_reason or "",
         "minutes": (meeting.minutes_en if english else meeting.minutes_zh) or "",

@@ -76,7 +76,17 @@ async def test_an_owner_signs_in_with_a_cookie_and_signing_out_ends_the_session(
 
 async def test_next_goes_to_owner_pages_only(api, db):
     org = await build_org(db, "nx")
-    for elsewhere in ("https://evil.example/owner/", "//evil.example/owner", "/survey/x", "/owner-x", "/owner/\\\\x"):
+    elsewhere_all = (
+        "https://evil.example/owner/",
+        "//evil.example/owner",
+        "/survey/x",
+        "/owner-x",
+        "/owner/\\\\evil.example",
+        "/owner/中文",
+        "/owner/sign-out",
+        "/owner/inbox/x/read",
+    )
+    for elsewhere in elsewhere_all:
         api.cookies.clear()
         signed = await sign_in(api, org.email("owner"), next=elsewhere)
         assert signed.status_code == 303 and signed.headers["location"] == "/owner", elsewhere

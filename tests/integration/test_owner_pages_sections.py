@@ -180,7 +180,7 @@ async def test_meetings_show_noticed_and_cancelled_ones_and_minutes_with_a_downl
     text = page.text
     upcoming, minutes = text.split("会议纪要</h2>")
     assert "冬季业主会议" in upcoming and "地点：会所二楼" in upcoming and "续聘物业" in upcoming
-    assert "时间：2027年1月20日 19:00 – 21:00" in upcoming
+    assert "时间：2027年1月20日 19:00 – 21:00" in upcoming and "通知发布于 2026年10月12日" in upcoming
     assert "春季业主会议" in upcoming and "会议已取消" in upcoming and "原因：会所维修" in upcoming
     assert "夏季业主会议" not in text and "塔楼业主会" not in text
     assert "秋季业主大会" in minutes and "一、公示物业费收支。" in minutes and f'href="{ours}"' in minutes

@@ -116,6 +116,7 @@ WORDS = {
     "owner.meetings.when": ("时间：{start} – {end}", "When: {start} – {end}"),
     "owner.meetings.where": ("地点：{place}", "Where: {place}"),
     "owner.meetings.agenda": ("议程", "Agenda"),
+    "owner.meetings.noticed": ("通知发布于 {when}", "Notice sent {when}"),
     "owner.meetings.cancelled": ("会议已取消", "This meeting is cancelled"),
     "owner.meetings.reason": ("原因：{reason}", "Reason: {reason}"),
     "owner.meetings.held": ("召开于 {when}", "Held on {when}"),
