@@ -10,7 +10,7 @@ import asyncpg
 import msgspec
 
 from core.access import Caller, require_role, visible_property_ids
-from core.places.households import Household
+from core.places.households import owner_households
 from core.structs import Frozen
 from surveys import campaigns
 from surveys.repository import owner as sql
@@ -51,11 +51,10 @@ def household_token(secret: str, org_id: str, campaign_id: str, unit_id: str) ->
     return campaigns.link_token(secret, org_id, campaign_id, unit_id)
 
 
-async def open_surveys(
-    conn: asyncpg.Connection, caller: Caller, households: list[Household], *, secret: str, now: datetime
-) -> list[OpenSurvey]:
-    """The open campaigns the caller's households (core.places.households) are invited to."""
-    mine = [h.unit_id for h in households]
+async def open_surveys(conn: asyncpg.Connection, caller: Caller, *, secret: str, now: datetime) -> list[OpenSurvey]:
+    """The open campaigns the caller's households (the units they own) are invited to."""
+    require_role(caller, "owner")
+    mine = [h.unit_id for h in await owner_households(conn, caller)]
     rows = await sql.open_invitations(conn, caller.org_id, mine, now)
     return [
         OpenSurvey(

@@ -86,7 +86,7 @@ class OwnerHomePages(Controller):
         surveys: list[OpenSurvey] = []
         if has_domain(services, "surveys"):
             secret = services.settings.secret_key or ""  # the services always have one (bootstrap.with_secret)
-            surveys = await open_surveys(conn, owner, households, secret=secret, now=services.clock.now())
+            surveys = await open_surveys(conn, owner, secret=secret, now=services.clock.now())
         latest = await notifications.list_inbox(conn, owner, unread=False, cursor=None, limit=LATEST)
         zones = {h.property_id: h.timezone for h in households}
         context = {

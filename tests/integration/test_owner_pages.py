@@ -39,6 +39,10 @@ async def test_an_owner_signs_in_with_a_cookie_and_signing_out_ends_the_session(
     org = await build_org(db, "os")
     stranger = await api.get("/owner", headers=HTML)
     assert stranger.status_code == 303 and stranger.headers["location"] == "/owner/sign-in?next=/owner"
+    slash = await api.get("/owner/", headers=HTML)
+    assert slash.status_code == 303 and slash.headers["location"].startswith("/owner/sign-in?next=/owner")
+    as_api = await api.get("/owner")
+    assert as_api.status_code == 401 and as_api.headers["content-type"] == "application/problem+json"
     deeper = await api.get("/owner/inbox", headers=HTML)
     assert deeper.status_code == 303 and deeper.headers["location"] == "/owner/sign-in?next=/owner/inbox"
     asked = (await api.get("/owner/sign-in?next=/owner/inbox", headers=HTML)).text
