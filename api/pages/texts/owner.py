@@ -2,7 +2,7 @@
 
 WORDS = {
     "owner.brand": ("业主服务", "Owner services"),
-    # sections
+    # sections (owner.nav.<section>: api/pages/owner.py SECTIONS)
     "owner.nav.label": ("业主页面导航", "Owner pages"),
     "owner.nav.home": ("首页", "Home"),
     "owner.nav.surveys": ("调查结果", "Survey results"),
@@ -106,7 +106,6 @@ WORDS = {
     "owner.surveys.done_at": ("已于 {when} 完成", "Done on {when}"),
     "owner.action.open": ("进行中", "In progress"),
     "owner.action.done": ("已完成", "Done"),
-    "owner.none": ("—", "—"),
     # meetings
     "owner.meetings.title": ("业主会议", "Owner meetings"),
     "owner.meetings.upcoming": ("即将召开", "Coming up"),
@@ -122,7 +121,6 @@ WORDS = {
     "owner.meetings.held": ("召开于 {when}", "Held on {when}"),
     "owner.meetings.published": ("纪要公布于 {when}", "Minutes published {when}"),
     "owner.meetings.attachments": ("附件", "Attachments"),
-    "owner.meetings.download": ("下载", "Download"),
     "owner.meetings.size_kb": ("{size} KB", "{size} KB"),
     # inbox
     "owner.inbox.title": ("我的消息", "My messages"),
