@@ -15,6 +15,10 @@ from api.auth import authentication
 from api.deps import DEPENDENCIES
 from api.edge import edge_middleware
 from api.errors import EXCEPTION_HANDLERS
+from api.pages.owner_auth import OwnerSignInPages
+from api.pages.owner_home import OwnerHomePages
+from api.pages.owner_meetings import OwnerMeetingPages
+from api.pages.owner_surveys import OwnerSurveyPages
 from api.pages.render import template_config
 from api.pages.router import pages_router, static_router
 from api.pages.survey import SurveyAnswerPage
@@ -98,9 +102,10 @@ DOMAIN_ROUTES: dict[str, list[ControllerRouterHandler]] = {
     "servicedesk": [PropertyTicketController, TicketController, desk_kpis, desk_ledger],
 }
 # The pages (api/pages): the kernel's, and each domain's when its plug-in is registered
-PAGES: list[ControllerRouterHandler] = []
+PAGES: list[ControllerRouterHandler] = [OwnerSignInPages, OwnerHomePages]
 DOMAIN_PAGES: dict[str, list[ControllerRouterHandler]] = {
-    "surveys": [SurveyLinkController, SurveyAnswerPage],
+    "surveys": [SurveyLinkController, SurveyAnswerPage, OwnerSurveyPages],
+    "meetings": [OwnerMeetingPages],
 }
 
 # multipart framing around an import file: boundaries and part headers

@@ -162,3 +162,22 @@ async def meetings_to_remind(
         notice_due,
         owners_reminded,
     )
+
+
+# --- what owners read (meetings/owner_view.py): only the columns meetings/synced.py sends them ---------------
+
+OWNER_COLUMNS = """m.id, m.property_id, p.name AS property_name, p.timezone, m.title_zh, m.title_en, m.starts_at,
+    m.ends_at, m.location, m.agenda, m.status, m.noticed_at, m.minutes_zh, m.minutes_en, m.minutes_published_at,
+    m.attachments, m.cancelled_at, m.cancel_reason"""
+
+
+async def owner_meetings(conn: asyncpg.Connection, org_id: str, property_ids: list[str]) -> list[asyncpg.Record]:
+    """The meetings noticed to the properties' owners (`owner_property_id`, set by the notice), latest first."""
+    return await conn.fetch(
+        f"""SELECT {OWNER_COLUMNS}
+            FROM owner_meetings m JOIN properties p ON p.org_id = m.org_id AND p.id = m.property_id
+            WHERE m.org_id = $1 AND m.owner_property_id = ANY($2::text[])
+            ORDER BY m.starts_at DESC, m.id""",
+        org_id,
+        property_ids,
+    )

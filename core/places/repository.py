@@ -207,3 +207,18 @@ async def owned_units(conn: asyncpg.Connection, org_id: str, user_id: str) -> li
         org_id,
         user_id,
     )
+
+
+async def owner_households(conn: asyncpg.Connection, org_id: str, user_id: str) -> list[asyncpg.Record]:
+    """The units an owner is linked to, with their building and property (the owner's scope, as sync's)."""
+    return await conn.fetch(
+        """SELECT u.id AS unit_id, u.number AS unit_number, b.id AS building_id, b.name AS building_name,
+                  p.id AS property_id, p.name AS property_name, p.timezone
+           FROM unit_owners o JOIN units u ON u.org_id = o.org_id AND u.id = o.unit_id
+           JOIN buildings b ON b.org_id = u.org_id AND b.id = u.building_id
+           JOIN properties p ON p.org_id = u.org_id AND p.id = u.property_id
+           WHERE o.org_id = $1 AND o.user_id = $2
+           ORDER BY p.name, b.name, u.number, u.id""",
+        org_id,
+        user_id,
+    )
