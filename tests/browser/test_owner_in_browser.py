@@ -1,0 +1,95 @@
+"""An owner without the app, on a 360×740 phone in a real Chromium: signs in, finds the household's open survey,
+reads the published results with their improvement actions, the meetings with their minutes and attachment,
+and the inbox, in Chinese and then in English; signs out. Every page is kept as a screenshot and checked by
+axe-core."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.clock import FixedClock
+from tests.browser.conftest import accessible, keep, open_context
+from tests.integration.test_meetings import add_neighbour
+from tests.integration.test_owner_pages_sections import NOW, action, closing_campaign, meeting_with_minutes, ok
+from tests.integration.test_surveys import TEMPLATE
+from tests.pages_world import survey_link
+from tests.world import PASSWORD, build_org, login
+
+
+@pytest.fixture
+def clock():
+    return FixedClock(NOW)
+
+
+async def test_an_owner_signs_in_and_reads_results_and_minutes(api, db, clock, browser):
+    org = await build_org(db, "ob")
+    await add_neighbour(db, org)
+    admin = await login(api, org, "admin")
+    template = await ok(await api.post("/survey-templates", headers=admin, json=TEMPLATE), 201)
+    autumn = await closing_campaign(
+        api, admin, org.property_id, template["template_id"], "2026秋季满意度调查", "Autumn 2026 survey"
+    )
+    actions = {
+        "dimension": "cleaning",
+        "actions": [action("楼道每日清扫两次", "Sweep the stairwells twice a day", org.ids["staff"], 30)],
+    }
+    await ok(await api.post(f"/campaigns/{autumn['id']}/actions", headers=admin, json=actions), 201)
+    await meeting_with_minutes(
+        api, admin, org.property_id, 10, "秋季业主大会", "Autumn owners' meeting", "一、公示物业费收支。"
+    )
+    clock.advance(hours=3)  # the autumn survey has closed
+    admin = await login(api, org, "admin")
+    await ok(await api.post(f"/campaigns/{autumn['id']}/publish", headers=admin))
+    await survey_link(api, org, admin, clock.now(), closes=24 * 10)  # the winter survey, open now
+
+    context = await open_context(browser, api)
+    page = await context.new_page()
+    await page.goto("/owner/surveys")
+    assert page.url.endswith("/owner/sign-in?next=/owner/surveys")
+    await accessible(page)
+    await keep(page, "owner-sign-in")
+    await page.fill("#login", org.email("owner"))
+    await page.fill("#password", "not the password")
+    await page.locator("#sign-in button").click()
+    assert "/owner/sign-in" in page.url
+    await keep(page, "owner-sign-in-refused")
+    await page.fill("#password", PASSWORD)
+    await page.locator("#sign-in button").click()
+    assert page.url.endswith("/owner/surveys")
+    session = next(c for c in await context.cookies() if c["name"] == "fw_session")
+    assert session["httpOnly"] and session["sameSite"] == "Lax"
+
+    text = await page.content()
+    assert "2026秋季满意度调查" in text and "楼道每日清扫两次" in text and "进行中" in text
+    await accessible(page)
+    await keep(page, "owner-results")
+
+    await page.goto("/owner")
+    assert "2026下半年满意度调查" in await page.content()  # the open survey of the household, to answer
+    await accessible(page)
+    await keep(page, "owner-home")
+
+    await page.goto("/owner/meetings")
+    text = await page.content()
+    assert "秋季业主大会" in text and "一、公示物业费收支。" in text and "会议纪要.pdf" in text
+    await accessible(page)
+    await keep(page, "owner-meetings")
+
+    await page.goto("/owner/inbox")
+    await accessible(page)
+    await keep(page, "owner-inbox")
+
+    await page.get_by_role("link", name="English").click()
+    await page.goto("/owner/surveys")
+    text = await page.content()
+    assert "Autumn 2026 survey" in text and "Sweep the stairwells twice a day" in text
+    await accessible(page)
+    await keep(page, "owner-results-english")
+    await page.goto("/owner/meetings")
+    assert "Minutes in English." in await page.content()
+    await keep(page, "owner-meetings-english")
+
+    await page.goto("/owner/activate")
+    await accessible(page)
+    await keep(page, "owner-activate-english")
+    await context.close()
