@@ -151,6 +151,10 @@ def cmd_demo(settings: Settings) -> int:
             f"\nlog in: curl -s -X POST localhost:{settings.port}/auth/login -H 'content-type: application/json' "
             f'-d \'{{"login": "{summary.admin_email}", "password": "{summary.password}"}}\''
         )
+        print(
+            f"owner pages: http://{settings.host}:{settings.port}/owner/sign-in "
+            f"as {summary.owner_email}, password {summary.password}"
+        )
 
     with resolved(settings) as s:
         asyncio.run(run(s))

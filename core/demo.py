@@ -19,6 +19,7 @@ from core.vocabulary import Role
 
 DEMO_ORG = "demo-property-services"
 ADMIN_EMAIL = "admin@demo.fieldwork.local"
+OWNER_EMAIL = "owner@demo.fieldwork.local"  # the owner of 1号楼 101, who can sign in to the owner pages
 PASSWORD = "fieldwork-demo"
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平"
@@ -31,6 +32,7 @@ class DemoSummary(msgspec.Struct):
     admin_email: str
     password: str
     staff_emails: list[str]
+    owner_email: str
     units: int
     owners: int
     created: bool
@@ -64,6 +66,7 @@ async def load_demo(conn: asyncpg.Connection, *, seed: int = 7) -> DemoSummary:
             admin_email=ADMIN_EMAIL,
             password=PASSWORD,
             staff_emails=staff_emails,
+            owner_email=OWNER_EMAIL,
             units=counts["units"],
             owners=counts["owners"],
             created=False,
@@ -122,7 +125,8 @@ async def load_demo(conn: asyncpg.Connection, *, seed: int = 7) -> DemoSummary:
         )
         await people.assign_staff(conn, caller, prop.id, person.id)
     for n, unit_id in enumerate(unit_ids):
-        if rng.random() < 0.8:  # some flats are empty or not yet registered
+        registered = rng.random() < 0.8  # some flats are empty or not yet registered
+        if n == 0 or registered:
             owner = await people.create_user(
                 conn,
                 caller,
@@ -130,6 +134,8 @@ async def load_demo(conn: asyncpg.Connection, *, seed: int = 7) -> DemoSummary:
                     name=rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN),
                     role="owner",
                     phone=f"1380000{n:04d}",
+                    email=OWNER_EMAIL if n == 0 else None,
+                    password=PASSWORD if n == 0 else None,
                 ),
             )
             await people.link_owner(conn, caller, unit_id, owner.id)
@@ -141,6 +147,7 @@ async def load_demo(conn: asyncpg.Connection, *, seed: int = 7) -> DemoSummary:
         admin_email=ADMIN_EMAIL,
         password=PASSWORD,
         staff_emails=staff_emails,
+        owner_email=OWNER_EMAIL,
         units=units,
         owners=owners,
         created=True,
