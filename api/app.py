@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from litestar import Litestar, Router
@@ -15,6 +15,9 @@ from api.auth import authentication
 from api.deps import DEPENDENCIES
 from api.edge import edge_middleware
 from api.errors import EXCEPTION_HANDLERS
+from api.pages.owner_photos import owner_photo, owner_photo_variant
+from api.pages.owner_ticket_form import OwnerTicketForm, ticket_form_router
+from api.pages.owner_tickets import OwnerTicketPages
 from api.pages.render import template_config
 from api.pages.router import pages_router, static_router
 from api.pages.survey import SurveyAnswerPage
@@ -101,6 +104,11 @@ DOMAIN_ROUTES: dict[str, list[ControllerRouterHandler]] = {
 PAGES: list[ControllerRouterHandler] = []
 DOMAIN_PAGES: dict[str, list[ControllerRouterHandler]] = {
     "surveys": [SurveyLinkController, SurveyAnswerPage],
+    "servicedesk": [OwnerTicketForm, OwnerTicketPages, owner_photo, owner_photo_variant],
+}
+# a domain's pages whose bodies are larger than a JSON body (a form with photos): a router made from the settings
+DOMAIN_PAGE_ROUTERS: dict[str, Callable[[Settings], Router]] = {
+    "servicedesk": lambda settings: ticket_form_router(settings.max_photo_bytes),
 }
 
 # multipart framing around an import file: boundaries and part headers
@@ -121,6 +129,7 @@ def create_app(
     plugins = registry or default_registry()
     domain_routes = [route for p in plugins.plugins for route in DOMAIN_ROUTES.get(p.name, [])]
     domain_pages = [route for p in plugins.plugins for route in DOMAIN_PAGES.get(p.name, [])]
+    domain_pages += [make(settings) for p in plugins.plugins if (make := DOMAIN_PAGE_ROUTERS.get(p.name))]
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
