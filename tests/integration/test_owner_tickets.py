@@ -19,9 +19,10 @@ from core.db import create_pool
 from core.settings import Settings
 from sync.photos import derivatives
 from sync.photos.storage import BlobStore
+from tests.desk_world import insert_ticket
 from tests.pages_world import HTML, csrf_of
 from tests.photo_world import jpeg
-from tests.world import PASSWORD, Org, add_households, build_org
+from tests.world import PASSWORD, Org, add_households, build_org, login
 
 NOW = datetime(2026, 5, 6, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 MAX_PHOTO = 2 * 1024 * 1024
@@ -195,3 +196,47 @@ async def test_a_stranger_is_sent_to_sign_in(api, db):
             assert answer.status_code == 303 and answer.headers["location"] == f"/owner/sign-in?next={path}"
     async with browser(api, org, "staff") as staff:
         assert (await staff.get("/owner/tickets")).status_code == 403
+
+
+async def test_the_list_is_newest_first_a_page_at_a_time(api, db):
+    org = await build_org(db, "ot4")
+    for n in range(25):
+        await insert_ticket(
+            db,
+            org.org_id,
+            org.property_id,
+            f"t{n:02}",
+            unit_id=org.unit_id,
+            received_at=f"2026-04-01 {n % 24:02}:00",
+            description=f"第{n}张工单",
+            reported_by=org.ids["admin"],
+            kind="suggestion" if n == 24 else "repair",
+        )
+    await insert_ticket(
+        db,
+        org.org_id,
+        org.property_id,
+        "theirs",
+        unit_id=org.other_unit_id,
+        received_at="2026-04-02 09:00",
+        reported_by=org.ids["admin"],
+    )
+    async with browser(api, org, "owner") as owner:
+        first = await owner.get("/owner/tickets")
+        shown = re.findall(r'href="/owner/tickets/(t\d\d)"', first.text)
+        assert len(shown) == 20 and shown[0] == "t23" and "theirs" not in first.text
+        assert "2026年4月1日 23:00" in first.text and "建议" not in first.text
+        older = re.search(r'href="(/owner/tickets\?cursor=[^"]+)"', first.text)
+        assert older, "a link to the older tickets"
+        second = await owner.get(older.group(1).replace("&amp;", "&"))
+        assert second.status_code == 200
+        rest = re.findall(r'href="/owner/tickets/(t\d\d)"', second.text)
+        assert len(rest) == 5 and not set(rest) & set(shown) and "回到最新" in second.text
+        assert rest[-2:] == ["t24", "t00"] and "建议" in second.text  # the same moment: the larger id first
+        english = (await owner.get("/owner/tickets?lang=en")).text
+        assert "My requests" in english and "Repair" in english and "Received" in english
+    # the same pages over REST (the use case both call)
+    bearer = await login(api, org, "owner")
+    page = (await api.get("/tickets", params={"limit": 20}, headers=bearer)).json()
+    more = await api.get("/tickets", params={"limit": 20, "cursor": page["next_cursor"]}, headers=bearer)
+    assert more.status_code == 200 and [t["id"] for t in more.json()["items"]] == rest
