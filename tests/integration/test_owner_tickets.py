@@ -21,7 +21,7 @@ from sync.photos import derivatives
 from sync.photos.storage import BlobStore
 from tests.desk_world import insert_ticket
 from tests.pages_world import HTML, csrf_of
-from tests.photo_world import jpeg
+from tests.photo_world import heic, jpeg
 from tests.world import PASSWORD, Org, add_households, build_org, login
 
 NOW = datetime(2026, 5, 6, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
@@ -186,6 +186,9 @@ async def test_a_form_that_needs_fixing_comes_back_and_nothing_is_stored(api, db
         assert 'lang="en"' in (await owner.get("/owner/tickets/new?lang=en")).text
         english = await send_form(owner, form)
         assert english.status_code == 422 and "Please say what happened" in english.text
+        iphone = await send_form(owner, {**form, "description": "门禁坏了"}, [heic(640, 480)])
+        assert iphone.status_code == 303, "an iPhone's HEIC photo is taken as the app's uploads take it"
+    assert await db.fetchval("SELECT content_type FROM photos WHERE org_id = $1", org.org_id) == "image/heic"
 
 
 async def test_a_stranger_is_sent_to_sign_in(api, db):
