@@ -34,7 +34,7 @@ WORDS = {
     ),
     "ticket.respond_due": ("承诺响应", "Response by"),
     "ticket.resolve_due": ("承诺处理完毕", "Resolved by"),
-    "ticket.was": ("原承诺 {when}", "first promised {when}"),
+    "ticket.was": ("（原承诺 {when}）", "(first promised {when})"),
     "ticket.declined": ("不予受理：{reason}", "Declined: {reason}"),
     "ticket.what_was_done": ("处理结果", "What was done"),
     "ticket.rating": ("回访评分：{rating} 分", "Your rating: {rating} of 5"),
