@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from litestar import Litestar, Router
@@ -18,7 +18,10 @@ from api.errors import EXCEPTION_HANDLERS
 from api.pages.owner_auth import OwnerSignInPages
 from api.pages.owner_home import OwnerHomePages
 from api.pages.owner_meetings import OwnerMeetingPages
+from api.pages.owner_photos import owner_photo, owner_photo_variant
 from api.pages.owner_surveys import OwnerSurveyPages
+from api.pages.owner_ticket_form import OwnerTicketForm, ticket_form_router
+from api.pages.owner_tickets import OwnerTicketPages
 from api.pages.render import template_config
 from api.pages.router import pages_router, static_router
 from api.pages.survey import SurveyAnswerPage
@@ -106,6 +109,11 @@ PAGES: list[ControllerRouterHandler] = [OwnerSignInPages, OwnerHomePages]
 DOMAIN_PAGES: dict[str, list[ControllerRouterHandler]] = {
     "surveys": [SurveyLinkController, SurveyAnswerPage, OwnerSurveyPages],
     "meetings": [OwnerMeetingPages],
+    "servicedesk": [OwnerTicketForm, OwnerTicketPages, owner_photo, owner_photo_variant],
+}
+# a domain's pages whose bodies are larger than a JSON body (a form with photos): a router made from the settings
+DOMAIN_PAGE_ROUTERS: dict[str, Callable[[Settings], Router]] = {
+    "servicedesk": lambda settings: ticket_form_router(settings.max_photo_bytes),
 }
 
 # multipart framing around an import file: boundaries and part headers
@@ -126,6 +134,7 @@ def create_app(
     plugins = registry or default_registry()
     domain_routes = [route for p in plugins.plugins for route in DOMAIN_ROUTES.get(p.name, [])]
     domain_pages = [route for p in plugins.plugins for route in DOMAIN_PAGES.get(p.name, [])]
+    domain_pages += [make(settings) for p in plugins.plugins if (make := DOMAIN_PAGE_ROUTERS.get(p.name))]
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:

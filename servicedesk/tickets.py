@@ -19,7 +19,7 @@ from core.ids import new_id
 from core.notifications.service import notify
 from core.people import repository as people_sql
 from core.places import repository as places_sql
-from core.structs import Page, cursor_after, read_cursor, record_as
+from core.structs import Page, cursor_after, record_as
 from servicedesk.lifecycle import Actor, Request, Standing, allowed
 from servicedesk.models import Channel
 from servicedesk.repository import tickets as sql
@@ -206,8 +206,8 @@ async def step(
     return await ticket_out(conn, caller, ticket_id, standing)
 
 
-def _page_key(cursor: str | None) -> tuple[datetime, str] | None:
-    key = read_cursor(cursor)
+def _page_key(key: str | None) -> tuple[datetime, str] | None:
+    """The list's position from the cursor's key (the `Cursor` dependency has read and checked the cursor)."""
     if key is None:
         return None
     moment, _, ticket_id = key.partition("|")

@@ -10,9 +10,11 @@ from litestar.params import FromPath
 from litestar.response import Stream
 
 from api.deps import AppServices, CurrentCaller
+from bootstrap.services import Services
+from core.access import Caller
 from core.db import acquire
 from core.errors import NotFound, RangeNotSatisfiable
-from sync.photos.serving import locate
+from sync.photos.serving import Variant, locate
 
 # the bytes under a photo id never change, so a browser may keep them; private: they are not for shared caches
 CACHE = "private, max-age=31536000, immutable"
@@ -56,6 +58,13 @@ async def photo_bytes(
     caller: CurrentCaller,
     services: AppServices,
 ) -> Response[Any]:
+    return await serve_photo(request, services, caller, photo_id, variant)
+
+
+async def serve_photo(
+    request: Request[Any, Any, Any], services: Services, caller: Caller, photo_id: str, variant: Variant
+) -> Response[Any]:
+    """The bytes of the photo if `caller` may see it (the owners' pages serve them too, signed in by cookie)."""
     async with acquire(services.pool) as conn:
         found = await locate(conn, caller, photo_id, variant)
     stored = await services.store.head(found.key)

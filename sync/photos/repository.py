@@ -53,6 +53,11 @@ async def photo(conn: asyncpg.Connection, org_id: str, photo_id: str) -> asyncpg
     return await conn.fetchrow(f"SELECT {PHOTO_COLUMNS} FROM photos WHERE org_id = $1 AND id = $2", org_id, photo_id)
 
 
+async def insert_photo(conn: asyncpg.Connection, values: dict[str, Any]) -> None:
+    """A photo row written by the server for its uploader (a web form's photo; phones push theirs)."""
+    await insert_row(conn, "photos", values)
+
+
 async def insert_upload(conn: asyncpg.Connection, values: dict[str, Any]) -> asyncpg.Record:
     row = await insert_row(conn, "uploads", values, tail=f"RETURNING {UPLOAD_COLUMNS}")
     assert row is not None
