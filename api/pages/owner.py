@@ -21,6 +21,7 @@ SECTIONS: tuple[tuple[str, str, str | None], ...] = (
     ("home", HOME, None),
     ("surveys", f"{HOME}/surveys", "surveys"),
     ("meetings", f"{HOME}/meetings", "meetings"),
+    ("tickets", f"{HOME}/tickets", "servicedesk"),
     ("inbox", f"{HOME}/inbox", None),
 )
 DEFAULT_ZONE = "Asia/Shanghai"
@@ -39,9 +40,13 @@ def owner_page(
     *,
     heading: str = "",
 ) -> Template:
+    return page(request, name, {**frame(services, section, heading), **context})
+
+
+def frame(services: Services, section: str, heading: str = "") -> dict[str, Any]:
+    """What the owner's tabs (templates/owner/tabs.html) need: the sections there are, and this page's."""
     sections = [(key, href) for key, href, domain in SECTIONS if domain is None or has_domain(services, domain)]
-    frame = {"section": section, "sections": sections, "heading": heading or f"owner.nav.{section}"}
-    return page(request, name, {**frame, **context})
+    return {"section": section, "sections": sections, "heading": heading or f"owner.nav.{section}"}
 
 
 def when(request: Request[Any, Any, Any], moment: datetime | None, zone: str, *, with_time: bool = True) -> str:

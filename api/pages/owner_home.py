@@ -93,6 +93,7 @@ class OwnerHomePages(Controller):
             "households": _households(request, households, surveys),
             "surveys_on": has_domain(services, "surveys"),
             "meetings_on": has_domain(services, "meetings"),
+            "tickets_on": has_domain(services, "servicedesk"),
             "messages": _messages(request, latest.items, zones),
             "more_messages": latest.next_cursor is not None,
         }

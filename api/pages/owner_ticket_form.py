@@ -19,6 +19,7 @@ from litestar.response import Redirect, Template
 
 from api.deps import AppServices, Conn
 from api.pages.lang import Lang, lang_of
+from api.pages.owner import frame
 from api.pages.owner_tickets import word
 from api.pages.render import page
 from api.pages.session import Owner
@@ -52,6 +53,7 @@ def render_form(
         request,
         "owner/ticket_new.html",
         {
+            **frame(request.app.state.services, "tickets"),
             "homes": homes,
             "kinds": [(kind, word("kind", kind, lang)) for kind in KINDS],
             "categories": [(category, word("category", category, lang)) for category in CATEGORIES],

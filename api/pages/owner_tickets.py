@@ -19,6 +19,7 @@ from litestar.response import Redirect, Template
 from api.deps import AppServices, Conn, Cursor
 from api.pages.formats import local_time
 from api.pages.lang import Lang, lang_of
+from api.pages.owner import frame
 from api.pages.render import page
 from api.pages.session import Owner
 from api.pages.texts import in_lang, translator
@@ -135,6 +136,7 @@ async def show_ticket(
         request,
         "owner/ticket.html",
         {
+            **frame(request.app.state.services, "tickets"),
             "ticket": ticket,
             "kind": word("kind", ticket.kind, lang),
             "category": word("category", ticket.category, lang),
@@ -202,6 +204,7 @@ class OwnerTicketPages(Controller):
             request,
             "owner/tickets.html",
             {
+                **frame(services, "tickets"),
                 "tickets": [summary(ticket, zones[ticket.property_id], lang, now) for ticket in found.items],
                 "next_cursor": found.next_cursor,
                 "paged": cursor is not None,

@@ -21,7 +21,8 @@ from api.pages.session import OWNER_DEPENDENCY
 
 def _gzip() -> DefineMiddleware:
     # level 6: nearly level 9's size in two thirds of its time
-    config = CompressionConfig(backend="gzip", minimum_size=512, gzip_compress_level=6)
+    # photos are JPEG already: compressing them again costs time and saves nothing
+    config = CompressionConfig(backend="gzip", minimum_size=512, gzip_compress_level=6, exclude=["^/owner/photos/"])
     return DefineMiddleware(CompressionMiddleware, config=config)
 
 

@@ -93,3 +93,51 @@ async def test_an_owner_signs_in_and_reads_results_and_minutes(api, db, clock, b
     await accessible(page)
     await keep(page, "owner-activate-english")
     await context.close()
+
+
+async def sign_in(page, org) -> None:
+    await page.goto("/owner/sign-in")
+    await page.fill("#login", org.email("owner"))
+    await page.fill("#password", PASSWORD)
+    await page.locator("#sign-in button").click()
+    assert page.url.endswith("/owner")
+
+
+async def test_an_owner_files_a_repair_with_a_photo_and_follows_it(api, db, clock, browser, tmp_path):
+    from PIL import Image
+
+    org = await build_org(db, "tk")
+    photo = tmp_path / "leak.jpg"
+    Image.new("RGB", (1200, 900), (90, 120, 160)).save(photo, quality=85)
+    context = await open_context(browser, api, javascript=False)  # a plain form post, no script at all
+    page = await context.new_page()
+    await sign_in(page, org)
+    await page.get_by_role("link", name="报事报修").first.click()
+    await keep(page, "owner-tickets-empty")
+    await page.locator("a[href='/owner/tickets/new']").click()
+    await keep(page, "owner-ticket-form")
+    await page.locator("button[type=submit]").last.click()  # nothing written: the form says what is missing
+    assert await page.locator(".err").count() >= 1
+    await keep(page, "owner-ticket-form-error")
+    await page.select_option("#f-category", index=1)
+    await page.fill("#f-description", "卫生间天花板漏水，滴到洗手台。")
+    await page.set_input_files("#f-photos", str(photo))
+    await page.locator("button[type=submit]").last.click()
+    assert "/owner/tickets/" in page.url and "卫生间天花板漏水" in await page.content()
+    await keep(page, "owner-ticket-filed")
+    assert await db.fetchval("SELECT count(*) FROM tickets WHERE org_id = $1", org.org_id) == 1
+    assert await db.fetchval("SELECT count(*) FROM photos WHERE org_id = $1", org.org_id) == 1
+    await context.close()
+
+    context = await open_context(browser, api)  # and the pages pass axe-core where scripts run
+    page = await context.new_page()
+    await sign_in(page, org)
+    for path, name in (("/owner/tickets", "owner-tickets"), ("/owner/tickets/new", "owner-ticket-form-js")):
+        await page.goto(path)
+        await accessible(page)
+        await keep(page, name)
+    await page.goto("/owner/tickets")
+    await page.locator("a.ticket-link").first.click()
+    await accessible(page)
+    await keep(page, "owner-ticket")
+    await context.close()

@@ -7,6 +7,7 @@ WORDS = {
     "owner.nav.home": ("首页", "Home"),
     "owner.nav.surveys": ("调查结果", "Survey results"),
     "owner.nav.meetings": ("业主会议", "Meetings"),
+    "owner.nav.tickets": ("报事报修", "Requests"),
     "owner.nav.inbox": ("消息", "Messages"),
     # sign-in, activation, sign-out
     "owner.sign_in.title": ("业主登录", "Owner sign-in"),
@@ -89,6 +90,7 @@ WORDS = {
     "owner.home.more": ("更多", "More"),
     "owner.home.results_link": ("满意度调查结果和整改措施", "Survey results and improvement actions"),
     "owner.home.meetings_link": ("业主会议通知和会议纪要", "Owner meetings and their minutes"),
+    "owner.home.tickets_link": ("报修、投诉和建议", "Repairs, complaints and suggestions"),
     # survey results
     "owner.surveys.title": ("满意度调查结果", "Survey results"),
     "owner.surveys.none": ("还没有公布的调查结果。", "No survey results have been published yet."),
