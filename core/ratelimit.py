@@ -139,7 +139,7 @@ class AttemptLimiter:
         by as many; a limit that must hold exactly, like the sign-in's, counts with `attempt` instead."""
         name, now, span = self.prefix + key, self._now_ms(), window * 1000
         if await self.redis.zcount(name, now - span + 1, "+inf") >= limit:
-            oldest = await self.redis.zrange(name, 0, 0, withscores=True)
+            oldest = await self.redis.zrangebyscore(name, now - span + 1, "+inf", start=0, num=1, withscores=True)
             wait_ms = int(oldest[0][1]) + span - now if oldest else span
             raise RateLimited("too many attempts; wait and try again", retry_after=max(math.ceil(wait_ms / 1000), 1))
         try:

@@ -50,12 +50,10 @@ def drop_hidden(template: HasQuestions, answers: Mapping[str, object]) -> dict[s
     for question in template.questions:
         if question.key in answers and is_shown(question.show_if, kept):
             kept[question.key] = answers[question.key]
-    kept.update({key: value for key, value in answers.items() if key not in kept and not _asked(template, key)})
+    asked = {question.key for question in template.questions}
+    # a key naming no question stays, for check_answers to refuse like any wrong answer
+    kept.update({key: value for key, value in answers.items() if key not in asked})
     return kept
-
-
-def _asked(template: HasQuestions, key: str) -> bool:
-    return any(question.key == key for question in template.questions)
 
 
 def check_answers(template: HasQuestions, answers: Mapping[str, object]) -> dict[str, Answer]:

@@ -6,7 +6,7 @@ import msgspec
 import pytest
 
 from core.errors import Invalid
-from surveys.answers import check_answers, is_shown, likert_answers, nps_answer
+from surveys.answers import check_answers, drop_hidden, is_shown, likert_answers, nps_answer
 from surveys.models import (
     DIMENSIONS,
     Dimension,
@@ -269,6 +269,17 @@ def test_a_valid_response_is_normalised_in_template_order():
 def test_empty_answers_to_optional_or_hidden_questions_are_left_out():
     answers = {**VALID, "cleaning": "", "channels": [], "repair_score": None, "repair_why": "   "}
     assert check_answers(TEMPLATE, answers) == {"service": 4, "recommend": 8, "repairs": "no", "remarks": "fine"}
+
+
+def test_a_form_without_javascript_has_its_skipped_answers_dropped_not_refused():
+    # "no repairs" hides the repair questions; a browser without JavaScript showed them, and they were answered
+    sent = {**VALID, "repairs": "no", "repair_score": 2, "repair_why": "slow", "parking": 3}
+    kept = drop_hidden(TEMPLATE, sent)
+    assert "repair_score" not in kept and "repair_why" not in kept
+    assert kept["parking"] == 3  # not a question: left for the checks to refuse
+    assert list(refusals(TEMPLATE, kept)) == ["answers.parking"]
+    with_repairs = drop_hidden(TEMPLATE, {**sent, "repairs": "yes"})
+    assert with_repairs["repair_score"] == 2 and with_repairs["repair_why"] == "slow"
 
 
 @pytest.mark.parametrize(
