@@ -46,15 +46,28 @@ def on_page_error(request: Request[Any, Any, Any], exc: Exception) -> Response[A
         detail = TEXTS[kinder][0 if lang == "zh" else 1] if kinder else in_lang(exc.detail, lang)
     else:
         detail = ""
-    return error_page(request, status, detail, headers=kept)
+    return error_page(request, status, detail, headers=kept, heading="error.csrf.title" if csrf else "")
 
 
 def error_page(
-    request: Request[Any, Any, Any], status: int, detail: str, *, headers: dict[str, str] | None = None
+    request: Request[Any, Any, Any],
+    status: int,
+    detail: str,
+    *,
+    headers: dict[str, str] | None = None,
+    heading: str = "",
 ) -> Response[Any]:
-    key = f"error.{status}" if f"error.{status}" in TEXTS else "error.title"
-    context = {"status": status, "heading": key, "detail": detail}
+    key = heading or (f"error.{status}" if f"error.{status}" in TEXTS else "error.title")
+    context = {"status": status, "heading": key, "detail": detail, "back": _way_back(request.url.path)}
     return page(request, "error.html", context, status=status, headers=headers)
+
+
+def _way_back(path: str) -> str:
+    """Where a person on an error page can start again: the survey they were answering, or the owner's home."""
+    parts = path.strip("/").split("/")
+    if parts[0] == "survey" and len(parts) > 2:
+        return f"/survey/{parts[1]}"
+    return "/owner" if parts[0] == "owner" and path != "/owner/sign-in" else ""
 
 
 # every kind the API's table names (a layer's handler for a nearer kind would win over a catch-all here)

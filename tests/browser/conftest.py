@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 from axe_playwright_python.async_playwright import Axe
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Locator, Page, async_playwright
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "browser"
 CHROMIUM = shutil.which("chromium")
@@ -72,6 +72,12 @@ async def open_context(
         java_script_enabled=javascript,
         locale=locale,
     )
+
+
+async def submit(page: Page, button: Locator) -> None:
+    """Click a form's button and wait for the page it posts to (a click does not wait for the navigation)."""
+    async with page.expect_navigation():
+        await button.click()
 
 
 async def keep(page: Page, name: str) -> Path:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from core.clock import FixedClock
-from tests.browser.conftest import accessible, keep, open_context
+from tests.browser.conftest import accessible, keep, open_context, submit
 from tests.integration.test_meetings import add_neighbour
 from tests.integration.test_owner_pages_sections import NOW, action, closing_campaign, meeting_with_minutes, ok
 from tests.integration.test_surveys import TEMPLATE
@@ -50,11 +50,11 @@ async def test_an_owner_signs_in_and_reads_results_and_minutes(api, db, clock, b
     await keep(page, "owner-sign-in")
     await page.fill("#login", org.email("owner"))
     await page.fill("#password", "not the password")
-    await page.locator("#sign-in button").click()
+    await submit(page, page.locator("#sign-in button"))
     assert "/owner/sign-in" in page.url
     await keep(page, "owner-sign-in-refused")
     await page.fill("#password", PASSWORD)
-    await page.locator("#sign-in button").click()
+    await submit(page, page.locator("#sign-in button"))
     assert page.url.endswith("/owner/surveys")
     session = next(c for c in await context.cookies() if c["name"] == "fw_session")
     assert session["httpOnly"] and session["sameSite"] == "Lax"
@@ -79,7 +79,7 @@ async def test_an_owner_signs_in_and_reads_results_and_minutes(api, db, clock, b
     await accessible(page)
     await keep(page, "owner-inbox")
 
-    await page.get_by_role("link", name="English").click()
+    await submit(page, page.get_by_role("link", name="English"))
     await page.goto("/owner/surveys")
     text = await page.content()
     assert "Autumn 2026 survey" in text and "Sweep the stairwells twice a day" in text
@@ -99,7 +99,7 @@ async def sign_in(page, org) -> None:
     await page.goto("/owner/sign-in")
     await page.fill("#login", org.email("owner"))
     await page.fill("#password", PASSWORD)
-    await page.locator("#sign-in button").click()
+    await submit(page, page.locator("#sign-in button"))
     assert page.url.endswith("/owner")
 
 
@@ -112,17 +112,17 @@ async def test_an_owner_files_a_repair_with_a_photo_and_follows_it(api, db, cloc
     context = await open_context(browser, api, javascript=False)  # a plain form post, no script at all
     page = await context.new_page()
     await sign_in(page, org)
-    await page.get_by_role("link", name="报事报修").first.click()
+    await submit(page, page.get_by_role("link", name="报事报修").first)
     await keep(page, "owner-tickets-empty")
-    await page.locator("a[href='/owner/tickets/new']").click()
+    await submit(page, page.locator("a[href='/owner/tickets/new']"))
     await keep(page, "owner-ticket-form")
-    await page.locator("button[type=submit]").last.click()  # nothing written: the form says what is missing
+    await submit(page, page.locator("button[type=submit]").last)  # nothing written: the form says what is missing
     assert await page.locator(".err").count() >= 1
     await keep(page, "owner-ticket-form-error")
     await page.select_option("#f-category", index=1)
     await page.fill("#f-description", "卫生间天花板漏水，滴到洗手台。")
     await page.set_input_files("#f-photos", str(photo))
-    await page.locator("button[type=submit]").last.click()
+    await submit(page, page.locator("button[type=submit]").last)
     assert "/owner/tickets/" in page.url and "卫生间天花板漏水" in await page.content()
     await keep(page, "owner-ticket-filed")
     assert await db.fetchval("SELECT count(*) FROM tickets WHERE org_id = $1", org.org_id) == 1
@@ -137,7 +137,7 @@ async def test_an_owner_files_a_repair_with_a_photo_and_follows_it(api, db, cloc
         await accessible(page)
         await keep(page, name)
     await page.goto("/owner/tickets")
-    await page.locator("a.ticket-link").first.click()
+    await submit(page, page.locator("a.ticket-link").first)
     await accessible(page)
     await keep(page, "owner-ticket")
     await context.close()

@@ -19,10 +19,11 @@ WORDS = {
     "error.500": ("服务器出错了，请稍后再试", "Our server failed; please try again later"),
     "error.503": ("服务暂时不可用，请稍后再试", "The service is unavailable for a moment; please try again"),
     "error.csrf": (
-        "页面已过期，请返回、刷新页面后重新提交。",
-        "This form has expired. Go back, reload the page and send it again.",
+        "为了安全，表单需要从刚打开的页面提交。请返回、刷新页面后重新提交。",
+        "For your safety, a form must be sent from a freshly opened page. Go back, reload it and send it again.",
     ),
-    "error.back": ("返回", "Go back"),
+    "error.csrf.title": ("页面已过期", "This page has expired"),
+    "error.back": ("返回重新填写", "Back to the form"),
     "error.home": ("回到首页", "Home"),
     "error.help": ("如需帮助，请联系物业服务中心。", "For help, ask your property office."),
 }
