@@ -97,7 +97,7 @@ def page(
             **(context or {}),
         },
         status_code=status,
-        media_type="text/html; charset=utf-8",
+        media_type="text/html",  # Litestar adds the charset
         headers={**HEADERS, **(headers or {})},
         cookies=given,
     )

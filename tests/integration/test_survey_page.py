@@ -41,7 +41,7 @@ async def test_a_browser_gets_the_page_and_an_api_client_json(api, site):
     assert "Accept" in as_json.headers["vary"].replace(" ", "").split(",")
     assert as_json.json()["household"] == "1号楼 101" and as_json.json()["time_zone"] == "Asia/Shanghai"
     page = await api.get(link, headers={**HTML, "Accept-Encoding": "gzip"})
-    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert page.status_code == 200 and page.headers["content-type"] == "text/html; charset=utf-8"
     assert page.headers["content-encoding"] == "gzip" and "Accept-Language" in page.headers["vary"]
     assert (
         page.headers["referrer-policy"] == "no-referrer"
