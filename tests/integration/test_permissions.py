@@ -399,6 +399,7 @@ async def test_a_role_refusal_comes_before_any_lookup_and_another_orgs_ids_answe
         "route_id": site.route_id,
         "webhook_id": hook.json()["id"],
         "campaign_id": made["id"],
+        "unit_id": b.unit_id,
     }
     unknown = {name: ("9" if name == "version" else "nope-no-such-id") for name in ids}
     routes = role_guarded_object_routes(create_app(settings))
