@@ -15,6 +15,7 @@ from api.auth import authentication
 from api.deps import DEPENDENCIES
 from api.edge import edge_middleware
 from api.errors import EXCEPTION_HANDLERS
+from api.pages.errors import UNROUTED
 from api.pages.owner_auth import OwnerSignInPages
 from api.pages.owner_home import OwnerHomePages
 from api.pages.owner_meetings import OwnerMeetingPages
@@ -164,7 +165,7 @@ def create_app(
         template_config=template_config(),
         dependencies=DEPENDENCIES,
         middleware=[*edge_middleware(settings.request_body_timeout, settings.trusted_proxy_list), authentication],
-        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        exception_handlers={**EXCEPTION_HANDLERS, **UNROUTED},  # type: ignore[dict-item]
         lifespan=[lifespan],
         request_max_body_size=settings.max_body_bytes,
         request_class=JSONRequest,

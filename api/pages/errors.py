@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response
-from litestar.exceptions import PermissionDeniedException
+from litestar.exceptions import MethodNotAllowedException, NotFoundException, PermissionDeniedException
 from litestar.response import Redirect
 
 from api.errors import EXCEPTION_HANDLERS
@@ -69,6 +69,10 @@ def _way_back(path: str) -> str:
         return f"/survey/{parts[1]}"
     return "/owner" if parts[0] == "owner" and path != "/owner/sign-in" else ""
 
+
+# Addresses no route answers (a mistyped page, a GET of a form's action): a browser gets a page there too.
+# Litestar raises these before any router is chosen, so they are the app's handlers (api/app.py).
+UNROUTED = {NotFoundException: on_page_error, MethodNotAllowedException: on_page_error}
 
 # every kind the API's table names (a layer's handler for a nearer kind would win over a catch-all here)
 PAGE_ERRORS = dict.fromkeys(EXCEPTION_HANDLERS, on_page_error)

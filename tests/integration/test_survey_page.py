@@ -153,3 +153,11 @@ async def test_a_client_guessing_links_gets_a_page_asking_it_to_wait(api, site):
             break
     assert guessed.status_code == 429 and "操作太频繁" in guessed.text
     assert int(guessed.headers["retry-after"]) >= 1
+
+
+async def test_an_address_no_page_answers_is_a_page_for_a_browser_and_json_for_a_client(api):
+    missing = await api.get("/owner/no-such-page", headers=HTML)
+    assert missing.status_code == 404 and "未找到该页面" in missing.text
+    assert (await api.get("/owner/no-such-page")).headers["content-type"] == "application/problem+json"
+    wrong_method = await api.get("/survey/whatever-token/answer", headers=HTML)
+    assert wrong_method.status_code == 405 and "<html" in wrong_method.text
