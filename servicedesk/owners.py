@@ -15,6 +15,7 @@ from core.access import Caller
 from core.errors import Invalid
 from core.ids import new_id
 from core.places import repository as places_sql
+from core.places.households import Household, owner_households
 from core.structs import Frozen
 from servicedesk import tickets
 from servicedesk.repository import owners as sql
@@ -22,14 +23,6 @@ from servicedesk.repository import tickets as tickets_sql
 from servicedesk.schemas import TicketCreate, TicketOut
 from sync.photos.ingest import NewPhoto, record_photos, upload_bytes
 from sync.photos.uploads import Uploads
-
-
-class Household(Frozen, frozen=True):
-    unit_id: str
-    property_id: str
-    property_name: str
-    timezone: str
-    label: str  # "1号楼 101"
 
 
 class TicketPhoto(Frozen, frozen=True):
@@ -44,17 +37,8 @@ class FormPhoto(msgspec.Struct, frozen=True, kw_only=True):
 
 
 async def households(conn: asyncpg.Connection, caller: Caller) -> list[Household]:
-    rows = await sql.households(conn, caller.org_id, caller.user_id)
-    return [
-        Household(
-            unit_id=row["unit_id"],
-            property_id=row["property_id"],
-            property_name=row["property_name"],
-            timezone=row["timezone"],
-            label=" ".join(part for part in (row["building"], row["number"]) if part),
-        )
-        for row in rows
-    ]
+    """Where an owner may file: their own households (the kernel's list, as the owner's home shows them)."""
+    return await owner_households(conn, caller)
 
 
 async def zones(conn: asyncpg.Connection, caller: Caller, property_ids: Sequence[str]) -> dict[str, str]:

@@ -26,6 +26,7 @@ from api.pages.session import Owner
 from api.pages.texts import in_lang, translator
 from core.errors import Invalid
 from core.ids import new_id
+from core.places.households import Household
 from core.vocabulary import CATEGORIES
 from servicedesk import owners
 from servicedesk.models import KINDS
@@ -42,7 +43,7 @@ FORM_FIELD = {"unit_id": "household", "building_id": "household", "photos": "pho
 
 def render_form(
     request: Request[Any, Any, Any],
-    homes: Sequence[owners.Household],
+    homes: Sequence[Household],
     values: Mapping[str, str],
     errors: Mapping[str, str] | None = None,
     *,
@@ -68,7 +69,7 @@ def render_form(
 
 
 def check_form(
-    values: Mapping[str, str], homes: Sequence[owners.Household], photos: int, now: datetime, lang: Lang
+    values: Mapping[str, str], homes: Sequence[Household], photos: int, now: datetime, lang: Lang
 ) -> tuple[dict[str, str], datetime | None]:
     """The problems of a form, by field, in the page's language; and when it happened, as an instant (the time
     typed is the wall-clock time of the household's property)."""

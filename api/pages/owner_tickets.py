@@ -26,6 +26,7 @@ from api.pages.texts import in_lang, translator
 from core.access import Caller
 from core.errors import Conflict, DomainError, Forbidden, Invalid
 from core.ids import new_id
+from core.places.households import Household
 from servicedesk import owners, tickets
 from servicedesk.ledger import WORDS
 from servicedesk.schemas import EventOut, StepIn, TicketOut
@@ -90,7 +91,7 @@ def _event(event: EventOut, zone: str, lang: Lang) -> dict[str, Any]:
     }
 
 
-def _where(ticket: TicketOut, homes: Mapping[str, owners.Household], t: Callable[..., str]) -> str:
+def _where(ticket: TicketOut, homes: Mapping[str, Household], t: Callable[..., str]) -> str:
     home = homes.get(ticket.unit_id or "")
     if home is not None:
         return f"{home.property_name} {home.label}"

@@ -20,6 +20,11 @@ class Household(Struct):
     property_name: str
     timezone: str
 
+    @property
+    def label(self) -> str:
+        """How a page names it: "1号楼 101"."""
+        return f"{self.building_name} {self.unit_number}"
+
 
 async def owner_households(conn: asyncpg.Connection, caller: Caller) -> list[Household]:
     """The caller's own households (none for anyone who owns no unit)."""

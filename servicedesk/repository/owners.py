@@ -8,21 +8,6 @@ from collections.abc import Sequence
 import asyncpg
 
 
-async def households(conn: asyncpg.Connection, org_id: str, user_id: str) -> list[asyncpg.Record]:
-    return await conn.fetch(
-        """SELECT u.id AS unit_id, u.number, b.name AS building, p.id AS property_id, p.name AS property_name,
-                  p.timezone
-             FROM unit_owners o
-             JOIN units u ON u.org_id = o.org_id AND u.id = o.unit_id
-             JOIN properties p ON p.org_id = u.org_id AND p.id = u.property_id
-             LEFT JOIN buildings b ON b.org_id = u.org_id AND b.id = u.building_id
-            WHERE o.org_id = $1 AND o.user_id = $2
-            ORDER BY p.name, b.name NULLS FIRST, u.number""",
-        org_id,
-        user_id,
-    )
-
-
 async def zones(conn: asyncpg.Connection, org_id: str, property_ids: Sequence[str]) -> dict[str, str]:
     rows = await conn.fetch(
         "SELECT id, timezone FROM properties WHERE org_id = $1 AND id = ANY($2::text[])", org_id, list(property_ids)
