@@ -1,6 +1,6 @@
 """Forms are protected by Litestar's CSRF middleware (a signed token in a cookie and in every form). Its secret is
 the server's, which only the lifespan knows (it may be kept in the data directory): the middleware is made on the
-first request, from the running services."""
+first request, from the running services. Its cookie is Secure when FIELDWORK_PUBLIC_URL is an https address."""
 
 from __future__ import annotations
 
@@ -21,9 +21,12 @@ class PageCSRF:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.checked is None:
-            secret: str = scope["litestar_app"].state.services.settings.secret_key
-            derived = hmac.new(secret.encode(), b"fieldwork pages csrf", hashlib.sha256).hexdigest()
-            self.checked = CSRFMiddleware(
-                self.app, CSRFConfig(secret=derived, cookie_name=COOKIE, cookie_httponly=True, cookie_samesite="lax")
+            settings = scope["litestar_app"].state.services.settings
+            derived = hmac.new(settings.secret_key.encode(), b"fieldwork pages csrf", hashlib.sha256).hexdigest()
+            # the cookie is made once for every request, so Secure follows the address owners are given
+            secure = (settings.public_url or "").startswith("https://")
+            config = CSRFConfig(
+                secret=derived, cookie_name=COOKIE, cookie_httponly=True, cookie_samesite="lax", cookie_secure=secure
             )
+            self.checked = CSRFMiddleware(self.app, config)
         await self.checked(scope, receive, send)

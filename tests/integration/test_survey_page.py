@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import msgspec
 import pytest
 
 from core.clock import FixedClock
@@ -161,3 +162,20 @@ async def test_an_address_no_page_answers_is_a_page_for_a_browser_and_json_for_a
     assert (await api.get("/owner/no-such-page")).headers["content-type"] == "application/problem+json"
     wrong_method = await api.get("/survey/whatever-token/answer", headers=HTML)
     assert wrong_method.status_code == 405 and "<html" in wrong_method.text
+
+
+@pytest.fixture
+def secure_settings(settings):
+    return msgspec.structs.replace(settings, public_url="https://wy.example.com")
+
+
+async def test_the_form_cookie_is_secure_when_owners_are_given_an_https_address(secure_settings, clock, db):
+    from api.app import create_app
+    from tests.conftest import serve
+
+    org = await build_org(db, "sc")
+    async with serve(create_app(secure_settings, clock=clock)) as client:
+        link = await survey_link(client, org, await login(client, org, "admin"), NOW)
+        page = await client.get(link, headers=HTML)
+    cookie = next(v for k, v in page.headers.multi_items() if k == "set-cookie" and v.startswith("csrftoken="))
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
