@@ -188,7 +188,8 @@ ENV: dict[str, tuple[str, str]] = {
     "public_url": (
         "FIELDWORK_PUBLIC_URL",
         "the http(s) address owners reach the server at, a scheme and a host with no path, such as "
-        "https://wy.example.com, for the links printed on survey slips; unset = the address each request came to",
+        "https://wy.example.com, for the links printed on survey slips; an https address also marks the pages' form "
+        "cookie Secure (the forms then work over HTTPS only); unset = the address each request came to",
     ),
 }
 
