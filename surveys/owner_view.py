@@ -46,11 +46,6 @@ class OwnerResults(Frozen, frozen=True):
     actions: list[OwnerAction]
 
 
-def household_token(secret: str, org_id: str, campaign_id: str, unit_id: str) -> str:
-    """The token of a household's survey link: the one place the owner's pages make it."""
-    return campaigns.link_token(secret, org_id, campaign_id, unit_id)
-
-
 async def open_surveys(conn: asyncpg.Connection, caller: Caller, *, secret: str, now: datetime) -> list[OpenSurvey]:
     """The open campaigns the caller's households (the units they own) are invited to."""
     require_role(caller, "owner")
@@ -59,7 +54,10 @@ async def open_surveys(conn: asyncpg.Connection, caller: Caller, *, secret: str,
     return [
         OpenSurvey(
             **{name: row[name] for name in OpenSurvey.__struct_fields__ if name != "token"},
-            token=household_token(secret, caller.org_id, row["campaign_id"], row["unit_id"]),
+            # the household's current link: a revoked one moved it to the next generation
+            token=campaigns.link_token(
+                secret, caller.org_id, row["campaign_id"], row["unit_id"], row["link_generation"]
+            ),
         )
         for row in rows
     ]

@@ -14,7 +14,8 @@ async def open_invitations(
 ) -> list[asyncpg.Record]:
     """The units' invitations to campaigns open at `now`, soonest to close first."""
     return await conn.fetch(
-        """SELECT c.id AS campaign_id, i.unit_id, c.name_zh, c.name_en, c.closes_at, c.anonymous, i.responded_at
+        """SELECT c.id AS campaign_id, i.unit_id, c.name_zh, c.name_en, c.closes_at, c.anonymous, i.responded_at,
+                  i.link_generation
            FROM survey_invitations i JOIN survey_campaigns c ON c.org_id = i.org_id AND c.id = i.campaign_id
            WHERE i.org_id = $1 AND i.unit_id = ANY($2::text[]) AND c.opens_at <= $3 AND $3 < c.closes_at
            ORDER BY c.closes_at, c.id, i.unit_id""",

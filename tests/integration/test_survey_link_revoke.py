@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import asyncio
 
+import httpx
 import pytest
 
 from api.pages.texts import TEXTS
 from core.clock import FixedClock
 from surveys.campaigns import link_token
+from tests.integration.test_owner_pages import sign_in
 from tests.integration.test_survey_slips import NOW, read_sheet, start_campaign
+from tests.pages_world import HTML
 from tests.world import build_org, login
 
 ANSWERS = {"service": 5, "clean": 4, "recommend": 9, "repairs": "no"}
@@ -65,6 +68,11 @@ async def test_a_revoked_link_says_so_and_the_new_one_answers(api, site, setting
     assert TEXTS["link.revoked"][0] in page.text
 
     assert (await api.get(f"/survey/{new}")).status_code == 200
+    # the owner's home page links the household to its new survey link, not the revoked one
+    async with httpx.AsyncClient(base_url=api.base_url, timeout=30) as browser:
+        assert (await sign_in(browser, org.email("owner"))).status_code == 303
+        home = (await browser.get("/owner", headers=HTML)).text
+    assert f'href="/survey/{new}"' in home and old not in home
     answered = await api.post(f"/survey/{new}", json={"answers": ANSWERS})
     assert answered.status_code == 201, answered.text
 
