@@ -281,13 +281,14 @@ async def survey_form(conn: asyncpg.Connection, token: str, now: datetime) -> Su
         answers=row["answers"],
         time_zone=row["timezone"],
         household=f"{row['building_name']} {row['unit_number']}",
-        answered_at=row["answers_updated_at"] or row["responded_at"],
+        answered_at=_answered_at(row["responded_at"], row["answers_updated_at"]),
     )
 
 
-def _answered_at(invitation: asyncpg.Record, mine: asyncpg.Record | None) -> datetime | None:
-    answered: datetime | None = mine["updated_at"] if mine else invitation["responded_at"]
-    return answered
+def _answered_at(responded_at: datetime | None, answers_updated_at: datetime | None) -> datetime | None:
+    """When the household last sent its answers: its response's last change, or (an anonymous response, which
+    nothing ties to the household) when it answered."""
+    return answers_updated_at or responded_at
 
 
 def _editable(anonymous: bool, allow_edit: bool) -> bool:
@@ -311,7 +312,8 @@ async def submit(
         mine = None
         if not campaign["anonymous"]:
             mine = await sql.response_of_unit(conn, invitation["org_id"], campaign["id"], invitation["unit_id"])
-        if (stored := _answered_at(invitation, mine)) != seen:
+        updated = mine["updated_at"] if mine else None
+        if (stored := _answered_at(invitation["responded_at"], updated)) != seen:
             raise Conflict(
                 "these answers were sent from an older page: this household's answers changed since "
                 "/ 本页已过期：本户的答卷在此之后已提交或修改",
