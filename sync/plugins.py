@@ -113,3 +113,7 @@ class Registry:
                 self.jobs[job.name] = job
         if problems:
             raise PluginError("the plug-ins do not fit: " + "; ".join(problems))
+
+    def has(self, name: str) -> bool:
+        """Whether the plug-in `name` is registered (its routes, pages and jobs are then there)."""
+        return any(plugin.name == name for plugin in self.plugins)

@@ -17,6 +17,7 @@ from api.pages.texts import TEXTS, in_lang
 from core.errors import DomainError, Unauthorized
 
 SIGN_IN = "/owner/sign-in"
+CONSOLE_SIGN_IN = "/console/sign-in"
 # refusals a page words more kindly than the API's one line: by the error's code, else by the entity it names
 FRIENDLIER = {"survey_link_revoked": "link.revoked", "survey_link": "link.unknown"}
 
@@ -32,8 +33,8 @@ def _api_answer(request: Request[Any, Any, Any], exc: Exception) -> Response[Any
 def on_page_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     if not wants_html(request):  # an API client on a route that also serves pages
         return _api_answer(request, exc)
-    if isinstance(exc, Unauthorized) and request.url.path.startswith("/owner/"):
-        return Redirect(f"{SIGN_IN}?next={request.url.path}", status_code=303)
+    if isinstance(exc, Unauthorized) and (to := _sign_in_for(request.url.path)):
+        return Redirect(f"{to}?next={request.url.path}", status_code=303)
     lang = lang_of(request)
     csrf = isinstance(exc, PermissionDeniedException) and "CSRF" in str(exc.detail)
     answer = None if csrf else _api_answer(request, exc)
@@ -62,12 +63,22 @@ def error_page(
     return page(request, "error.html", context, status=status, headers=headers)
 
 
+def _sign_in_for(path: str) -> str:
+    """The sign-in page of the pages at `path` (none for the survey link, which needs no sign-in)."""
+    if path.startswith("/owner/"):
+        return SIGN_IN
+    return CONSOLE_SIGN_IN if path == "/console" or path.startswith("/console/") else ""
+
+
 def _way_back(path: str) -> str:
-    """Where a person on an error page can start again: the survey they were answering, or the owner's home."""
+    """Where a person on an error page can start again: the survey they were answering, the owner's home, or
+    the console's."""
     parts = path.strip("/").split("/")
     if parts[0] == "survey" and len(parts) > 2:
         return f"/survey/{parts[1]}"
-    return "/owner" if parts[0] == "owner" and path != "/owner/sign-in" else ""
+    if parts[0] in ("owner", "console") and path not in (SIGN_IN, CONSOLE_SIGN_IN):
+        return f"/{parts[0]}"
+    return ""
 
 
 # Addresses no route answers (a mistyped page, a GET of a form's action): a browser gets a page there too.

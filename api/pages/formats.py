@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from api.pages.lang import Lang
+from litestar import Request
+
+from api.pages.lang import Lang, lang_of
 
 
 def local_time(moment: datetime, zone: str, lang: Lang, *, with_time: bool = True) -> str:
@@ -15,3 +18,8 @@ def local_time(moment: datetime, zone: str, lang: Lang, *, with_time: bool = Tru
         return f"{day} {there:%H:%M}" if with_time else day
     day = f"{there.day} {there:%b %Y}"
     return f"{day}, {there:%H:%M}" if with_time else day
+
+
+def when(request: Request[Any, Any, Any], moment: datetime | None, zone: str, *, with_time: bool = True) -> str:
+    """A moment in the property's zone, as this page's language writes it ("" for none)."""
+    return local_time(moment, zone, lang_of(request), with_time=with_time) if moment else ""

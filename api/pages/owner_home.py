@@ -12,8 +12,9 @@ from litestar.response import Redirect, Template
 
 from api.deps import AppServices, Conn, Cursor
 from api.pages.errors import SIGN_IN, on_page_error
+from api.pages.formats import when
 from api.pages.lang import lang_of
-from api.pages.owner import DEFAULT_ZONE, HOME, has_domain, owner_page, when
+from api.pages.owner import DEFAULT_ZONE, HOME, owner_page
 from api.pages.render import wants_html
 from api.pages.session import Owner
 from core.errors import Unauthorized
@@ -84,16 +85,16 @@ class OwnerHomePages(Controller):
     async def home(self, request: Request[Any, Any, Any], owner: Owner, conn: Conn, services: AppServices) -> Template:
         households = await owner_households(conn, owner)
         surveys: list[OpenSurvey] = []
-        if has_domain(services, "surveys"):
+        if services.registry.has("surveys"):
             secret = services.settings.secret_key or ""  # the services always have one (bootstrap.with_secret)
             surveys = await open_surveys(conn, owner, secret=secret, now=services.clock.now())
         latest = await notifications.list_inbox(conn, owner, unread=False, cursor=None, limit=LATEST)
         zones = {h.property_id: h.timezone for h in households}
         context = {
             "households": _households(request, households, surveys),
-            "surveys_on": has_domain(services, "surveys"),
-            "meetings_on": has_domain(services, "meetings"),
-            "tickets_on": has_domain(services, "servicedesk"),
+            "surveys_on": services.registry.has("surveys"),
+            "meetings_on": services.registry.has("meetings"),
+            "tickets_on": services.registry.has("servicedesk"),
             "messages": _messages(request, latest.items, zones),
             "more_messages": latest.next_cursor is not None,
         }

@@ -14,8 +14,9 @@ from litestar.params import FromPath
 from litestar.response import Stream, Template
 
 from api.deps import AppServices, Conn
+from api.pages.formats import when
 from api.pages.lang import lang_of
-from api.pages.owner import HOME, owner_page, when
+from api.pages.owner import HOME, owner_page
 from api.pages.session import Owner, provide_owner
 from core.db import transaction
 from core.errors import NotFound

@@ -10,8 +10,9 @@ from litestar import Controller, Request, get
 from litestar.response import Template
 
 from api.deps import AppServices, Conn
+from api.pages.formats import when
 from api.pages.lang import lang_of
-from api.pages.owner import HOME, owner_page, when
+from api.pages.owner import HOME, owner_page
 from api.pages.session import Owner
 from surveys.owner_view import OwnerResults, published_results
 

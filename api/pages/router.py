@@ -16,13 +16,14 @@ from api.auth import PUBLIC
 from api.pages.csrf import PageCSRF
 from api.pages.errors import PAGE_ERRORS
 from api.pages.render import STATIC
-from api.pages.session import OWNER_DEPENDENCY
+from api.pages.session import SESSION_DEPENDENCIES
 
 
 def _gzip() -> DefineMiddleware:
     # level 6: nearly level 9's size in two thirds of its time
     # photos are JPEG already: compressing them again costs time and saves nothing
-    config = CompressionConfig(backend="gzip", minimum_size=512, gzip_compress_level=6, exclude=["^/owner/photos/"])
+    photos = ["^/owner/photos/", "^/console/photos/"]
+    config = CompressionConfig(backend="gzip", minimum_size=512, gzip_compress_level=6, exclude=photos)
     return DefineMiddleware(CompressionMiddleware, config=config)
 
 
@@ -32,7 +33,7 @@ def pages_router(*handlers: ControllerRouterHandler) -> Router:
         route_handlers=[*handlers],
         middleware=[DefineMiddleware(PageCSRF), _gzip()],
         exception_handlers=PAGE_ERRORS,  # type: ignore[arg-type]
-        dependencies=OWNER_DEPENDENCY,
+        dependencies=SESSION_DEPENDENCIES,
         opt=PUBLIC,
     )
 

@@ -16,7 +16,8 @@ from core.people.models import Me, Tokens
 from core.people.schemas import Activate, Login, PasswordChange, Refresh
 
 
-def _asked(request: Request[Any, Any, Any], services: Services) -> auth.Context:
+def asked(request: Request[Any, Any, Any], services: Services) -> auth.Context:
+    """Who asks, from where and when: what sign-in's throttle and the session record need."""
     return auth.Context(
         client=client_address(request), now=services.clock.now(), user_agent=request.headers.get("user-agent", "")
     )
@@ -30,7 +31,7 @@ class AuthController(Controller):
     async def login(
         self, request: Request[Any, Any, Any], data: JSONBody[Login], services: AppServices, conn: Conn
     ) -> Tokens:
-        return await auth.login(conn, services.auth, services.limiter, data, _asked(request, services))
+        return await auth.login(conn, services.auth, services.limiter, data, asked(request, services))
 
     @post(
         "/refresh",
@@ -52,7 +53,7 @@ class AuthController(Controller):
     async def activate(
         self, request: Request[Any, Any, Any], data: JSONBody[Activate], services: AppServices, conn: Conn
     ) -> Tokens:
-        return await auth.activate(conn, services.auth, services.limiter, data, _asked(request, services))
+        return await auth.activate(conn, services.auth, services.limiter, data, asked(request, services))
 
     @post("/logout", status_code=204, summary="End this session")
     async def logout(self, caller: CurrentCaller, services: AppServices, conn: Conn) -> None:
@@ -70,7 +71,7 @@ class AuthController(Controller):
         conn: Conn,
     ) -> Tokens:
         return await auth.change_password(
-            conn, services.auth, services.limiter, caller, data, _asked(request, services)
+            conn, services.auth, services.limiter, caller, data, asked(request, services)
         )
 
 

@@ -27,6 +27,9 @@ FLAGS = [
     "--disable-sync",
 ]
 PHONE = {"width": 360, "height": 740}
+# the console's two screens: a desk's and a large phone's
+DESK = {"width": 1280, "height": 800}
+BIG_PHONE = {"width": 390, "height": 844}
 
 
 def cjk_fontconfig(tmp_path: Path) -> Path:
@@ -60,15 +63,21 @@ async def browser(tmp_path: Path) -> AsyncIterator[Browser]:
 
 
 async def open_context(
-    browser: Browser, api: httpx.AsyncClient, *, javascript: bool = True, locale: str = "zh-CN"
+    browser: Browser,
+    api: httpx.AsyncClient,
+    *,
+    javascript: bool = True,
+    locale: str = "zh-CN",
+    viewport: dict[str, int] = PHONE,
 ) -> BrowserContext:
-    """A phone (360×740) on the app under test."""
+    """A phone (360×740 unless `viewport` says otherwise; DESK is a desk's screen) on the app under test."""
+    phone = viewport["width"] < 600
     return await browser.new_context(
         base_url=str(api.base_url),
-        viewport=PHONE,
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
+        viewport=viewport,  # type: ignore[arg-type]
+        device_scale_factor=2 if phone else 1,
+        is_mobile=phone,
+        has_touch=phone,
         java_script_enabled=javascript,
         locale=locale,
     )
