@@ -155,6 +155,10 @@ def cmd_demo(settings: Settings) -> int:
             f"owner pages: http://{settings.host}:{settings.port}/owner/sign-in "
             f"as {summary.owner_email}, password {summary.password}"
         )
+        print(
+            f"console: http://{settings.host}:{settings.port}/console "
+            f"as {summary.admin_email} (or supervisor1@demo.fieldwork.local), password {summary.password}"
+        )
 
     with resolved(settings) as s:
         asyncio.run(run(s))
