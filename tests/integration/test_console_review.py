@@ -293,6 +293,8 @@ async def test_another_propertys_order_is_a_404_page(api, db):
     for path in (f"/console/orders/{elsewhere}", "/console/orders/no-such-order", f"{queue_of(org)[:-7]}x/review"):
         answer = await api.get(path, headers=HTML)
         assert answer.status_code == 404 and "<!doctype html>" in answer.text.lower(), path
+    kind = await api.get(f"/console/orders/{elsewhere}", headers=HTML)
+    assert "没有找到这张整改单" in kind.text and "not found" not in kind.text, "said kindly, in the page's language"
     other_queue = await api.get(f"/console/properties/{org.other_property_id}/review", headers=HTML)
     assert other_queue.status_code == 404
     page = (await api.get(queue_of(org), headers=HTML)).text

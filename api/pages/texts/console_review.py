@@ -154,6 +154,10 @@ WORDS = {
     "console.review.need.reason": ("请填写退回原因", "say why the order is sent back"),
     "console.review.need.due_at": ("新的期限必须晚于现在", "the new deadline must be later than now"),
     "console.review.reload": ("重新载入这张整改单", "Reload this order"),
+    "console.review.not_found": (
+        "没有找到这张整改单：它不存在，或不属于您负责的物业项目。",
+        "No such order: it does not exist, or it belongs to a property you do not supervise.",
+    ),
     # keyboard shortcuts
     "console.review.keys": ("键盘快捷键", "Keyboard shortcuts"),
     "console.review.keys.intro": (
