@@ -354,3 +354,38 @@ async def test_an_api_client_on_the_review_pages_gets_problem_json(api, db, sett
     )
     assert blank.status_code == 422 and blank.headers["content-type"].startswith("application/problem+json")
     assert blank.json()["errors"][0]["field"] == "reason"
+
+
+async def test_the_queue_pages_and_an_admin_looks_without_deciding(api, db, clock, monkeypatch):
+    monkeypatch.setattr("api.pages.console_review.PAGE_SIZE", 2)
+    org = await build_org(db, "rq7")
+    ids = []
+    for n in range(3):
+        ids.append(await submitted_order(api, db, org, f"第{n + 1}处积水 puddle {n + 1}"))
+        clock.advance(minutes=10)
+    await signed_in_console(api, org)
+    first = await api.get(queue_of(org), headers=HTML)
+    assert ids[0] in first.text and ids[1] in first.text and ids[2] not in first.text
+    more = re.search(r'href="([^"]+)" rel="next">下一页</a>', first.text)
+    assert more, "a link to the next page"
+    second = await api.get(more.group(1).replace("&amp;", "&"), headers=HTML)
+    assert second.status_code == 200 and ids[2] in second.text and ids[0] not in second.text
+    assert "回到第一页" in second.text and 'rel="next">下一页' not in second.text
+
+    admin = httpx.AsyncClient(base_url=api.base_url)
+    async with admin:
+        await signed_in_console(admin, org, "admin")
+        looked = await admin.get(queue_of(org), headers=HTML)
+        assert looked.status_code == 200 and ids[0] in looked.text and "管理员可以查看，但不能审核" in looked.text
+        order = await admin.get(f"/console/orders/{ids[0]}", headers=HTML)
+        assert order.status_code == 200 and 'id="verify-form"' not in order.text
+        assert "管理员可以查看，但不能审核" in order.text
+        # a form made by hand is refused by the domain, not by the page: 403, nothing changed
+        before = await state(db, ids[0])
+        tried = await admin.post(
+            f"/console/orders/{ids[0]}/verify",
+            data={"_csrf_token": csrf_of(order.text), "seen": NOW.isoformat()},
+            headers=HTML,
+        )
+        assert tried.status_code == 403 and "您不能审核这张整改单" in tried.text
+        assert await state(db, ids[0]) == before

@@ -141,6 +141,10 @@ WORDS = {
         "您参与了这张整改单的整改，需由其他主管审核。",
         "You did the work on this order: another supervisor must give the verdict.",
     ),
+    "console.review.admin_cannot": (
+        "整改单由本项目的主管审核；管理员可以查看，但不能审核。",
+        "A supervisor of the property gives the verdict; an admin can look but not decide.",
+    ),
     "console.review.refused.403": (
         "您不能审核这张整改单：只有本项目的主管可以审核，且不能审核自己参与整改的单子。",
         "You cannot give this order a verdict: only a supervisor of the property who did not do the work can.",
