@@ -165,4 +165,9 @@ async def test_the_review_keys_open_orders_and_give_verdicts(api, db, clock, set
     assert f"/console/orders/{second}?done=verified" in page.url
     supervisor = await login(api, org, "supervisor")
     assert (await api.get(f"/orders/{first}", headers=supervisor)).json()["status"] == "verified"
+
+    await page.goto(f"/console/orders/{second}?lang=en")
+    assert await page.locator("#verify").inner_text() == "Verify" and "Send back" in await page.content()
+    await accessible(page)
+    await keep(page, "console-review-order-en-desk")
     await context.close()
