@@ -83,8 +83,10 @@ def decide(
     after_photos: int = 0,
     reason: str | None = None,
     due_at: datetime | None = None,
+    seen: datetime | None = None,
 ) -> dict[str, Any]:
-    """The columns `action` by `actor` changes on `order`; raises when the rules refuse it."""
+    """The columns `action` by `actor` changes on `order`; raises when the rules refuse it. `seen`: for a
+    verdict, the submission (its `submitted_at`) the reviewer looked at; a verdict on anything else is stale."""
     where: dict[str, Any] = {"table": "rectification_orders", "id": order.id}
     # who first (a staff member verifying is refused as such, whatever state the order is in), then the state
     mine = order.responsible_id == actor.user_id
@@ -96,6 +98,16 @@ def decide(
             raise Forbidden(f"only a supervisor of this property can {VERB[action]} an order", **where)
         if actor.user_id in (order.responsible_id, order.submitted_by):
             raise Forbidden(f"you did the work on order {order.id}; another supervisor must {VERB[action]} it", **where)
+        if seen is not None and (order.status != FROM[action] or order.submitted_at != seen):
+            raise Conflict(
+                f"order {order.id} changed after you opened it: someone gave it a verdict or it was submitted again;"
+                " reload it and decide again / 这张整改单在您查看后已被他人处理或重新提交，请重新载入后再决定",
+                code="stale_order",
+                state=order.status,
+                seen=seen,
+                submitted_at=order.submitted_at,
+                **where,
+            )
     if order.status != FROM[action]:
         raise Conflict(
             f"cannot {VERB[action]} order {order.id}: it is {order.status}, it must be {FROM[action]}",
@@ -199,17 +211,24 @@ async def apply_transition(
     *,
     reason: str | None = None,
     due_at: datetime | None = None,
+    note: str | None = None,
+    seen: datetime | None = None,
     actor: Actor | None = None,
 ) -> dict[str, Any]:
     """Check and write one step of an order's lifecycle; returns the columns it changed. `actor`: the caller
-    on the order's property, when the caller has worked it out already."""
+    on the order's property, when the caller has worked it out already; `note`: the resolution note a
+    submission brings; `seen`: see `decide`."""
     actor = actor or await actor_for(conn, caller, order.property_id)
     after_photos = 0
     if action == "submit":
         counts = await photos_sql.photo_counts(conn, caller.org_id, "rectification_orders", [order.id], "after")
         after_photos = counts.get(order.id, 0)
-    changes = decide(order, action, actor, now, after_photos=after_photos, reason=reason, due_at=due_at)
+    changes = decide(order, action, actor, now, after_photos=after_photos, reason=reason, due_at=due_at, seen=seen)
+    if note is not None:
+        changes["resolution_note"] = note
     await sql.set_columns(conn, "rectification_orders", caller.org_id, order.id, changes)
+    # a submission's entry names the note it came with (a phone's is on the order already)
+    noted = changes | {"resolution_note": order.resolution_note} if action == "submit" and note is None else changes
     if action in ("verify", "reject"):
         # the review delay is a figure of each verdict, send-backs too (the order keeps only its latest)
         await sql.insert_review(
@@ -227,7 +246,7 @@ async def apply_transition(
         "rectification_order",
         order.id,
         before={"status": order.status, "due_at": order.due_at},
-        after=changes,
+        after=noted,
     )
     return changes
 
@@ -286,11 +305,12 @@ async def transition(
     reason: str | None = None,
     due_at: datetime | None = None,
     note: str | None = None,
+    seen: datetime | None = None,
 ) -> OrderOut:
+    """One step by a person (the REST API, the console). `seen`: for a verdict, the `submitted_at` the person
+    saw; checked under the order's row lock, so of two verdicts on one submission the second is refused."""
     order = await _visible_order(conn, caller, order_id, lock=True)
-    await apply_transition(conn, caller, order, action, now, reason=reason, due_at=due_at)
-    if note is not None:
-        await sql.set_columns(conn, "rectification_orders", caller.org_id, order_id, {"resolution_note": note})
+    await apply_transition(conn, caller, order, action, now, reason=reason, due_at=due_at, note=note, seen=seen)
     return await get_order(conn, caller, order_id, now)
 
 
@@ -376,6 +396,12 @@ async def list_orders(
     return Page(items=items, next_cursor=cursor_after(items[-1].id) if len(rows) > limit else None)
 
 
+def may_give_verdict(caller: Caller, order: Order) -> bool:
+    """Whether the caller (a supervisor in the order's property's scope) may verify or send back the order:
+    not when they did the work. What the review queue's `can_verify` says; `decide` is the rule itself."""
+    return caller.role == "supervisor" and caller.user_id not in (order.responsible_id, order.submitted_by)
+
+
 async def review_queue(
     conn: asyncpg.Connection, caller: Caller, property_id: str, now: datetime, cursor: str | None, limit: int
 ) -> Page[ReviewItem]:
@@ -387,7 +413,7 @@ async def review_queue(
         ReviewItem(
             order=order,
             waiting_hours=round((now - order.submitted_at).total_seconds() / 3600, 1) if order.submitted_at else 0.0,
-            can_verify=caller.role == "supervisor" and caller.user_id not in (order.responsible_id, order.submitted_by),
+            can_verify=may_give_verdict(caller, order),
         )
         for order in orders
     ]

@@ -39,10 +39,24 @@ class OrderCreate(Frozen, frozen=True):
     due_at: Instant | None = None
 
 
+Seen = Annotated[
+    Instant | None,
+    Meta(
+        description="the order's `submitted_at` as you saw it: the verdict is refused (409, code stale_order) if the "
+        "order was given a verdict or submitted again since"
+    ),
+]
+
+
+class VerifyBody(Frozen, frozen=True):
+    seen: Seen = None
+
+
 class RejectBody(Frozen, frozen=True):
     reason: Reason
     # a new deadline, when the first one no longer fits
     due_at: Instant | None = None
+    seen: Seen = None
 
 
 class NoteBody(Frozen, frozen=True):

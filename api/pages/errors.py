@@ -19,7 +19,11 @@ from core.errors import DomainError, Unauthorized
 SIGN_IN = "/owner/sign-in"
 CONSOLE_SIGN_IN = "/console/sign-in"
 # refusals a page words more kindly than the API's one line: by the error's code, else by the entity it names
-FRIENDLIER = {"survey_link_revoked": "link.revoked", "survey_link": "link.unknown"}
+FRIENDLIER = {
+    "survey_link_revoked": "link.revoked",
+    "survey_link": "link.unknown",
+    "rectification_order": "console.review.not_found",
+}
 
 
 def _api_answer(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

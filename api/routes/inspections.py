@@ -21,6 +21,7 @@ from inspections.schemas_work import (
     ReviewItem,
     RoundCreate,
     RoundDetail,
+    VerifyBody,
 )
 
 Mine = Annotated[bool, QueryParameter(description="only your own (supervisors and admins see their properties')")]
@@ -161,9 +162,15 @@ class OrderController(Controller):
 
     @post("/{order_id:str}/verify", summary="Accept the fix (supervisors; not the person who did it)", status_code=200)
     async def verify(
-        self, order_id: FromPath[str], caller: CurrentCaller, conn: Conn, services: AppServices
+        self,
+        order_id: FromPath[str],
+        caller: CurrentCaller,
+        conn: Conn,
+        services: AppServices,
+        data: JSONBody[VerifyBody | None] = None,
     ) -> OrderOut:
-        return await rectification.transition(conn, caller, order_id, "verify", services.clock.now())
+        seen = data.seen if data else None
+        return await rectification.transition(conn, caller, order_id, "verify", services.clock.now(), seen=seen)
 
     @post(
         "/{order_id:str}/reject",
@@ -179,5 +186,12 @@ class OrderController(Controller):
         services: AppServices,
     ) -> OrderOut:
         return await rectification.transition(
-            conn, caller, order_id, "reject", services.clock.now(), reason=data.reason, due_at=data.due_at
+            conn,
+            caller,
+            order_id,
+            "reject",
+            services.clock.now(),
+            reason=data.reason,
+            due_at=data.due_at,
+            seen=data.seen,
         )

@@ -133,6 +133,20 @@ def test_refusals_say_who_and_what():
     assert skipped.value.extra["allowed"] == ["in_progress"]
 
 
+def test_a_verdict_on_a_submission_that_is_no_more_is_stale():
+    shown = NOW - timedelta(hours=2)
+    waiting = order(status="submitted", submitted_by="fixer", submitted_at=shown)
+    assert decide(waiting, "verify", BOSS, NOW, seen=shown)["status"] == "verified"
+    again = msgspec.structs.replace(waiting, submitted_at=NOW - timedelta(minutes=5), rejections=1)
+    decided = msgspec.structs.replace(waiting, status="verified", verified_by="other")
+    for changed, action in ((again, "verify"), (decided, "verify"), (again, "reject")):
+        with pytest.raises(Conflict) as stale:
+            decide(changed, action, BOSS, NOW, reason="still wet", seen=shown)
+        assert stale.value.code == "stale_order" and "已被他人处理或重新提交" in stale.value.detail
+    with pytest.raises(Forbidden):  # who comes first: a staff member is refused as such, stale or not
+        decide(again, "verify", FIXER, NOW, seen=shown)
+
+
 def test_an_unassigned_order_is_taken_by_whoever_starts_it():
     assert decide(order(responsible_id=None), "start", STAFF, NOW)["responsible_id"] == "staff"
 
