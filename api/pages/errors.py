@@ -23,6 +23,7 @@ FRIENDLIER = {
     "survey_link_revoked": "link.revoked",
     "survey_link": "link.unknown",
     "rectification_order": "console.review.not_found",
+    "property": "property.unknown",
 }
 
 

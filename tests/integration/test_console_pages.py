@@ -42,6 +42,11 @@ async def test_a_supervisor_signs_in_sees_their_properties_and_signs_out(api, db
     assert home.status_code == 200 and f"Garden {org.tag}" in home.text and f"Tower {org.tag}" not in home.text
     assert "主管" in home.text and "no-store" in home.headers["cache-control"]
 
+    # the same scope as the API: another property is not found, whether it exists or not
+    for elsewhere in (org.other_property_id, "no-such-property"):
+        other = await api.get(f"/console/properties/{elsewhere}/review", headers=HTML)
+        assert other.status_code == 404 and "没有找到这个物业项目" in other.text
+
     # a forged form changes nothing: the session stays
     forged = await api.post("/console/sign-out", data={"_csrf_token": "forged"}, headers=HTML)
     assert forged.status_code == 403 and "页面已过期" in forged.text

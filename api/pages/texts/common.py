@@ -25,5 +25,9 @@ WORDS = {
     "error.csrf.title": ("页面已过期", "This page has expired"),
     "error.back": ("返回重新填写", "Back to the form"),
     "error.home": ("回到首页", "Home"),
+    "property.unknown": (
+        "没有找到这个物业项目，或您无权查看。",
+        "This property was not found, or it is not one you may see.",
+    ),
     "error.help": ("如需帮助，请联系物业服务中心。", "For help, ask your property office."),
 }
