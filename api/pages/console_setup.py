@@ -312,6 +312,9 @@ class ConsoleSetupPages(Controller):
         status: int = 200,
     ) -> Template:
         checkpoints = [c for c in await _checkpoints(conn, manager, prop.id) if c.active or c.id in positions]
+        # the route's stops first, in their order, then the rest
+        order = {cid: i for i, cid in enumerate(stops_order(positions))}
+        checkpoints.sort(key=lambda c: order.get(c.id, len(order)))
         context = {
             "route": route,
             "checkpoints": checkpoints,

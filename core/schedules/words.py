@@ -96,6 +96,10 @@ def describe(rrule: str, dtstart_local: datetime) -> tuple[str, str]:
     if freq == "DAILY" and days[0]:
         every_zh, every_en = ("每" if interval == 1 else every_zh), ("every" if interval == 1 else every_en + ",")
         days = (days[0], days[1].removeprefix("on "))
+    if freq in ("WEEKLY", "DAILY") and interval == 1 and days[0] == "工作日":
+        every_zh, every_en, days = "每个", "every", ("工作日", "weekday")
+    elif freq == "WEEKLY" and interval == 1:
+        every_zh = "每"  # 每周一、周四, not 每周周一、周四
     times = _times(parts, dtstart_local)
     zh = f"{every_zh}{days[0]} {'、'.join(times)}"
     en = " ".join(p for p in (every_en, days[1], "at " + ", ".join(times)) if p)

@@ -121,7 +121,7 @@ async def test_a_refused_checkpoint_form_keeps_what_was_typed(api, site, db):
         geo_lon="",
     )
     assert half.status_code == 422
-    assert re.search(r'id="e-geo_lat">set both or neither<', half.text) and 'id="e-geo_lon"' in half.text
+    assert re.search(r'id="e-geo_lat">两项须同时填写或同时留空<', half.text) and 'id="e-geo_lon"' in half.text
     assert 'value="水泵房"' in half.text and 'value="GL-PUMP-1"' in half.text and 'value="地下二层"' in half.text
     # a tag code in use: 409 beside the tag code
     taken = await post_form(
@@ -135,7 +135,7 @@ async def test_a_refused_checkpoint_form_keeps_what_was_typed(api, site, db):
         geo_lat="",
         geo_lon="",
     )
-    assert taken.status_code == 409 and 'id="e-tag_code">another checkpoint has this tag code<' in taken.text
+    assert taken.status_code == 409 and 'id="e-tag_code">该标签编码已被其他巡更点使用<' in taken.text
     # nothing typed where a name is needed; a number that is not one
     empty = await post_form(
         api,
@@ -289,7 +289,7 @@ async def test_a_route_with_ordered_stops_is_the_apis(api, site):
         f"{base}/routes/{route_id}",
         **{**fields, "window_end": "", f"position.{two}": "2"},
     )
-    assert bad.status_code == 422 and 'id="e-window_start">set both or neither<' in bad.text
+    assert bad.status_code == 422 and 'id="e-window_start">两项须同时填写或同时留空<' in bad.text
     assert f'id="position.{two}" value="2"' in bad.text
     assert (await ok(await api.get(f"/routes/{route_id}", headers=admin)))["stops"] == route["stops"]
     # none numbered: the route needs a stop
@@ -406,7 +406,7 @@ async def test_assigning_a_person_shows_in_the_api_and_supervisors_may_not(api, 
     page = await api.get(people, headers=HTML)
     assert page.status_code == 200 and "Staff" in page.text and 'id="assign"' not in page.text
     refused = await post_form(api, people, people, user_id=newcomer["id"])
-    assert refused.status_code == 403 and "only an admin" in refused.text
+    assert refused.status_code == 403 and "只有管理员可以执行此操作" in refused.text
     unassign = await post_form(api, people, f"{people}/{org.ids['staff']}/unassign")
     assert unassign.status_code == 403
     org_page = await api.get("/console/people", headers=HTML)

@@ -44,6 +44,7 @@ WORDS = {
     "console.setup.pause": ("暂停", "Pause"),
     "console.setup.resume": ("恢复", "Resume"),
     "console.setup.required": ("请填写此项", "Required"),
+    "console.setup.fix": ("请修改下面标出的项目。", "Please fix the fields marked below."),
     "console.setup.number": ("请输入数字", "Enter a number"),
     "console.setup.minutes": ("{count} 分钟", "{count} min"),
     "console.setup.read_only": (
