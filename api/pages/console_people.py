@@ -31,7 +31,11 @@ ROLES = ("staff", "supervisor")
 
 
 async def _everyone(conn: asyncpg.Connection, manager: Caller) -> list[Any]:
-    return (await people.list_users(conn, manager, None, None, LISTED)).items
+    """The people who work for the org (owners are many, and are the properties' households, not staff)."""
+    found = []
+    for role in ("admin", "supervisor", "staff"):
+        found += (await people.list_users(conn, manager, role, None, LISTED)).items
+    return found
 
 
 class ConsolePropertyPeople(Controller):

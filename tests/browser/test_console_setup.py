@@ -20,6 +20,15 @@ def clock():
     return FixedClock(NOW)
 
 
+async def shot(page, name: str) -> None:
+    """The page passes axe, is no wider than the screen (a wide table scrolls in its own box), and is kept."""
+    await accessible(page)
+    screen = page.viewport_size["width"]
+    wider = await page.evaluate(f"document.documentElement.scrollWidth - {screen}")
+    assert wider <= 0, f"{name}: the page is {wider}px wider than the screen"
+    await keep(page, name)
+
+
 @pytest.mark.parametrize(("size", "viewport"), [("desk", DESK), ("phone", BIG_PHONE)])
 async def test_an_admin_sets_up_a_property(api, db, browser, size, viewport):
     org = await build_org(db, f"sb{size[0]}")
@@ -58,8 +67,7 @@ async def test_an_admin_sets_up_a_property(api, db, browser, size, viewport):
     await page.fill("#password", PASSWORD)
     await submit(page, page.locator("#sign-in button"))
     assert page.url.endswith(base)
-    await accessible(page)
-    await keep(page, f"console-setup-overview-{size}")
+    await shot(page, f"console-setup-overview-{size}")
 
     # a checkpoint, first refused (one coordinate), then added
     await page.click(f"a[href='{base}/checkpoints']")
@@ -70,18 +78,15 @@ async def test_an_admin_sets_up_a_property(api, db, browser, size, viewport):
     await submit(page, page.locator("#add-checkpoint button[type=submit]"))
     assert await page.locator("#e-geo_lon").is_visible()
     assert await page.input_value("#f-name") == "3号楼 消防通道"
-    await accessible(page)
-    await keep(page, f"console-setup-checkpoint-refused-{size}")
+    await shot(page, f"console-setup-checkpoint-refused-{size}")
     await page.fill("#f-geo_lat", "")
     await submit(page, page.locator("#add-checkpoint button[type=submit]"))
     assert "done=added" in page.url and await page.locator(f"text=GL-{size}-07").count() == 1
-    await accessible(page)
-    await keep(page, f"console-setup-checkpoints-{size}")
+    await shot(page, f"console-setup-checkpoints-{size}")
     checkpoint = page.locator("#checkpoints tr", has_text=f"GL-{size}-07")
     await checkpoint.locator("a").click()
     await page.wait_for_url("**/checkpoints/*")
-    await accessible(page)
-    await keep(page, f"console-setup-checkpoint-{size}")
+    await shot(page, f"console-setup-checkpoint-{size}")
 
     # the label sheet: a PDF
     href = await page.locator("a", has_text="打印此标签").get_attribute("href")
@@ -95,7 +100,7 @@ async def test_an_admin_sets_up_a_property(api, db, browser, size, viewport):
 
     # a route of the new checkpoint then the first one
     await page.goto(f"{base}/routes")
-    await keep(page, f"console-setup-routes-empty-{size}")
+    await shot(page, f"console-setup-routes-empty-{size}")
     await page.click("#new-route")
     await page.fill("#f-name", "夜间巡更")
     new_id = (await ok(await api.get(f"/properties/{org.property_id}/checkpoints?active=true", headers=admin)))["items"]
@@ -103,8 +108,7 @@ async def test_an_admin_sets_up_a_property(api, db, browser, size, viewport):
     await page.fill(f"[id='position.{made}']", "1")
     await page.fill(f"[id='position.{site.checkpoints[0]}']", "2")
     await page.fill(f"[id='minutes.{site.checkpoints[0]}']", "12")
-    await accessible(page)
-    await keep(page, f"console-setup-route-form-{size}")
+    await shot(page, f"console-setup-route-form-{size}")
     await submit(page, page.locator("#route-form button[type=submit]"))
     assert "done=added" in page.url
     route_id = page.url.split("#")[1]
@@ -113,21 +117,17 @@ async def test_an_admin_sets_up_a_property(api, db, browser, size, viewport):
         {"checkpoint_id": made, "minutes": 0},
         {"checkpoint_id": site.checkpoints[0], "minutes": 12},
     ]
-    await accessible(page)
-    await keep(page, f"console-setup-routes-{size}")
+    await shot(page, f"console-setup-routes-{size}")
 
     # schedules: the rule in words, the calendar, the form
     await page.click(f"a[href='{base}/schedules']")
     assert await page.locator("#schedules", has_text="每周一、周三、周五 08:00、14:00").count() == 1
-    await accessible(page)
-    await keep(page, f"console-setup-schedules-{size}")
+    await shot(page, f"console-setup-schedules-{size}")
     await page.click(f"a[href='{base}/schedules/{schedule['id']}']")
     assert await page.locator("#calendar td.busy").count() > 10
-    await accessible(page)
-    await keep(page, f"console-setup-calendar-{size}")
+    await shot(page, f"console-setup-calendar-{size}")
     await page.goto(f"{base}/schedules/new")
-    await accessible(page)
-    await keep(page, f"console-setup-schedule-form-{size}")
+    await shot(page, f"console-setup-schedule-form-{size}")
 
     # people: assign the newcomer
     await page.goto(f"{base}/people")
@@ -136,9 +136,7 @@ async def test_an_admin_sets_up_a_property(api, db, browser, size, viewport):
     assert "done=assigned" in page.url and await page.locator("#people", has_text="李保安").count() == 1
     staff = await ok(await api.get(f"/properties/{org.property_id}/staff", headers=admin))
     assert newcomer["id"] in {p["id"] for p in staff}
-    await accessible(page)
-    await keep(page, f"console-setup-people-{size}")
+    await shot(page, f"console-setup-people-{size}")
     await page.click("header a[href='/console/people']")
-    await accessible(page)
-    await keep(page, f"console-setup-org-people-{size}")
+    await shot(page, f"console-setup-org-people-{size}")
     await context.close()
