@@ -100,7 +100,7 @@ async def test_an_admin_sets_up_a_property(api, db, browser, size, viewport):
 
     # a route of the new checkpoint then the first one
     await page.goto(f"{base}/routes")
-    await shot(page, f"console-setup-routes-empty-{size}")
+    await shot(page, f"console-setup-routes-before-{size}")
     await page.click("#new-route")
     await page.fill("#f-name", "夜间巡更")
     new_id = (await ok(await api.get(f"/properties/{org.property_id}/checkpoints?active=true", headers=admin)))["items"]
