@@ -30,11 +30,13 @@ from core.people import service as people
 from core.places.models import Property
 from core.schedules import service as schedules
 from core.schedules.kinds import ScheduleKind
+from core.schedules.materialise import CUSTOM
 from core.schedules.models import Schedule
 from core.schedules.recurrence import zone_of
 from core.schedules.schemas import ScheduleBase, create_shape
 from core.schedules.words import DAYS, describe
 from inspections import setup, templates
+from inspections.plugin import ROUNDS
 
 WEEKS = 6
 FIELDS = ("kind", "name", "dtstart_local", "freq", "times", "rrule", "duration_minutes", "template_id", "route_id")
@@ -46,7 +48,9 @@ FREQS = {
     "monthly": "FREQ=MONTHLY",
     "custom": "",
 }
-KINDS = ("inspection_round", "custom")  # the kinds this form makes; campaigns and meetings have their own sections
+# the kinds this form makes (a round schedule, with its payload; a reminder); campaigns and meetings have their own
+# sections
+KINDS = (ROUNDS.name, CUSTOM.name)
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
@@ -221,7 +225,7 @@ class ConsoleSchedulePages(Controller):
         prop = await property_in_view(conn, manager, property_id)
         tomorrow = services.clock.now().astimezone(zone_of(prop.timezone)).date() + timedelta(days=1)
         values: dict[str, Any] = {**dict.fromkeys(FIELDS, ""), "assignee_ids": []}
-        values.update(kind="inspection_round", freq="daily", dtstart_local=f"{tomorrow}T08:00", duration_minutes="60")
+        values.update(kind=ROUNDS.name, freq="daily", dtstart_local=f"{tomorrow}T08:00", duration_minutes="60")
         return await self._form(request, conn, services, manager, prop, values)
 
     @post("/", status_code=303)
@@ -250,7 +254,7 @@ class ConsoleSchedulePages(Controller):
                 "rrule": compose_rule(values["freq"], values["times"], values["rrule"], lang),
                 "duration_minutes": number(values["duration_minutes"], "duration_minutes", lang),
             }
-            if values["kind"] == "inspection_round":
+            if values["kind"] == ROUNDS.name:
                 payload = {"template_id": values["template_id"], "assignee_ids": values["assignee_ids"]}
                 given["payload"] = {**payload, **({"route_id": values["route_id"]} if values["route_id"] else {})}
             shape = _shape(tuple(sorted(kinds.items())))
