@@ -472,7 +472,9 @@ async def test_another_property_and_a_forged_form_are_refused(api, site, db):
         assert answer.status_code == 404 and "text/html" in answer.headers["content-type"], tail
     # a checkpoint of this property under the other's address, and the other way round
     mine = f"{setup_of(site)}/checkpoints/{site.checkpoints[0]}"
-    assert (await api.get(mine, headers=HTML)).status_code == 200
+    read = await api.get(mine, headers=HTML)
+    assert read.status_code == 200 and 'id="f-name"' in read.text and "readonly" in read.text
+    assert 'id="checkpoint-active"' not in read.text  # no form a supervisor could not send
     assert (await api.get(f"{other}/checkpoints/{site.checkpoints[0]}", headers=HTML)).status_code == 404
 
     await post_form(api, "/console", "/console/sign-out")
