@@ -17,7 +17,10 @@ from api.edge import edge_middleware
 from api.errors import EXCEPTION_HANDLERS
 from api.pages.console_auth import ConsoleSignInPages
 from api.pages.console_home import ConsoleHomePages
+from api.pages.console_people import ConsoleOrgPeople, ConsolePropertyPeople
 from api.pages.console_review import ConsoleReviewPages
+from api.pages.console_schedules import ConsoleSchedulePages
+from api.pages.console_setup import ConsoleSetupPages
 from api.pages.errors import UNROUTED
 from api.pages.owner_auth import OwnerSignInPages
 from api.pages.owner_home import OwnerHomePages
@@ -109,9 +112,16 @@ DOMAIN_ROUTES: dict[str, list[ControllerRouterHandler]] = {
     "servicedesk": [PropertyTicketController, TicketController, desk_kpis, desk_ledger],
 }
 # The pages (api/pages): the kernel's, and each domain's when its plug-in is registered
-PAGES: list[ControllerRouterHandler] = [OwnerSignInPages, OwnerHomePages, ConsoleSignInPages, ConsoleHomePages]
+PAGES: list[ControllerRouterHandler] = [
+    OwnerSignInPages,
+    OwnerHomePages,
+    ConsoleSignInPages,
+    ConsoleHomePages,
+    ConsoleOrgPeople,
+    ConsolePropertyPeople,
+]
 DOMAIN_PAGES: dict[str, list[ControllerRouterHandler]] = {
-    "inspections": [ConsoleReviewPages],
+    "inspections": [ConsoleReviewPages, ConsoleSetupPages, ConsoleSchedulePages],
     "surveys": [SurveyLinkController, SurveyAnswerPage, OwnerSurveyPages],
     "meetings": [OwnerMeetingPages],
     "servicedesk": [OwnerTicketForm, OwnerTicketPages, owner_photo, owner_photo_variant],

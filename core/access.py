@@ -50,7 +50,7 @@ async def require_property(conn: asyncpg.Connection, caller: Caller, property_id
     if not found:
         raise NotFound(f"property {property_id} not found", entity="property", id=property_id)
     if level == "admin" and not caller.is_admin:
-        raise Forbidden("only an admin can do this", required_role="admin")
+        raise Forbidden("only an admin can do this / 只有管理员可以执行此操作", required_role="admin")
     if level == "supervise" and caller.role not in ("admin", "supervisor"):
         raise Forbidden("only a supervisor of this property or an admin can do this", required_role="supervisor")
 

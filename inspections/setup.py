@@ -48,7 +48,10 @@ def check_point(lat: float | None, lon: float | None) -> None:
     if (lat is None) != (lon is None):
         raise Invalid(
             "a checkpoint's position needs geo_lat and geo_lon together",
-            [FieldError(field=f, message="set both or neither") for f in ("geo_lat", "geo_lon")],
+            [
+                FieldError(field=f, message="set both or neither / 两项须同时填写或同时留空")
+                for f in ("geo_lat", "geo_lon")
+            ],
         )
 
 
@@ -59,7 +62,7 @@ async def check_building(conn: asyncpg.Connection, org_id: str, property_id: str
     if building is None or building["property_id"] != property_id:
         raise Invalid(
             "no such building in this property",
-            [FieldError(field="building_id", message="not a building of this property")],
+            [FieldError(field="building_id", message="not a building of this property / 不是本项目的楼栋")],
         )
 
 
@@ -101,7 +104,7 @@ async def create_checkpoint(
             data.geo_lat,
             data.geo_lon,
         ),
-        "another checkpoint has this tag code",
+        "another checkpoint has this tag code / 该标签编码已被其他巡更点使用",
         "tag_code",
     )
     created = msgspec.convert(dict(row), CheckpointOut)
@@ -136,7 +139,7 @@ async def update_checkpoint(
         return before
     row = await unique_or_conflict(
         sql.update_one(conn, "checkpoints", caller.org_id, checkpoint_id, changes),
-        "another checkpoint has this tag code",
+        "another checkpoint has this tag code / 该标签编码已被其他巡更点使用",
         "tag_code",
     )
     after = msgspec.convert(dict(row), CheckpointOut)
@@ -154,17 +157,26 @@ def route_of(row: asyncpg.Record) -> RouteOut:
 async def check_route(conn: asyncpg.Connection, org_id: str, property_id: str, data: RouteCreate) -> None:
     errors: list[FieldError] = []
     if (data.window_start is None) != (data.window_end is None):
-        errors += [FieldError(field=f, message="set both or neither") for f in ("window_start", "window_end")]
+        errors += [
+            FieldError(field=f, message="set both or neither / 两项须同时填写或同时留空")
+            for f in ("window_start", "window_end")
+        ]
     elif data.window_start is not None and data.window_start == data.window_end:
-        errors.append(FieldError(field="window_end", message="must differ from window_start"))
+        errors.append(
+            FieldError(field="window_end", message="must differ from window_start / 结束时间须与开始时间不同")
+        )
     usable = await sql.active_checkpoint_ids(conn, org_id, property_id, [s.checkpoint_id for s in data.stops])
     seen: set[str] = set()
     for i, stop in enumerate(data.stops):
         field = f"stops[{i}].checkpoint_id"
         if stop.checkpoint_id in seen:
-            errors.append(FieldError(field=field, message="this checkpoint is an earlier stop of the route"))
+            errors.append(
+                FieldError(field=field, message="this checkpoint is an earlier stop of the route / 该巡更点已在路线中")
+            )
         elif stop.checkpoint_id not in usable:
-            errors.append(FieldError(field=field, message="not an active checkpoint of this property"))
+            errors.append(
+                FieldError(field=field, message="not an active checkpoint of this property / 不是本项目启用中的巡更点")
+            )
         seen.add(stop.checkpoint_id)
     if errors:
         raise Invalid("the route is not valid", errors)
@@ -329,7 +341,7 @@ async def route_of_property(conn: asyncpg.Connection, org_id: str, property_id: 
     """The plan of an active route of the property, as a round copies it."""
     route = await route_plan(conn, org_id, route_id)
     if route is None or route[0] != property_id:
-        raise Refused("route_id", "not an active route of this property")
+        raise Refused("route_id", "not an active route of this property / 不是本项目启用中的巡更路线")
     return route[1]
 
 
@@ -346,4 +358,4 @@ async def checkpoint_of_property(
 async def check_assignee(conn: asyncpg.Connection, org_id: str, property_id: str, user_id: str) -> None:
     """Rounds go to the property's staff and supervisors."""
     if await people_sql.works_on(conn, org_id, user_id, property_id) not in ASSIGNEE_ROLES:
-        raise Refused("assignee_id", "not staff or a supervisor of this property")
+        raise Refused("assignee_id", "not staff or a supervisor of this property / 不是本项目的员工或主管")

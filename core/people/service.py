@@ -37,9 +37,18 @@ def _check_contact(role: str, email: str | None, phone: str | None, password: st
         return
     errors = []
     if email is None and phone is None:
-        errors.append(FieldError(field="email", message="staff log in with an e-mail or a phone: give one"))
+        errors.append(
+            FieldError(
+                field="email",
+                message="staff log in with an e-mail or a phone: give one / 员工须有手机号或电子邮箱用于登录",
+            )
+        )
     if password is None:
-        errors.append(FieldError(field="password", message="required for staff, supervisors and admins"))
+        errors.append(
+            FieldError(
+                field="password", message="required for staff, supervisors and admins / 员工、主管和管理员须设置密码"
+            )
+        )
     if errors:
         raise Invalid("missing login details", errors)
 
@@ -94,7 +103,7 @@ async def create_user(conn: asyncpg.Connection, caller: Caller, data: UserCreate
             data.phone,
             await hash_password(data.password) if data.password else None,
         ),
-        "that e-mail or phone is in use already",
+        "that e-mail or phone is in use already / 该邮箱或手机号已被使用",
         "email" if data.email else "phone",
     )
     user = user_of(row)
@@ -136,11 +145,15 @@ async def update_user(conn: asyncpg.Connection, caller: Caller, user_id: str, da
     if isinstance(changes.get("email"), str):
         changes["email"] = str(changes["email"]).lower()
     if user_id == caller.user_id and (changes.get("active") is False or changes.get("role", "admin") != "admin"):
-        raise Conflict("you cannot demote or deactivate yourself; ask another admin")
+        raise Conflict(
+            "you cannot demote or deactivate yourself; ask another admin / 不能降级或禁用自己的账户，请另一位管理员操作"
+        )
     if not changes:
         return before
     row = await unique_or_conflict(
-        sql.update_user(conn, caller.org_id, user_id, changes), "that e-mail or phone is in use already", "email"
+        sql.update_user(conn, caller.org_id, user_id, changes),
+        "that e-mail or phone is in use already / 该邮箱或手机号已被使用",
+        "email",
     )
     after = user_of(row)
     if changes.get("active") is False or "role" in changes:

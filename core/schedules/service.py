@@ -176,6 +176,24 @@ async def preview(
     return [occurrence_of(schedule, at) for at in starts]
 
 
+CALENDAR_DAYS = 62  # the longest range calendar() expands: two months
+
+
+async def calendar(
+    conn: asyncpg.Connection, caller: Caller, schedule_id: str, after: datetime, before: datetime
+) -> tuple[Schedule, list[Occurrence]]:
+    """The schedule and its occurrences starting in [after, before) (at most CALENDAR_DAYS long), as the worker
+    would make them (a paused schedule shows what resuming gives): the console's calendar of what is coming."""
+    if before - after > timedelta(days=CALENDAR_DAYS):
+        raise Invalid(
+            f"a calendar covers {CALENDAR_DAYS} days at most / 日历最多显示 {CALENDAR_DAYS} 天",
+            [FieldError(field="before", message=f"at most {CALENDAR_DAYS} days after `after`")],
+        )
+    schedule = await get_schedule(conn, caller, schedule_id)
+    starts = recurrence.occurrences(schedule.rrule, schedule.dtstart_local, schedule.timezone, after, before)
+    return schedule, [occurrence_of(schedule, at) for at in starts]
+
+
 # For the worker: no caller, no access checks, any org.
 
 
