@@ -17,6 +17,8 @@ from api.edge import edge_middleware
 from api.errors import EXCEPTION_HANDLERS
 from api.pages.console_auth import ConsoleSignInPages
 from api.pages.console_home import ConsoleHomePages
+from api.pages.console_survey_answers import ConsoleSurveyAnswerPages
+from api.pages.console_surveys import ConsoleSurveyPages
 from api.pages.errors import UNROUTED
 from api.pages.owner_auth import OwnerSignInPages
 from api.pages.owner_home import OwnerHomePages
@@ -110,7 +112,7 @@ DOMAIN_ROUTES: dict[str, list[ControllerRouterHandler]] = {
 # The pages (api/pages): the kernel's, and each domain's when its plug-in is registered
 PAGES: list[ControllerRouterHandler] = [OwnerSignInPages, OwnerHomePages, ConsoleSignInPages, ConsoleHomePages]
 DOMAIN_PAGES: dict[str, list[ControllerRouterHandler]] = {
-    "surveys": [SurveyLinkController, SurveyAnswerPage, OwnerSurveyPages],
+    "surveys": [SurveyLinkController, SurveyAnswerPage, OwnerSurveyPages, ConsoleSurveyPages, ConsoleSurveyAnswerPages],
     "meetings": [OwnerMeetingPages],
     "servicedesk": [OwnerTicketForm, OwnerTicketPages, owner_photo, owner_photo_variant],
 }

@@ -487,16 +487,20 @@ def _checked(version: SurveyTemplateVersion, given: Mapping[str, object], channe
     return answers
 
 
+def answered_by_household(channel: str) -> Conflict:
+    return Conflict(
+        "this household answered the survey itself; staff cannot overwrite a household's own answers / "
+        "本户已自行作答，工作人员不能覆盖业主本人的答卷",
+        code="answered_by_household",
+        channel=channel,
+    )
+
+
 def _may_replace(mine: asyncpg.Record, staff: StaffEntry) -> None:
     """Staff replace only answers staff entered, and only when they say so: a household's own answers (its link,
     the app) are never overwritten by staff."""
     if mine["channel"] in OWN_CHANNELS:
-        raise Conflict(
-            "this household answered the survey itself; staff cannot overwrite a household's own answers / "
-            "本户已自行作答，工作人员不能覆盖业主本人的答卷",
-            code="answered_by_household",
-            channel=mine["channel"],
-        )
+        raise answered_by_household(mine["channel"])
     if not staff.replace:
         raise Conflict(
             "this household's answers were entered by staff already; say replace to correct them / "

@@ -129,6 +129,7 @@ class HouseholdAnswers(Frozen, frozen=True):
     survey_closed, answered_by_household)."""
 
     form: SurveyForm
+    property_id: str
     unit_id: str
     building_id: str
     channel: str | None

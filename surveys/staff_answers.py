@@ -27,6 +27,7 @@ from surveys.campaigns import (
     StaffEntry,
     Unchecked,
     answered_at,
+    answered_by_household,
     campaign_and_template,
     check_seen,
     get_campaign,
@@ -73,6 +74,9 @@ async def submit_by_staff(
     if invitation is None:
         raise not_invited(campaign_id, unit_id)
     campaign, template = await campaign_and_template(conn, invitation)
+    mine = await sql.response_of_unit(conn, caller.org_id, campaign_id, unit_id)
+    if mine is not None and mine["channel"] in OWN_CHANNELS:  # said first: no form could be right
+        raise answered_by_household(mine["channel"])
     await check_seen(conn, invitation, campaign, seen)
     if channel in OWN_CHANNELS:
         channel = ""  # a household's own channel is not staff's to claim: refused as no channel
@@ -127,6 +131,7 @@ async def household_answers(
     )
     return HouseholdAnswers(
         form=form,
+        property_id=found.property_id,
         unit_id=unit_id,
         building_id=row["building_id"],
         channel=row["channel"],
