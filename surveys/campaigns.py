@@ -290,6 +290,12 @@ async def survey_form(conn: asyncpg.Connection, token: str, now: datetime) -> Su
     template = await kept_version(conn, row["org_id"], row["template_version_id"])
     assert template is not None
     state = state_at(row, now)
+    can_edit = state == "open" and (row["responded_at"] is None or _editable(row["anonymous"], template.allow_edit))
+    return form_of(row, template, state, can_edit=can_edit)
+
+
+def form_of(row: asyncpg.Record, template: SurveyTemplateVersion, state: str, *, can_edit: bool) -> SurveyForm:
+    """A household's survey and its answers, from a row of surveys.repository.campaigns HOUSEHOLD_VIEW."""
     return SurveyForm(
         campaign_id=row["campaign_id"],
         property_name=row["property_name"],
@@ -299,7 +305,7 @@ async def survey_form(conn: asyncpg.Connection, token: str, now: datetime) -> Su
         closes_at=row["closes_at"],
         state=state,
         anonymous=row["anonymous"],
-        can_edit=state == "open" and (row["responded_at"] is None or _editable(row["anonymous"], template.allow_edit)),
+        can_edit=can_edit,
         template=template,
         answers=row["answers"],
         time_zone=row["timezone"],

@@ -26,10 +26,10 @@ from surveys.campaigns import (
     UNCHECKED,
     StaffEntry,
     Unchecked,
-    answered_at,
     answered_by_household,
     campaign_and_template,
     check_seen,
+    form_of,
     get_campaign,
     not_invited,
     state_at,
@@ -37,7 +37,7 @@ from surveys.campaigns import (
 )
 from surveys.models import OWN_CHANNELS
 from surveys.repository import campaigns as sql
-from surveys.schemas import Campaign, Household, HouseholdAnswers, Submitted, SurveyForm
+from surveys.schemas import Campaign, Household, HouseholdAnswers, Submitted
 from surveys.slips import natural_key
 from surveys.templates import kept_version
 
@@ -113,22 +113,7 @@ async def household_answers(
     elif row["channel"] in OWN_CHANNELS:
         why = "answered_by_household"
     may: Literal["enter", "replace", "none"] = "none" if why else "replace" if row["responded_at"] else "enter"
-    form = SurveyForm(
-        campaign_id=campaign_id,
-        property_name=row["property_name"],
-        name_zh=row["name_zh"],
-        name_en=row["name_en"],
-        opens_at=row["opens_at"],
-        closes_at=row["closes_at"],
-        state=state,
-        anonymous=row["anonymous"],
-        can_edit=may != "none",
-        template=template,
-        answers=row["answers"],
-        time_zone=row["timezone"],
-        household=f"{row['building_name']} {row['unit_number']}",
-        answered_at=answered_at(row["responded_at"], row["answers_updated_at"]),
-    )
+    form = form_of(row, template, state, can_edit=may != "none")
     return HouseholdAnswers(
         form=form,
         property_id=found.property_id,
