@@ -13,7 +13,9 @@ from surveys.models import CHANNELS, LikertQuestion, MultipleChoiceQuestion, Nps
 from surveys.schemas import SurveyTemplateVersion
 from surveys.scoring import Report
 
-WIDTH, LABELS = 560, 130  # a chart's width and its labels' (px): readable on a desk, scaled down on a phone
+# a chart's width and its labels' (px): small enough that a 390 px phone shows it near its own size (readable),
+# and a desk at most a little larger (console.css)
+WIDTH, LABELS = 380, 140
 
 
 def score(value: float | None) -> str:
@@ -89,6 +91,7 @@ def charts(report: Report, template: SurveyTemplateVersion, t: Callable[..., str
             width=WIDTH,
             label_width=LABELS,
             notes=[change(d.household_score_change) for d in report.dimensions],
+            places=2,
         ),
         "nps": bar_chart(
             [
@@ -101,7 +104,7 @@ def charts(report: Report, template: SurveyTemplateVersion, t: Callable[..., str
             label_width=LABELS,
         ),
         "channels": bar_chart(
-            [(t(f"console.surveys.channel.{c}"), report.channels.get(c, 0)) for c in CHANNELS],
+            [(t(f"console.surveys.channel_short.{c}"), report.channels.get(c, 0)) for c in CHANNELS],
             title=t("console.surveys.chart.channels"),
             width=WIDTH,
             label_width=LABELS,
