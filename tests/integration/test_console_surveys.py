@@ -354,6 +354,9 @@ async def test_actions_publish_slips_scope_and_forged_forms(api, db, clock):
     assert done.status_code == 303
     assert (await ok(await api.get(f"/campaigns/{cid}/actions", headers=admin)))[0]["status"] == "done"
 
+    workbook = await api.get(f"{page}/export", headers=HTML)  # xlsx unless asked otherwise, as the API's
+    assert workbook.status_code == 200 and workbook.headers["content-type"].startswith("application/vnd.openxml")
+    assert workbook.content.startswith(b"PK")
     slips = await api.get(f"{page}/slips?unanswered=true", headers=HTML)
     assert slips.status_code == 200 and slips.headers["content-type"] == "application/pdf"
     assert slips.content.startswith(b"%PDF")
@@ -368,3 +371,31 @@ async def test_actions_publish_slips_scope_and_forged_forms(api, db, clock):
     assert published.status_code == 303
     assert (await ok(await api.get(f"/campaigns/{cid}", headers=admin)))["published_at"] is not None
     assert "结果已公布" in (await api.get(published.headers["location"], headers=HTML)).text
+
+
+async def test_a_household_changing_answers_staff_entered_makes_them_its_own(api, db, clock):
+    org = await build_org(db, "cst")
+    admin = await login(api, org, "admin")
+    body = {"name_zh": "满意度调查", "name_en": "Satisfaction", "questions": QUESTIONS, "allow_edit": True}
+    template = await ok(await api.post("/survey-templates", headers=admin, json=body), 201)
+    made = await new_campaign(api, org, admin, template["template_id"], AUTUMN, clock.now(), hours=48)
+    supervisor = await login(api, org, "supervisor")
+    answers = {"service": 2, "cleaning": 4, "repairs": "no", "recommend": 6}
+    entered = f"/campaigns/{made['id']}/households/{org.unit_id}/responses"
+    await ok(await api.post(entered, headers=supervisor, json={"channel": "phone", "answers": answers}), 201)
+    stored = "SELECT channel, entered_by, answers FROM survey_responses WHERE org_id = $1 AND campaign_id = $2"
+    assert (await db.fetchrow(stored, org.org_id, made["id"]))["entered_by"] == org.ids["supervisor"]
+
+    clock.advance(minutes=5)
+    token = next(
+        link["token"]
+        for link in await ok(await api.get(f"/campaigns/{made['id']}/links", headers=admin))
+        if link["unit_id"] == org.unit_id
+    )
+    own = {**answers, "service": 5}
+    await ok(await api.post(f"/survey/{token}", json={"answers": own}), 201)
+    row = await db.fetchrow(stored, org.org_id, made["id"])
+    assert (row["channel"], row["entered_by"], row["answers"]["service"]) == ("link", None, 5)
+    # and from then on staff cannot overwrite them
+    again = await api.post(entered, headers=supervisor, json={"channel": "phone", "answers": answers, "replace": True})
+    assert again.status_code == 409 and again.json()["code"] == "answered_by_household"
