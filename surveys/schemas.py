@@ -113,12 +113,13 @@ class StaffAnswers(Frozen, frozen=True):
 
 class Household(Frozen, frozen=True):
     """An invited household of a campaign and whether it answered: when, through which channel, entered by whom
-    (an anonymous campaign: when only)."""
+    (an anonymous campaign: whether only)."""
 
     unit_id: str
     building_id: str
     unit_number: str
-    responded_at: datetime | None
+    answered: bool
+    responded_at: datetime | None  # None in an anonymous campaign
     channel: str | None
     entered_by_name: str | None
 

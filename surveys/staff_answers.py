@@ -114,6 +114,8 @@ async def household_answers(
         why = "answered_by_household"
     may: Literal["enter", "replace", "none"] = "none" if why else "replace" if row["responded_at"] else "enter"
     form = form_of(row, template, state, can_edit=may != "none")
+    if found.anonymous:  # nor when it answered (see households)
+        form = msgspec.structs.replace(form, answered_at=None)
     return HouseholdAnswers(
         form=form,
         property_id=found.property_id,

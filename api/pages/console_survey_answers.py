@@ -73,7 +73,7 @@ class ConsoleSurveyAnswerPages(Controller):
             "title": campaign.name_zh if lang == "zh" else campaign.name_en,
             "back": campaign_page(campaign_id),
             "rows": rows,
-            "answered": sum(1 for h in found if h.responded_at),
+            "answered": sum(1 for h in found if h.answered),
             "building_id": building,
         }
         return console_page(

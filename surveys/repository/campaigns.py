@@ -172,10 +172,12 @@ async def building_households(
     conn: asyncpg.Connection, org_id: str, campaign_id: str, building_id: str
 ) -> list[asyncpg.Record]:
     """A building's invited households (in no order: the caller sorts unit numbers as people read them): unit_id,
-    building_id, unit_number, responded_at, and, unless the campaign is anonymous, the response's channel and
-    the name of whoever entered it."""
+    building_id, unit_number, whether it answered, and, unless the campaign is anonymous, when, the response's
+    channel and the name of whoever entered it (an anonymous campaign's export gives each response's day: a
+    household's time of answering beside it could name the household of a day's only response)."""
     return await conn.fetch(
-        """SELECT i.unit_id, i.building_id, u.number AS unit_number, i.responded_at,
+        """SELECT i.unit_id, i.building_id, u.number AS unit_number, i.responded_at IS NOT NULL AS answered,
+                  CASE WHEN NOT c.anonymous THEN i.responded_at END AS responded_at,
                   r.channel, e.name AS entered_by_name
              FROM survey_invitations i
              JOIN survey_campaigns c ON c.org_id = i.org_id AND c.id = i.campaign_id

@@ -303,6 +303,15 @@ async def test_a_households_own_answers_are_never_overwritten_by_staff(api, db, 
     assert refused.status_code == 409 and refused.json()["code"] == "survey_anonymous"
     page = await api.get(f"/console/campaigns/{hidden['id']}/households/{units[3]}/answer", headers=HTML)
     assert page.status_code == 200 and "本次调查为匿名调查" in page.text and "<fieldset" not in page.text
+    # whether a household answered an anonymous survey shows, never when nor how
+    await answer_by_link(
+        api, admin, hidden["id"], {units[0]: {"service": 1, "cleaning": 4, "repairs": "no", "recommend": 0}}
+    )
+    building = await db.fetchval("SELECT building_id FROM units WHERE org_id = $1 AND id = $2", org.org_id, units[0])
+    listed = (await api.get(f"/console/campaigns/{hidden['id']}/households?building={building}", headers=HTML)).text
+    row = re.search(rf'<tr data-unit="{units[0]}".*?</tr>', listed, re.S).group(0)
+    assert "已作答" in row and "年" not in row and "链接" not in row and 'data-channel=""' in row
+    assert "/answer" not in listed  # no household's answers to enter in an anonymous survey
 
 
 async def test_actions_publish_slips_scope_and_forged_forms(api, db, clock):

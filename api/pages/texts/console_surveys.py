@@ -115,6 +115,7 @@ WORDS = {
     "console.surveys.unit": ("房号", "Unit"),
     "console.surveys.status": ("状态", "Status"),
     "console.surveys.not_answered": ("未作答", "Not answered"),
+    "console.surveys.answered_only": ("已作答", "Answered"),
     "console.surveys.answered_by": ("{channel} · {when}", "{channel} · {when}"),
     "console.surveys.entered_by": ("录入人：{name}", "Entered by {name}"),
     "console.surveys.enter": ("录入答卷", "Enter answers"),
