@@ -21,6 +21,8 @@ from api.pages.console_people import ConsoleOrgPeople, ConsolePropertyPeople
 from api.pages.console_review import ConsoleReviewPages
 from api.pages.console_schedules import ConsoleSchedulePages
 from api.pages.console_setup import ConsoleSetupPages
+from api.pages.console_survey_answers import ConsoleSurveyAnswerPages
+from api.pages.console_surveys import ConsoleSurveyPages
 from api.pages.errors import UNROUTED
 from api.pages.owner_auth import OwnerSignInPages
 from api.pages.owner_home import OwnerHomePages
@@ -122,7 +124,7 @@ PAGES: list[ControllerRouterHandler] = [
 ]
 DOMAIN_PAGES: dict[str, list[ControllerRouterHandler]] = {
     "inspections": [ConsoleReviewPages, ConsoleSetupPages, ConsoleSchedulePages],
-    "surveys": [SurveyLinkController, SurveyAnswerPage, OwnerSurveyPages],
+    "surveys": [SurveyLinkController, SurveyAnswerPage, OwnerSurveyPages, ConsoleSurveyPages, ConsoleSurveyAnswerPages],
     "meetings": [OwnerMeetingPages],
     "servicedesk": [OwnerTicketForm, OwnerTicketPages, owner_photo, owner_photo_variant],
 }

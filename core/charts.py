@@ -13,8 +13,8 @@ INK, MUTED, LINE, BRAND, FILL = "#1d2327", "#555f66", "#c9d1d6", "#0b6b4f", "#cf
 FONT = 'font-family="system-ui, sans-serif"'
 
 
-def _number(value: float, unit: str) -> str:
-    text = f"{value:.1f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
+def _number(value: float, unit: str, places: int = 1) -> str:
+    text = f"{value:.{places}f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
     return text + unit
 
 
@@ -92,9 +92,11 @@ def bar_chart(
     width: int = 640,
     label_width: int = 150,
     notes: Sequence[str] | None = None,
+    places: int = 1,
 ) -> str:
-    """Horizontal bars, one per (label, value), top to bottom, each value written at the bar's end; `notes`,
-    when given, is a short text after each value (a change since last time: "+0.3")."""
+    """Horizontal bars, one per (label, value), top to bottom, each value written at the bar's end (with up to
+    `places` decimals); `notes`, when given, is a short text after each value (a change since last time:
+    "+0.3")."""
     row, gap, right = 22, 8, 90
     height = max(len(bars), 1) * (row + gap) + gap
     values = [v for _, v in bars if v is not None]
@@ -107,13 +109,13 @@ def bar_chart(
         body.append(f'<rect x="{label_width}" y="{y}" width="{inner}" height="{row}" fill="#f1f3f4"/>')
         length = 0.0 if value is None else inner * min(value, ceiling) / ceiling
         body.append(f'<rect x="{label_width}" y="{y}" width="{length:.1f}" height="{row}" fill="{BRAND}"/>')
-        written = "-" if value is None else _number(value, unit)
+        written = "-" if value is None else _number(value, unit, places)
         note = f" {notes[i]}" if notes and notes[i] else ""
         body.append(
             f'<text x="{label_width + length + 6:.1f}" y="{y + 15}" fill="{INK}">{escape(written + note)}</text>'
         )
     description = "; ".join(
-        f"{label}: {'-' if v is None else _number(v, unit)}{(' ' + notes[i]) if notes and notes[i] else ''}"
+        f"{label}: {'-' if v is None else _number(v, unit, places)}{(' ' + notes[i]) if notes and notes[i] else ''}"
         for i, (label, v) in enumerate(bars)
     )
     return _frame(width, height, title, description, body)

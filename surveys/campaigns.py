@@ -23,9 +23,19 @@ from core.errors import Conflict, FieldError, Invalid, NotFound
 from core.ids import new_id
 from core.structs import Page, page_of
 from surveys import answers as checks
+from surveys.models import CHANNELS, OWN_CHANNELS, Answer
 from surveys.repository import campaigns as sql
 from surveys.repository import templates as templates_sql
-from surveys.schemas import Campaign, CampaignCreate, InvitationLink, Submitted, SurveyForm
+from surveys.schemas import (
+    Campaign,
+    CampaignCreate,
+    CampaignRate,
+    InvitationLink,
+    Submitted,
+    SurveyForm,
+    SurveyTemplateVersion,
+)
+from surveys.scoring import response_rate
 from surveys.templates import kept_version, version_of
 
 
@@ -149,6 +159,19 @@ async def list_campaigns(
     return page_of([campaign_of(r, now) for r in rows], limit)
 
 
+async def recent_campaigns(
+    conn: asyncpg.Connection, caller: Caller, property_id: str, now: datetime, limit: int = 100
+) -> list[CampaignRate]:
+    """The property's latest `limit` campaigns, the latest to open first, each with its response rate
+    (supervisors of the property, admins)."""
+    await require_property(conn, caller, property_id, "supervise")
+    rows = await sql.recent_campaigns(conn, caller.org_id, property_id, limit)
+    return [
+        CampaignRate(campaign=campaign_of(r, now), response_rate=response_rate(r["responded"], r["invited"]))
+        for r in rows
+    ]
+
+
 async def campaign_for_admin(conn: asyncpg.Connection, caller: Caller, campaign_id: str, now: datetime) -> Campaign:
     """The campaign, if the caller is an admin of its property: who may see or print its households' links."""
     found = await get_campaign(conn, caller, campaign_id, now)
@@ -181,7 +204,7 @@ async def revoke_link(
     org_id = caller.org_id
     invitation = await sql.invitation_of_unit(conn, org_id, campaign_id, unit_id, lock=True)
     if invitation is None:
-        raise _not_invited(campaign_id, unit_id)
+        raise not_invited(campaign_id, unit_id)
     old, new = invitation["link_generation"], invitation["link_generation"] + 1
     token = link_token(secret, org_id, campaign_id, unit_id, new)
     await sql.replace_link(
@@ -212,7 +235,7 @@ async def revoke_link(
     )
 
 
-def _not_invited(campaign_id: str, unit_id: str) -> NotFound:
+def not_invited(campaign_id: str, unit_id: str) -> NotFound:
     return NotFound(
         "this household is not invited to this survey / 本户不在此次调查范围内",
         entity="survey_invitation",
@@ -232,7 +255,7 @@ async def _opened(
     invitation = await sql.invitation_by_token(conn, sha, lock=answering)
     if invitation is None:
         raise await _not_a_link(conn, sha)
-    return invitation, *await _campaign_and_template(conn, invitation)
+    return invitation, *await campaign_and_template(conn, invitation)
 
 
 async def _not_a_link(conn: asyncpg.Connection, sha: str) -> NotFound:
@@ -248,7 +271,7 @@ async def _not_a_link(conn: asyncpg.Connection, sha: str) -> NotFound:
     return NotFound("this survey link is not valid; ask the property office for yours / 链接无效", entity="survey_link")
 
 
-async def _campaign_and_template(
+async def campaign_and_template(
     conn: asyncpg.Connection, invitation: asyncpg.Record
 ) -> tuple[asyncpg.Record, asyncpg.Record]:
     org_id = invitation["org_id"]
@@ -267,6 +290,12 @@ async def survey_form(conn: asyncpg.Connection, token: str, now: datetime) -> Su
     template = await kept_version(conn, row["org_id"], row["template_version_id"])
     assert template is not None
     state = state_at(row, now)
+    can_edit = state == "open" and (row["responded_at"] is None or _editable(row["anonymous"], template.allow_edit))
+    return form_of(row, template, state, can_edit=can_edit)
+
+
+def form_of(row: asyncpg.Record, template: SurveyTemplateVersion, state: str, *, can_edit: bool) -> SurveyForm:
+    """A household's survey and its answers, from a row of surveys.repository.campaigns HOUSEHOLD_VIEW."""
     return SurveyForm(
         campaign_id=row["campaign_id"],
         property_name=row["property_name"],
@@ -276,16 +305,16 @@ async def survey_form(conn: asyncpg.Connection, token: str, now: datetime) -> Su
         closes_at=row["closes_at"],
         state=state,
         anonymous=row["anonymous"],
-        can_edit=state == "open" and (row["responded_at"] is None or _editable(row["anonymous"], template.allow_edit)),
+        can_edit=can_edit,
         template=template,
         answers=row["answers"],
         time_zone=row["timezone"],
         household=f"{row['building_name']} {row['unit_number']}",
-        answered_at=_answered_at(row["responded_at"], row["answers_updated_at"]),
+        answered_at=answered_at(row["responded_at"], row["answers_updated_at"]),
     )
 
 
-def _answered_at(responded_at: datetime | None, answers_updated_at: datetime | None) -> datetime | None:
+def answered_at(responded_at: datetime | None, answers_updated_at: datetime | None) -> datetime | None:
     """When the household last sent its answers: its response's last change, or (an anonymous response, which
     nothing ties to the household) when it answered."""
     return answers_updated_at or responded_at
@@ -308,19 +337,28 @@ async def submit(
     `seen`: the `answered_at` the sender saw (None: no answer yet); answers sent from a view that is no longer
     true (a form sent twice, or changed meanwhile from another phone) are refused, and nothing is stored."""
     invitation, campaign, template = await _opened(conn, token, answering=True)
-    if not isinstance(seen, Unchecked):
-        mine = None
-        if not campaign["anonymous"]:
-            mine = await sql.response_of_unit(conn, invitation["org_id"], campaign["id"], invitation["unit_id"])
-        updated = mine["updated_at"] if mine else None
-        if (stored := _answered_at(invitation["responded_at"], updated)) != seen:
-            raise Conflict(
-                "these answers were sent from an older page: this household's answers changed since "
-                "/ 本页已过期：本户的答卷在此之后已提交或修改",
-                code="survey_changed",
-                answered_at=stored.isoformat() if stored else None,
-            )
-    return await _answer(conn, invitation, campaign, template, given, now, channel="link", owner_id=None)
+    await check_seen(conn, invitation, campaign, seen)
+    return await take_answers(conn, invitation, campaign, template, given, now, channel="link", owner_id=None)
+
+
+async def check_seen(
+    conn: asyncpg.Connection, invitation: asyncpg.Record, campaign: asyncpg.Record, seen: datetime | Unchecked | None
+) -> None:
+    """Refuse answers sent from a view of the household's answers that is no longer true (`seen`: the
+    `answered_at` the sender saw, None: no answer yet)."""
+    if isinstance(seen, Unchecked):
+        return
+    mine = None
+    if not campaign["anonymous"]:
+        mine = await sql.response_of_unit(conn, invitation["org_id"], campaign["id"], invitation["unit_id"])
+    updated = mine["updated_at"] if mine else None
+    if (stored := answered_at(invitation["responded_at"], updated)) != seen:
+        raise Conflict(
+            "these answers were sent from an older page: this household's answers changed since "
+            "/ 本页已过期：本户的答卷在此之后已提交或修改",
+            code="survey_changed",
+            answered_at=stored.isoformat() if stored else None,
+        )
 
 
 async def submit_in_app(
@@ -334,12 +372,12 @@ async def submit_in_app(
     """One household's answers from an owner's phone (a synced submission): the same rules as a link's."""
     invitation = await sql.invitation_of_unit(conn, owner.org_id, campaign_id, unit_id, lock=True)
     if invitation is None:
-        raise _not_invited(campaign_id, unit_id)
-    campaign, template = await _campaign_and_template(conn, invitation)
-    return await _answer(conn, invitation, campaign, template, given, now, channel="app", owner_id=owner.user_id)
+        raise not_invited(campaign_id, unit_id)
+    campaign, template = await campaign_and_template(conn, invitation)
+    return await take_answers(conn, invitation, campaign, template, given, now, channel="app", owner_id=owner.user_id)
 
 
-async def _answer(
+async def take_answers(
     conn: asyncpg.Connection,
     invitation: asyncpg.Record,
     campaign: asyncpg.Record,
@@ -349,7 +387,11 @@ async def _answer(
     *,
     channel: str,
     owner_id: str | None,
+    staff: StaffEntry | None = None,
 ) -> Submitted:
+    """The household's answers, the first or a change. `staff`: taken by telephone or on a visit and entered by
+    a supervisor or admin (never in an anonymous campaign: the caller refuses it), who may replace only answers
+    staff entered, and only when they say so."""
     org_id, campaign_id, unit_id = invitation["org_id"], campaign["id"], invitation["unit_id"]
     state = state_at(campaign, now)
     if state != "open":
@@ -362,21 +404,28 @@ async def _answer(
             closes_at=campaign["closes_at"].isoformat(),
         )
     version = version_of(template)
-    answers = checks.check_answers(version, given)
+    answers = _checked(version, given, channel)
     likert = checks.likert_answers(version, answers)
     nps = checks.nps_answer(version, answers)
     anonymous, updated = campaign["anonymous"], invitation["responded_at"] is not None
+    entered_by = staff.user_id if staff else None
+    before = None
     if updated:
-        if not _editable(campaign["anonymous"], template["allow_edit"]):
+        mine = None if anonymous else await sql.response_of_unit(conn, org_id, campaign_id, unit_id)
+        if staff is not None:
+            assert mine is not None
+            _may_replace(mine, staff)
+            before = {"channel": mine["channel"], "entered_by": mine["entered_by"], "answers": mine["answers"]}
+        elif not _editable(campaign["anonymous"], template["allow_edit"]):
             raise Conflict(
                 "this household has answered this survey already / 本户已提交过问卷",
                 code="already_answered",
                 responded_at=invitation["responded_at"].isoformat(),
             )
-        mine = await sql.response_of_unit(conn, org_id, campaign_id, unit_id)
         assert mine is not None
         response_id = mine["id"]
-        await sql.update_response(conn, org_id, response_id, answers, nps, now)
+        # a household's own change of answers staff entered makes them its own (its channel, nobody's entry)
+        await sql.update_response(conn, org_id, response_id, answers, nps, now, channel=channel, entered_by=entered_by)
     else:
         response_id = new_id()
         await sql.insert_response(
@@ -391,6 +440,7 @@ async def _answer(
                 "answers": answers,
                 "nps": nps,
                 "channel": channel,
+                "entered_by": entered_by,
                 "submitted_by": None if anonymous else owner_id,
                 "submitted_at": now,
                 "updated_at": now,
@@ -399,13 +449,76 @@ async def _answer(
         await sql.mark_responded(conn, org_id, campaign_id, unit_id, now)
     await sql.replace_likert(conn, org_id, campaign_id, response_id, likert)
     # the audit names the campaign, never the unit or the owner of an anonymous answer (which cannot be edited)
-    await record(
-        conn,
-        org_id=org_id,
-        actor_id=None if anonymous else owner_id,
-        action=f"survey_response.{'update' if updated else 'create'}",
-        entity="campaign",
-        entity_id=campaign_id,
-        after={"unit": unit_id} if updated else {"channel": channel, **({} if anonymous else {"unit": unit_id})},
-    )
+    if staff is not None:  # who entered what, and what it replaced
+        after: dict[str, object] = {"unit": unit_id, "channel": channel, "entered_by": entered_by, "answers": answers}
+        await record(
+            conn,
+            org_id=org_id,
+            actor_id=staff.user_id,
+            action=f"survey_response.{'replace' if updated else 'enter'}",
+            entity="campaign",
+            entity_id=campaign_id,
+            before=before,
+            after=after,
+        )
+    else:
+        await record(
+            conn,
+            org_id=org_id,
+            actor_id=None if anonymous else owner_id,
+            action=f"survey_response.{'update' if updated else 'create'}",
+            entity="campaign",
+            entity_id=campaign_id,
+            after={"unit": unit_id} if updated else {"channel": channel, **({} if anonymous else {"unit": unit_id})},
+        )
     return Submitted(campaign_id=campaign_id, submitted_at=now, updated=updated)
+
+
+def _checked(version: SurveyTemplateVersion, given: Mapping[str, object], channel: str) -> dict[str, Answer]:
+    """The normalised answers, or Invalid naming every problem: the answers', and a missing or unknown channel."""
+    problems = []
+    if channel not in CHANNELS:
+        problems.append(
+            FieldError(
+                field="channel",
+                message="choose how the answers were taken: phone or visit / 请选择答卷方式：电话或上门",
+            )
+        )
+    try:
+        answers = checks.check_answers(version, given)
+    except Invalid as invalid:
+        raise Invalid(invalid.detail, [*problems, *invalid.errors]) from None
+    if problems:
+        raise Invalid("the answers are not valid / 答卷有误", problems)
+    return answers
+
+
+def answered_by_household(channel: str) -> Conflict:
+    return Conflict(
+        "this household answered the survey itself; staff cannot overwrite a household's own answers / "
+        "本户已自行作答，工作人员不能覆盖业主本人的答卷",
+        code="answered_by_household",
+        channel=channel,
+    )
+
+
+def _may_replace(mine: asyncpg.Record, staff: StaffEntry) -> None:
+    """Staff replace only answers staff entered, and only when they say so: a household's own answers (its link,
+    the app) are never overwritten by staff."""
+    if mine["channel"] in OWN_CHANNELS:
+        raise answered_by_household(mine["channel"])
+    if not staff.replace:
+        raise Conflict(
+            "this household's answers were entered by staff already; say replace to correct them / "
+            "本户答卷已由工作人员录入；如需更正，请选择“替换”",
+            code="already_answered",
+            channel=mine["channel"],
+        )
+
+
+class StaffEntry(msgspec.Struct, frozen=True, kw_only=True):
+    """Answers taken by telephone or on a visit, entered by `user_id` (surveys/staff_answers.py); `replace`: over
+    answers staff entered before."""
+
+    user_id: str
+    replace: bool = False

@@ -20,6 +20,11 @@ AddError = Callable[[str, str, str], None]  # (field, English, 中文)
 
 LIKERT = (1, 5)
 NPS = (0, 10)
+# how a response came in: the household's own (its link, the owners' app), or taken by telephone or on a home
+# visit and entered by a supervisor or admin (docs/surveys.md); the report counts them in this order
+OWN_CHANNELS = ("link", "app")
+STAFF_CHANNELS = ("phone", "visit")
+CHANNELS = (*OWN_CHANNELS, *STAFF_CHANNELS)
 
 
 class Dimension(Frozen, frozen=True):

@@ -65,6 +65,7 @@ def _inputs(row: asyncpg.Record, previous: scoring.Report | None = None) -> scor
         dimensions=[(d.key, d.name_zh, d.name_en) for d in dimensions],
         flag_below=row["flag_below"],
         previous=previous,
+        channels=row["channels"] or {},
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from msgspec import Meta
+from msgspec import UNSET, Meta, UnsetType
 
 from core.structs import Frozen, Id, Instant, Name
 from core.vocabulary import Category, Severity
@@ -58,6 +58,11 @@ class Campaign(Frozen, frozen=True):
     created_at: datetime
 
 
+class CampaignRate(Frozen, frozen=True):
+    campaign: Campaign
+    response_rate: float | None  # responded / invited, as the report rounds it
+
+
 class InvitationLink(Frozen, frozen=True):
     """A household's link: print it, or send it by SMS. The token is the whole credential."""
 
@@ -90,6 +95,49 @@ class SurveyForm(Frozen, frozen=True):
 
 class Answers(Frozen, frozen=True):
     answers: dict[str, Answer | None]
+
+
+StaffChannel = Literal["phone", "visit"]
+
+
+class StaffAnswers(Frozen, frozen=True):
+    """A household's answers taken by telephone or on a home visit, entered by a supervisor or admin. `seen`: the
+    household's `answered_at` the sender saw (null: no answer yet), to refuse answers sent from an older view;
+    `replace`: over answers staff entered before (a household's own answers are never replaced)."""
+
+    channel: StaffChannel
+    answers: dict[str, Answer | None]
+    seen: datetime | UnsetType | None = UNSET
+    replace: bool = False
+
+
+class Household(Frozen, frozen=True):
+    """An invited household of a campaign and whether it answered: when, through which channel, entered by whom
+    (an anonymous campaign: whether only)."""
+
+    unit_id: str
+    building_id: str
+    unit_number: str
+    answered: bool
+    responded_at: datetime | None  # None in an anonymous campaign
+    channel: str | None
+    entered_by_name: str | None
+
+
+class HouseholdAnswers(Frozen, frozen=True):
+    """What staff entering a household's answers see: the survey and its answers (`form`), how they came, and
+    what staff may do (`may`: enter, replace, none; `why` none: survey_anonymous, survey_scheduled,
+    survey_closed, answered_by_household)."""
+
+    form: SurveyForm
+    property_id: str
+    unit_id: str
+    building_id: str
+    channel: str | None
+    entered_by: str | None
+    entered_by_name: str | None
+    may: Literal["enter", "replace", "none"]
+    why: str
 
 
 class Submitted(Frozen, frozen=True):

@@ -27,7 +27,7 @@ from fractions import Fraction
 import msgspec
 
 from core.structs import Frozen
-from surveys.models import LIKERT, NPS
+from surveys.models import CHANNELS, LIKERT, NPS
 
 LIKERT_VALUES = range(LIKERT[0], LIKERT[1] + 1)
 NPS_VALUES = range(NPS[0], NPS[1] + 1)
@@ -115,6 +115,10 @@ class Report(Frozen, frozen=True):
     buildings: list[BuildingRate]
     choices: dict[str, dict[str, int]]
     flagged: list[str]  # dimension keys, template order
+    # NPS answers by value, 0..10 all present; responses by channel (link, app, phone, visit), all present. Results
+    # published before these were counted have them empty.
+    nps_distribution: dict[int, int] = {}
+    channels: dict[str, int] = {}
 
 
 class Inputs(Frozen, frozen=True):
@@ -127,6 +131,7 @@ class Inputs(Frozen, frozen=True):
     dimensions: list[tuple[str, str, str]]  # (key, name_zh, name_en), template order
     flag_below: float
     previous: Report | None = None
+    channels: dict[str, int] = {}  # responses by channel; absent ones are 0
 
 
 def _rounded(x: Fraction, places: int) -> Fraction:
@@ -165,6 +170,11 @@ def _rate(part: int, whole: int) -> float | None:
     return float(_rounded(Fraction(part, whole), 4)) if whole else None
 
 
+def response_rate(responded: int, invited: int) -> float | None:
+    """Responses / invited households, rounded as every rate of the report is."""
+    return _rate(responded, invited)
+
+
 def _change(now: float | None, before: float | None) -> float | None:
     # the difference of the scores as shown, so 3.83 after 3.80 reads +0.03 whatever the unrounded values were
     return None if now is None or before is None else float(_rounded(_exact(now) - _exact(before), 2))
@@ -179,6 +189,8 @@ def _check(inputs: Inputs) -> None:
             raise ValueError(f"bad Likert count {row!r} (value 1-5, count >= 0, a dimension of the template)")
     if any(value not in NPS_VALUES or count < 0 for value, count in inputs.nps.items()):
         raise ValueError(f"bad NPS counts {inputs.nps!r} (values 0-10, counts >= 0)")
+    if any(channel not in CHANNELS or count < 0 for channel, count in inputs.channels.items()):
+        raise ValueError(f"bad channel counts {inputs.channels!r} (channels {CHANNELS}, counts >= 0)")
     if inputs.responses < 0 or any(b.invited < 0 or b.responded < 0 for b in inputs.buildings):
         raise ValueError("negative response or invitation counts")
     for h in inputs.households:
@@ -271,4 +283,6 @@ def score(inputs: Inputs) -> Report:
         ],
         choices=inputs.choices,
         flagged=[d.key for d in dimensions if d.flagged],
+        nps_distribution={value: inputs.nps.get(value, 0) for value in NPS_VALUES},
+        channels={channel: inputs.channels.get(channel, 0) for channel in CHANNELS},
     )

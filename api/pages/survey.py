@@ -65,7 +65,7 @@ def answers_from_form(questions: list[Question], form: FormMultiDict) -> dict[st
     return typed
 
 
-def _seen(form: FormMultiDict) -> datetime | None:
+def seen_from_form(form: FormMultiDict) -> datetime | None:
     given = form.get("seen")
     if not given:
         return None
@@ -104,7 +104,7 @@ def _when(show_if: ShowIf | None, questions: list[Question], t: Callable[..., st
     return t("survey.when_below", number=number, value=show_if.less_than)
 
 
-def _views(
+def question_views(
     form: SurveyForm, values: Mapping[str, object], errors: Mapping[str, str], lang: Lang
 ) -> list[dict[str, Any]]:
     t = translator(lang)
@@ -165,7 +165,7 @@ def render(
             "closes": local_time(form.closes_at, zone, lang),
             "answered": local_time(form.answered_at, zone, lang) if form.answered_at else "",
             "seen": form.answered_at.isoformat() if form.answered_at else "",
-            "questions": _views(form, form.answers or {} if values is None else values, errors or {}, lang),
+            "questions": question_views(form, form.answers or {} if values is None else values, errors or {}, lang),
             "errors": errors or {},
             "editing": editing,
             "notice": notice,
@@ -197,7 +197,7 @@ class SurveyAnswerPage(Controller):
             form = await campaigns.survey_form(conn, token, now)
         given = answers_from_form(form.template.questions, sent)
         try:
-            await campaigns.submit(conn, token, drop_hidden(form.template, given), now, seen=_seen(sent))
+            await campaigns.submit(conn, token, drop_hidden(form.template, given), now, seen=seen_from_form(sent))
         except Invalid as invalid:
             errors = {e.field.removeprefix("answers."): in_lang(e.message, lang) for e in invalid.errors}
             return render(request, token, form, values=given, errors=errors, status=422)

@@ -13,6 +13,7 @@ from litestar.datastructures import ResponseHeader
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody, PathParameter, QueryParameter
 from litestar.response import Stream, Template
+from msgspec import UnsetType
 
 from api.auth import PUBLIC
 from api.deps import AppServices, Conn, CurrentCaller, Cursor, PageLimit
@@ -20,6 +21,7 @@ from api.edge import client_address
 from api.guards import ADMIN, SUPERVISOR, in_property_scope
 from api.pages import survey as survey_page
 from api.pages.render import wants_html
+from bootstrap.services import Services
 from core import throttle
 from core.access import Caller
 from core.db import acquire
@@ -28,7 +30,7 @@ from core.structs import Page
 from core.tabular import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE
 from inspections import rectification
 from inspections.schemas_work import OrderCreate
-from surveys import actions, campaigns, slips, templates
+from surveys import actions, campaigns, slips, staff_answers, templates
 from surveys import export as exports
 from surveys.actions import OrderWanted
 from surveys.models import SurveyTemplateIn
@@ -42,6 +44,7 @@ from surveys.schemas import (
     ImprovementAction,
     InvitationLink,
     Published,
+    StaffAnswers,
     Submitted,
     SurveyForm,
     SurveyTemplateVersion,
@@ -66,6 +69,46 @@ async def open_survey_order(conn: asyncpg.Connection, caller: Caller, wanted: Or
     )
     if order.source != "survey" or order.property_id != wanted.property_id:  # the id was an order of its own
         raise Conflict(f"id {wanted.id} is taken by another order", code="id_taken", id=wanted.id)
+
+
+async def serve_slips(
+    request: Request[Any, Any, Any],
+    conn: asyncpg.Connection,
+    services: Services,
+    caller: Caller,
+    campaign_id: str,
+    building_id: str | None,
+    unanswered: bool,
+) -> Response[bytes]:
+    """The campaign's printable slips (admins of its property), for the API's bearer token or the console's
+    cookie alike."""
+    settings = services.settings
+    sheet = await slips.campaign_slips(
+        conn,
+        caller,
+        campaign_id,
+        secret=settings.secret_key or "",
+        base_url=settings.public_base or str(request.base_url).rstrip("/"),
+        now=services.clock.now(),
+        building_id=building_id,
+        unanswered=unanswered,
+    )
+    headers = {"Content-Disposition": slips.content_disposition(sheet)}
+    return Response(await slips.slips_pdf(sheet), media_type=slips.PDF_MEDIA_TYPE, headers=headers)
+
+
+async def serve_export(services: Services, caller: Caller, campaign_id: str, format: str) -> Response[Any]:
+    """The campaign's responses as CSV, or responses, scores and buildings as XLSX (supervisors, admins)."""
+    # a connection of its own, not the request's: the export reads in a REPEATABLE READ transaction of its
+    # own, and the request's would be held idle meanwhile (two connections per export)
+    async with acquire(services.pool) as conn:
+        found = await campaigns.get_campaign(conn, caller, campaign_id, services.clock.now())  # who may see it
+    headers = {"Content-Disposition": exports.content_disposition(found.id, found.name_zh, format)}
+    if format == "csv":
+        chunks = exports.csv_chunks(services.pool, caller.org_id, found.id)
+        return Stream(chunks, media_type=CSV_MEDIA_TYPE, headers=headers)
+    content = await exports.xlsx_bytes(services.pool, caller.org_id, found.id)
+    return Response(content, media_type=XLSX_MEDIA_TYPE, headers=headers)
 
 
 class SurveyTemplateController(Controller):
@@ -189,19 +232,7 @@ class CampaignController(Controller):
         building_id: Annotated[str | None, QueryParameter(description="only this building's households")] = None,
         unanswered: Annotated[bool, QueryParameter(description="only the households yet to answer")] = False,
     ) -> Response[bytes]:
-        settings = services.settings
-        sheet = await slips.campaign_slips(
-            conn,
-            caller,
-            campaign_id,
-            secret=settings.secret_key or "",
-            base_url=settings.public_base or str(request.base_url).rstrip("/"),
-            now=services.clock.now(),
-            building_id=building_id,
-            unanswered=unanswered,
-        )
-        headers = {"Content-Disposition": slips.content_disposition(sheet)}
-        return Response(await slips.slips_pdf(sheet), media_type=slips.PDF_MEDIA_TYPE, headers=headers)
+        return await serve_slips(request, conn, services, caller, campaign_id, building_id, unanswered)
 
     @get(
         "/report",
@@ -226,16 +257,40 @@ class CampaignController(Controller):
     async def export(
         self, campaign_id: FromPath[str], caller: CurrentCaller, services: AppServices, format: ExportFormat = "xlsx"
     ) -> Response[Any]:
-        # a connection of its own, not the request's: the export reads in a REPEATABLE READ transaction of its
-        # own, and the request's would be held idle meanwhile (two connections per export)
-        async with acquire(services.pool) as conn:
-            found = await campaigns.get_campaign(conn, caller, campaign_id, services.clock.now())  # who may see it
-        headers = {"Content-Disposition": exports.content_disposition(found.id, found.name_zh, format)}
-        if format == "csv":
-            chunks = exports.csv_chunks(services.pool, caller.org_id, found.id)
-            return Stream(chunks, media_type=CSV_MEDIA_TYPE, headers=headers)
-        content = await exports.xlsx_bytes(services.pool, caller.org_id, found.id)
-        return Response(content, media_type=XLSX_MEDIA_TYPE, headers=headers)
+        return await serve_export(services, caller, campaign_id, format)
+
+    @post(
+        "/households/{unit_id:str}/responses",
+        guards=[SUPERVISOR],
+        status_code=201,
+        summary="Enter a household's answers taken by telephone or on a home visit (supervisors, admins)",
+        description="`channel` phone or visit; the same checks as the household's own answers, and who entered "
+        "them is recorded and audited. A household's own answers (link, app) are never overwritten: 409 "
+        "answered_by_household; answers staff entered are replaced only with `replace: true` (else 409 "
+        "already_answered); an anonymous campaign takes none (409 survey_anonymous). `seen`: the household's "
+        "answered_at the sender saw (null: none yet); a different one is 409 survey_changed.",
+    )
+    async def enter_answers(
+        self,
+        campaign_id: FromPath[str],
+        unit_id: FromPath[str],
+        data: JSONBody[StaffAnswers],
+        caller: CurrentCaller,
+        conn: Conn,
+        services: AppServices,
+    ) -> Submitted:
+        seen = campaigns.UNCHECKED if isinstance(data.seen, UnsetType) else data.seen
+        return await staff_answers.submit_by_staff(
+            conn,
+            caller,
+            campaign_id,
+            unit_id,
+            data.answers,
+            services.clock.now(),
+            channel=data.channel,
+            seen=seen,
+            replace=data.replace,
+        )
 
     @post(
         "/actions",

@@ -136,24 +136,69 @@ async def invitation_of_unit(
     )
 
 
+# a household's invitation, its campaign, where it is and (unless the campaign is anonymous) its response
+HOUSEHOLD_VIEW = """
+    SELECT i.org_id, i.campaign_id, i.unit_id, i.building_id, i.responded_at,
+           c.template_version_id, c.name_zh, c.name_en, c.opens_at, c.closes_at, c.anonymous,
+           p.name AS property_name, p.timezone, b.name AS building_name, u.number AS unit_number,
+           r.answers, r.updated_at AS answers_updated_at, r.channel, r.entered_by, e.name AS entered_by_name
+      FROM survey_invitations i
+      JOIN survey_campaigns c ON c.org_id = i.org_id AND c.id = i.campaign_id
+      JOIN units u ON u.org_id = i.org_id AND u.id = i.unit_id
+      JOIN buildings b ON b.org_id = u.org_id AND b.id = u.building_id
+      JOIN properties p ON p.org_id = c.org_id AND p.id = c.property_id
+      LEFT JOIN survey_responses r
+        ON NOT c.anonymous AND r.org_id = i.org_id AND r.campaign_id = i.campaign_id AND r.unit_id = i.unit_id
+      LEFT JOIN users e ON e.org_id = r.org_id AND e.id = r.entered_by"""
+
+
 async def link_view(conn: asyncpg.Connection, token_sha256: str) -> asyncpg.Record | None:
     """Everything the page or JSON of a household's link shows, in one statement: the invitation, its campaign,
     where the household is (property name and zone, building, unit) and, unless the campaign is anonymous, its
     response."""
+    return await conn.fetchrow(f"{HOUSEHOLD_VIEW} WHERE i.token_sha256 = $1", token_sha256)
+
+
+async def household_view(
+    conn: asyncpg.Connection, org_id: str, campaign_id: str, unit_id: str
+) -> asyncpg.Record | None:
+    """What link_view answers, for a campaign's household, with how its response came (channel, who entered it)."""
     return await conn.fetchrow(
-        """SELECT i.org_id, i.campaign_id, i.unit_id, i.responded_at,
-                  c.template_version_id, c.name_zh, c.name_en, c.opens_at, c.closes_at, c.anonymous,
-                  p.name AS property_name, p.timezone, b.name AS building_name, u.number AS unit_number,
-                  r.answers, r.updated_at AS answers_updated_at
-           FROM survey_invitations i
-           JOIN survey_campaigns c ON c.org_id = i.org_id AND c.id = i.campaign_id
-           JOIN units u ON u.org_id = i.org_id AND u.id = i.unit_id
-           JOIN buildings b ON b.org_id = u.org_id AND b.id = u.building_id
-           JOIN properties p ON p.org_id = c.org_id AND p.id = c.property_id
-           LEFT JOIN survey_responses r
-             ON NOT c.anonymous AND r.org_id = i.org_id AND r.campaign_id = i.campaign_id AND r.unit_id = i.unit_id
-           WHERE i.token_sha256 = $1""",
-        token_sha256,
+        f"{HOUSEHOLD_VIEW} WHERE i.org_id = $1 AND i.campaign_id = $2 AND i.unit_id = $3", org_id, campaign_id, unit_id
+    )
+
+
+async def building_households(
+    conn: asyncpg.Connection, org_id: str, campaign_id: str, building_id: str
+) -> list[asyncpg.Record]:
+    """A building's invited households (in no order: the caller sorts unit numbers as people read them): unit_id,
+    building_id, unit_number, whether it answered, and, unless the campaign is anonymous, when, the response's
+    channel and the name of whoever entered it (an anonymous campaign's export gives each response's day: a
+    household's time of answering beside it could name the household of a day's only response)."""
+    return await conn.fetch(
+        """SELECT i.unit_id, i.building_id, u.number AS unit_number, i.responded_at IS NOT NULL AS answered,
+                  CASE WHEN NOT c.anonymous THEN i.responded_at END AS responded_at,
+                  r.channel, e.name AS entered_by_name
+             FROM survey_invitations i
+             JOIN survey_campaigns c ON c.org_id = i.org_id AND c.id = i.campaign_id
+             JOIN units u ON u.org_id = i.org_id AND u.id = i.unit_id
+             LEFT JOIN survey_responses r
+               ON NOT c.anonymous AND r.org_id = i.org_id AND r.campaign_id = i.campaign_id AND r.unit_id = i.unit_id
+             LEFT JOIN users e ON e.org_id = r.org_id AND e.id = r.entered_by
+            WHERE i.org_id = $1 AND i.campaign_id = $2 AND i.building_id = $3""",
+        org_id,
+        campaign_id,
+        building_id,
+    )
+
+
+async def recent_campaigns(conn: asyncpg.Connection, org_id: str, property_id: str, limit: int) -> list[asyncpg.Record]:
+    """The property's campaigns, the latest to open first."""
+    return await conn.fetch(
+        f"{CAMPAIGN} WHERE c.org_id = $1 AND c.property_id = $2 ORDER BY c.opens_at DESC, c.id DESC LIMIT $3",
+        org_id,
+        property_id,
+        limit,
     )
 
 
@@ -200,7 +245,8 @@ async def response_of_unit(
     conn: asyncpg.Connection, org_id: str, campaign_id: str, unit_id: str
 ) -> asyncpg.Record | None:
     return await conn.fetchrow(
-        "SELECT id, answers, updated_at FROM survey_responses WHERE org_id = $1 AND campaign_id = $2 AND unit_id = $3",
+        """SELECT id, answers, updated_at, channel, entered_by FROM survey_responses
+           WHERE org_id = $1 AND campaign_id = $2 AND unit_id = $3""",
         org_id,
         campaign_id,
         unit_id,
@@ -212,15 +258,30 @@ async def insert_response(conn: asyncpg.Connection, org_id: str, values: dict[st
 
 
 async def update_response(
-    conn: asyncpg.Connection, org_id: str, response_id: str, answers: dict[str, Any], nps: int | None, at: datetime
+    conn: asyncpg.Connection,
+    org_id: str,
+    response_id: str,
+    answers: dict[str, Any],
+    nps: int | None,
+    at: datetime,
+    *,
+    channel: str,
+    entered_by: str | None,
 ) -> None:
+    """New answers. The channel changes when staff enter them (`entered_by`) or when the household changes
+    answers staff entered (then they are its own); a household changing its own keeps the channel it first used."""
     await conn.execute(
-        "UPDATE survey_responses SET answers = $3, nps = $4, updated_at = $5 WHERE org_id = $1 AND id = $2",
+        """UPDATE survey_responses
+              SET answers = $3, nps = $4, updated_at = $5, entered_by = $7,
+                  channel = CASE WHEN $7::text IS NULL AND entered_by IS NULL THEN channel ELSE $6 END
+            WHERE org_id = $1 AND id = $2""",
         org_id,
         response_id,
         answers,
         nps,
         at,
+        channel,
+        entered_by,
     )
 
 

@@ -98,18 +98,24 @@ def _choice_facts(questions: str, counted: str = CHOICE) -> str:
 
 
 def _groups(campaign: str, others: str) -> str:
-    """The campaign's responses grouped by their NPS answer and their answers to the choice questions (the
-    answers less `others`): one pass over the responses, down to a few thousand groups (NPS values times the
-    combinations chosen), from which the NPS and choice counts are summed (n)."""
-    return f"""SELECT nps, answers - {others} AS chosen, count(*) AS n
+    """The campaign's responses grouped by their NPS answer, their answers to the choice questions (the
+    answers less `others`) and their channel: one pass over the responses, down to a few thousand groups (NPS
+    values times the combinations chosen times the channels used), from which the NPS, choice and channel
+    counts are summed (n)."""
+    return f"""SELECT nps, answers - {others} AS chosen, channel, count(*) AS n
       FROM survey_responses
      WHERE org_id = $1 AND campaign_id = {campaign}
-     GROUP BY 1, 2"""
+     GROUP BY 1, 2, 3"""
 
 
 def _nps(groups: str) -> str:
     """Responses by NPS answer, NULL (not answered) included: the counts add up to the responses."""
     return f"SELECT nps, sum(n)::int8 AS count FROM {groups} AS g GROUP BY nps"
+
+
+def _channels(groups: str) -> str:
+    """Responses by channel (link, app, phone, visit); a channel nobody used is absent."""
+    return f"SELECT channel, sum(n)::int8 AS count FROM {groups} AS g GROUP BY channel"
 
 
 def _choices(groups: str, option_questions: str, option_keys: str) -> str:
@@ -148,12 +154,12 @@ HOUSEHOLDS_SQL = _households("$2")
 
 # The campaign (previous = false) and the property's previous campaign (previous = true, when there is one), each
 # with its template version and its counts as jsonb: likert [[question_key, dimension, value, count]], households
-# [[dimension or null, total, n, households]], nps
-# [[value or null, count]], buildings [{building_id, building_name, invited, responded}] by name, choices
-# {question_key: {option: count}}. The previous campaign's row counts only what the changes are computed from,
-# Likert (and household) and NPS answers: its buildings and choices are NULL, and its responses are grouped by NPS
-# alone (a NULL `others` makes `answers - others` NULL without reading the answers), which saves about a third of
-# the time.
+# [[dimension or null, total, n, households]], nps [[value or null, count]], buildings [{building_id,
+# building_name, invited, responded}] by name, choices {question_key: {option: count}}, channels {channel: count}.
+# The previous campaign's row counts only what the changes are computed from, Likert (and household) and NPS
+# answers: its buildings, choices and channels are NULL, and its responses are grouped by NPS (and channel) alone
+# (a NULL `others` makes `answers - others` NULL without reading the answers), which saves about a third of the
+# time.
 FIGURES_SQL = f"""
 WITH this AS (
     {_campaign("$2")}
@@ -171,7 +177,7 @@ SELECT cp.*,
            (SELECT coalesce(jsonb_agg(to_jsonb(x) ORDER BY building_name, building_id), '[]')
               FROM ({_buildings("cp.id")}) x)
        END AS buildings,
-       r.choices
+       r.choices, r.channels
   FROM campaigns cp
   -- a closed campaign's counts, once the workers have kept them: read for the previous campaign, not counted
   LEFT JOIN survey_final_counts kept ON kept.org_id = $1 AND kept.campaign_id = cp.id AND cp.previous
@@ -186,7 +192,10 @@ SELECT cp.*,
                    FROM (SELECT question, jsonb_object_agg(option, count) AS options
                            FROM ({_choices("g", "t.option_questions", "t.option_keys")}) x
                           GROUP BY question) y)
-            END AS choices
+            END AS choices,
+            CASE WHEN NOT cp.previous THEN
+                (SELECT coalesce(jsonb_object_agg(channel, count), '{{}}') FROM ({_channels("g")}) x)
+            END AS channels
  ) r
  ORDER BY cp.previous"""
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
@@ -105,6 +105,7 @@ class Arranged:
     names: dict[str, str]  # building id -> name
     invitations: list[tuple[str, bool]]  # (building id, responded)
     responses: list[dict[str, object]]  # the answers of each
+    channels: list[str] = field(default_factory=list)  # the channel of each response
 
 
 def answer(questions: list[Question], mood: dict[str, tuple[int, ...]], rng: random.Random) -> dict[str, object]:
@@ -208,6 +209,8 @@ async def add_campaign(
             continue
         answers = answer(arranged.questions, mood, rng)
         arranged.responses.append(answers)
+        # a household's own channels (a staff one needs who entered it: test_console_surveys.py)
+        arranged.channels.append("app" if n % 3 == 0 else "link")
         response_id = f"{campaign_id}-{n}"
         responses.append(
             (
@@ -219,6 +222,7 @@ async def add_campaign(
                 None if anonymous else unit_id,
                 answers,
                 answers.get("recommend"),
+                arranged.channels[-1],
                 at,
                 at,
             )
@@ -236,7 +240,7 @@ async def add_campaign(
     await db.executemany(
         """INSERT INTO survey_responses (org_id, id, campaign_id, property_id, building_id, unit_id, answers, nps,
                                          channel, submitted_at, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'link', $9, $10)""",
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
         responses,
     )
     # each response's Likert rows as a submission writes them (with the household's totals beside them)
@@ -426,6 +430,8 @@ def expected_report(a: Arranged, previous: scoring.Report | None = None) -> scor
         buildings=buildings,
         choices={q.key: {o.key: chosen[q.key].count(o.key) for o in q.options} for q in choice_questions},
         flagged=[d.key for d in dimensions if d.flagged],
+        nps_distribution={v: nps_answers.count(v) for v in range(11)},
+        channels={c: a.channels.count(c) for c in ("link", "app", "phone", "visit")},
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from api.pages.lang import Lang
-from api.pages.texts import common, console, console_review, console_setup, owner, survey, tickets
+from api.pages.texts import common, console, console_review, console_setup, console_surveys, owner, survey, tickets
 
 Words = Mapping[str, tuple[str, str]]  # key -> (中文, English)
 
@@ -28,6 +28,7 @@ TEXTS = _merge(
     console.WORDS,
     console_review.WORDS,
     console_setup.WORDS,
+    console_surveys.WORDS,
 )
 
 
