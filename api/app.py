@@ -16,7 +16,9 @@ from api.deps import DEPENDENCIES
 from api.edge import edge_middleware
 from api.errors import EXCEPTION_HANDLERS
 from api.pages.console_auth import ConsoleSignInPages
+from api.pages.console_board import ConsoleBoardPages
 from api.pages.console_home import ConsoleHomePages
+from api.pages.console_kpis import ConsoleKpiPages
 from api.pages.errors import UNROUTED
 from api.pages.owner_auth import OwnerSignInPages
 from api.pages.owner_home import OwnerHomePages
@@ -110,6 +112,7 @@ DOMAIN_ROUTES: dict[str, list[ControllerRouterHandler]] = {
 # The pages (api/pages): the kernel's, and each domain's when its plug-in is registered
 PAGES: list[ControllerRouterHandler] = [OwnerSignInPages, OwnerHomePages, ConsoleSignInPages, ConsoleHomePages]
 DOMAIN_PAGES: dict[str, list[ControllerRouterHandler]] = {
+    "inspections": [ConsoleBoardPages, ConsoleKpiPages],
     "surveys": [SurveyLinkController, SurveyAnswerPage, OwnerSurveyPages],
     "meetings": [OwnerMeetingPages],
     "servicedesk": [OwnerTicketForm, OwnerTicketPages, owner_photo, owner_photo_variant],

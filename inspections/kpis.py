@@ -7,7 +7,7 @@ A rate whose denominator is zero is null: "no rounds were due" is not "no rounds
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 import asyncpg
@@ -163,6 +163,14 @@ class PropertyKpiTotals(Frozen, frozen=True):
     totals: KpiFigures
 
 
+class MonthKpis(Frozen, frozen=True):
+    """One calendar month's totals (a trend's point): the same figures property_kpis gives over that month."""
+
+    month: date
+    period: KpiPeriod
+    totals: KpiFigures
+
+
 class OrgKpis(Frozen, frozen=True):
     """The totals of each property the caller can see, each over the same local dates in its own time zone."""
 
@@ -179,6 +187,16 @@ def _take(row: asyncpg.Record | dict[str, Any], kind: type[F], **extra: Any) -> 
     return msgspec.convert({**{name: row[name] for name in kind.__struct_fields__ if name not in extra}, **extra}, kind)
 
 
+async def supervised_zone(conn: asyncpg.Connection, caller: Caller, property_id: str) -> str:
+    """The property's time zone, once the caller is found to supervise it (its supervisors and admins; else
+    NotFound or Forbidden)."""
+    await require_property(conn, caller, property_id, "supervise")
+    prop = await places_sql.get_property(conn, caller.org_id, property_id)
+    if prop is None:  # deleted since the scope check, in another transaction
+        raise NotFound(f"property {property_id} not found", entity="property", id=property_id)
+    return str(prop["timezone"])
+
+
 async def property_kpis(
     conn: asyncpg.Connection,
     caller: Caller,
@@ -189,11 +207,7 @@ async def property_kpis(
 ) -> PropertyKpis:
     """A property's KPIs over a period, totals and broken down by person, checklist item and checkpoint.
     For the property's supervisors and admins."""
-    await require_property(conn, caller, property_id, "supervise")
-    prop = await places_sql.get_property(conn, caller.org_id, property_id)
-    if prop is None:  # deleted since the scope check, in another transaction
-        raise NotFound(f"property {property_id} not found", entity="property", id=property_id)
-    period = resolve_period(from_, to, prop["timezone"], now)
+    period = resolve_period(from_, to, await supervised_zone(conn, caller, property_id), now)
     span = (caller.org_id, property_id, period.start_utc, period.end_utc)
     rounds = await sql.round_figures(conn, *span, now)
     visits = await sql.visit_figures(conn, *span)
@@ -256,3 +270,32 @@ async def org_kpis(
             for p in props
         ]
     )
+
+
+def months_to(last: date, count: int) -> list[tuple[date, date]]:
+    """The first and last day of `count` calendar months, oldest first, ending with the month of `last`."""
+    months = []
+    first = last.replace(day=1)
+    for _ in range(count):
+        following = (first + timedelta(days=32)).replace(day=1)
+        months.append((first, following - timedelta(days=1)))
+        first = (first - timedelta(days=1)).replace(day=1)
+    return months[::-1]
+
+
+async def monthly_kpis(
+    conn: asyncpg.Connection, caller: Caller, property_id: str, last: date, now: datetime, *, months: int = 12
+) -> list[MonthKpis]:
+    """A property's totals in each of `months` calendar months up to the month of `last` (a trend), in one
+    statement: the org totals' (the same formulas), one row per month."""
+    zone = await supervised_zone(conn, caller, property_id)
+    periods = [resolve_period(first, end, zone, now) for first, end in months_to(last, months)]
+    rows = await sql.property_totals(
+        conn,
+        caller.org_id,
+        [property_id] * len(periods),
+        [p.start_utc for p in periods],
+        [p.end_utc for p in periods],
+        now,
+    )
+    return [MonthKpis(month=p.from_, period=p, totals=_take(r, KpiFigures)) for p, r in zip(periods, rows, strict=True)]
