@@ -7,7 +7,7 @@ A rate whose denominator is zero is null: "no rounds were due" is not "no rounds
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 import asyncpg
@@ -163,14 +163,6 @@ class PropertyKpiTotals(Frozen, frozen=True):
     totals: KpiFigures
 
 
-class MonthKpis(Frozen, frozen=True):
-    """One calendar month's totals (a trend's point): the same figures property_kpis gives over that month."""
-
-    month: date
-    period: KpiPeriod
-    totals: KpiFigures
-
-
 class OrgKpis(Frozen, frozen=True):
     """The totals of each property the caller can see, each over the same local dates in its own time zone."""
 
@@ -182,7 +174,7 @@ class OrgKpis(Frozen, frozen=True):
 F = TypeVar("F", bound=msgspec.Struct)
 
 
-def _take(row: asyncpg.Record | dict[str, Any], kind: type[F], **extra: Any) -> F:
+def take(row: asyncpg.Record | dict[str, Any], kind: type[F], **extra: Any) -> F:
     """A Struct from the columns of a row it names (rows carry grouping columns besides the figures)."""
     return msgspec.convert({**{name: row[name] for name in kind.__struct_fields__ if name not in extra}, **extra}, kind)
 
@@ -226,16 +218,16 @@ async def property_kpis(
     ):
         for row in rows:
             if row["kind"] == "total":
-                totals[family] = _take(row, kind)
+                totals[family] = take(row, kind)
             elif row["kind"] == "staff" and row["user_id"] is not None:  # orders nobody answers for: totals only
                 person = people.setdefault(row["user_id"], {"user_id": row["user_id"], "name": row["name"]})
-                person[family] = _take(row, kind)
+                person[family] = take(row, kind)
     by_staff = sorted((StaffKpis(**p) for p in people.values()), key=lambda s: (s.name or "", s.user_id))
     by_item = sorted(
-        (_take(r, ItemKpis) for r in results if r["kind"] == "item"), key=lambda i: (i.template_id or "", i.item_key)
+        (take(r, ItemKpis) for r in results if r["kind"] == "item"), key=lambda i: (i.template_id or "", i.item_key)
     )
     by_location = sorted(
-        (_take(r, LocationKpis, name=r["checkpoint_name"]) for r in results if r["kind"] == "location"),
+        (take(r, LocationKpis, name=r["checkpoint_name"]) for r in results if r["kind"] == "location"),
         key=lambda loc: (loc.checkpoint_id is None, loc.name or "", loc.checkpoint_id or ""),
     )
     return PropertyKpis(
@@ -263,39 +255,10 @@ async def org_kpis(
         [p.end_utc for p in periods.values()],
         now,
     )
-    figures = {r["property_id"]: _take(r, KpiFigures) for r in rows}
+    figures = {r["property_id"]: take(r, KpiFigures) for r in rows}
     return OrgKpis(
         properties=[
             PropertyKpiTotals(property_id=p["id"], name=p["name"], period=periods[p["id"]], totals=figures[p["id"]])
             for p in props
         ]
     )
-
-
-def months_to(last: date, count: int) -> list[tuple[date, date]]:
-    """The first and last day of `count` calendar months, oldest first, ending with the month of `last`."""
-    months = []
-    first = last.replace(day=1)
-    for _ in range(count):
-        following = (first + timedelta(days=32)).replace(day=1)
-        months.append((first, following - timedelta(days=1)))
-        first = (first - timedelta(days=1)).replace(day=1)
-    return months[::-1]
-
-
-async def monthly_kpis(
-    conn: asyncpg.Connection, caller: Caller, property_id: str, last: date, now: datetime, *, months: int = 12
-) -> list[MonthKpis]:
-    """A property's totals in each of `months` calendar months up to the month of `last` (a trend), in one
-    statement: the org totals' (the same formulas), one row per month."""
-    zone = await supervised_zone(conn, caller, property_id)
-    periods = [resolve_period(first, end, zone, now) for first, end in months_to(last, months)]
-    rows = await sql.property_totals(
-        conn,
-        caller.org_id,
-        [property_id] * len(periods),
-        [p.start_utc for p in periods],
-        [p.end_utc for p in periods],
-        now,
-    )
-    return [MonthKpis(month=p.from_, period=p, totals=_take(r, KpiFigures)) for p, r in zip(periods, rows, strict=True)]

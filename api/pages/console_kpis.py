@@ -23,6 +23,7 @@ from api.pages.texts import translator
 from core.charts import line_chart
 from core.errors import Invalid
 from inspections import board, kpis
+from inspections.kpi_months import MonthKpis, monthly_kpis
 from inspections.kpis import StaffKpis
 from servicedesk.kpis import desk_totals
 
@@ -100,7 +101,7 @@ def sort_staff(rows: list[StaffKpis], column: str, descending: bool) -> list[Sta
     return sorted(known, key=lambda r: pick(r, where), reverse=descending) + unknown
 
 
-def trend_charts(months: list[kpis.MonthKpis], t: Callable[..., str]) -> list[dict[str, Any]]:
+def trend_charts(months: list[MonthKpis], t: Callable[..., str]) -> list[dict[str, Any]]:
     charts = []
     for key, where, unit, _ in HEADLINES:
         values = [pick(m.totals, where) for m in months]
@@ -152,7 +153,7 @@ class ConsoleKpiPages(Controller):
         desk = None
         if services.registry.has("servicedesk"):
             desk = (await desk_totals(conn, manager, {property_id: found.period}, now))[property_id]
-        months = await kpis.monthly_kpis(conn, manager, property_id, found.period.to, now, months=TREND_MONTHS)
+        months = await monthly_kpis(conn, manager, property_id, found.period.to, now, months=TREND_MONTHS)
         column = sort if sort in {key for key, _, _ in STAFF_COLUMNS} else "name"
         descending = direction == "desc"
         period = {"from": found.period.from_.isoformat(), "to": found.period.to.isoformat()}

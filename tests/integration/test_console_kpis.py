@@ -9,7 +9,7 @@ import re
 import pytest
 
 from core.clock import FixedClock
-from inspections.kpis import months_to
+from inspections.kpi_months import months_to
 from tests.console_world import signed_in_console
 from tests.desk_world import insert_ticket
 from tests.integration.test_kpis import NOW, PERIOD, arrange

@@ -1,0 +1,100 @@
+"""SQL for the kept monthly KPI totals (table kpi_months): read, judge still true, write.
+
+A kept month is still true while nothing it counted has been written since its snapshot (taken before it was
+counted: a row whose sync_xid is not visible in that snapshot may not have been counted). The tracked tables'
+(org_id, sync_xid) indexes find those rows from the snapshot's xmin on; of them, the earliest moment they
+count at (a round's window start, a result's check, an order's creation: an order counts in every month from the
+one it was made in) says which months may have moved. A deleted row (a tombstone the snapshot did not see)
+moves them all."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from inspections.repository.kpis import rounds_in_period
+
+SNAPSHOT_SQL = "SELECT pg_current_snapshot()::text"
+
+KEPT_SQL = """
+SELECT start_at, end_at, snapshot, figures FROM kpi_months
+ WHERE org_id = $1 AND property_id = $2
+   AND (start_at, end_at) IN (SELECT * FROM unnest($3::timestamptz[], $4::timestamptz[]))"""
+
+
+def _unseen(column: str) -> str:
+    """A row written by a transaction the snapshot $3 did not see (the index bounds it from the snapshot's xmin)."""
+    return f"{column} >= pg_snapshot_xmin($3::text::pg_snapshot) AND NOT pg_visible_in_snapshot({column}, $3::text::pg_snapshot)"
+
+
+# The earliest moment a row the snapshot $3 did not see counts at: NULL when there is none.
+MOVED_FROM_SQL = f"""
+SELECT least(
+    (SELECT min(coalesce(r.window_start, r.created_at)) FROM rounds r
+      WHERE r.org_id = $1 AND {_unseen("r.sync_xid")} AND r.property_id = $2),
+    (SELECT min(c.checked_at) FROM check_results c
+      WHERE c.org_id = $1 AND {_unseen("c.sync_xid")} AND c.property_id = $2),
+    (SELECT min(o.created_at) FROM rectification_orders o
+      WHERE o.org_id = $1 AND {_unseen("o.sync_xid")} AND o.property_id = $2),
+    -- a deletion: every month (1900: before any the periods allow)
+    (SELECT '1900-01-01 00:00+00'::timestamptz FROM sync_tombstones t
+      WHERE t.org_id = $1 AND t.table_name IN ('rounds', 'check_results', 'rectification_orders')
+        AND {_unseen("t.xid")} LIMIT 1))"""
+
+# A month's figures stop depending on the clock once it has ended and every round in it is past its window's
+# end (a round's `due` is `window_end < now`): the latest window end of each month's rounds.
+LAST_WINDOW_SQL = f"""
+SELECT p.start_at, (SELECT max(r.window_end) FROM rounds r WHERE {rounds_in_period("$2", "p.start_at", "p.end_at")})
+  FROM unnest($3::timestamptz[], $4::timestamptz[]) AS p (start_at, end_at)"""
+
+KEEP_SQL = """
+INSERT INTO kpi_months (org_id, property_id, start_at, end_at, snapshot, figures)
+SELECT $1, $2, k.start_at, k.end_at, $3, k.figures
+  FROM unnest($4::timestamptz[], $5::timestamptz[], $6::jsonb[]) AS k (start_at, end_at, figures)
+    ON CONFLICT (org_id, property_id, start_at, end_at)
+    DO UPDATE SET snapshot = excluded.snapshot, figures = excluded.figures, counted_at = now()"""
+
+
+async def snapshot(conn: asyncpg.Connection) -> str:
+    taken: str = await conn.fetchval(SNAPSHOT_SQL)
+    return taken
+
+
+async def kept(
+    conn: asyncpg.Connection, org_id: str, property_id: str, starts: list[datetime], ends: list[datetime]
+) -> list[asyncpg.Record]:
+    return await conn.fetch(KEPT_SQL, org_id, property_id, starts, ends)
+
+
+async def moved_from(conn: asyncpg.Connection, org_id: str, property_id: str, since: str) -> datetime | None:
+    """The earliest moment counted by a row the snapshot `since` did not see (None: every row was seen)."""
+    moment: datetime | None = await conn.fetchval(MOVED_FROM_SQL, org_id, property_id, since)
+    return moment
+
+
+async def last_windows(
+    conn: asyncpg.Connection, org_id: str, property_id: str, starts: list[datetime], ends: list[datetime]
+) -> dict[datetime, datetime | None]:
+    rows = await conn.fetch(LAST_WINDOW_SQL, org_id, property_id, starts, ends)
+    return {row[0]: row[1] for row in rows}
+
+
+async def keep(
+    conn: asyncpg.Connection,
+    org_id: str,
+    property_id: str,
+    since: str,
+    months: list[tuple[datetime, datetime, Any]],
+) -> None:
+    """Keep each (start, end, figures as JSON-able builtins), counted after the snapshot `since` was taken."""
+    await conn.execute(
+        KEEP_SQL,
+        org_id,
+        property_id,
+        since,
+        [m[0] for m in months],
+        [m[1] for m in months],
+        [m[2] for m in months],
+    )

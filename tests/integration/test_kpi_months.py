@@ -1,0 +1,103 @@
+"""The monthly KPI totals of a trend: each month equal to property_kpis over that month; settled months kept and
+read back until a write touches what they counted (a round, a result, an order of that month or before it, a
+deletion), and a month whose rounds' windows are still open never kept."""
+
+from __future__ import annotations
+
+import msgspec
+
+from core.access import Caller
+from inspections.kpi_months import monthly_kpis
+from inspections.kpis import property_kpis
+from tests.integration.test_kpis import NOW, arrange, local
+from tests.world import build_org
+
+LAST = NOW.date()  # 15 June 2025: the trend runs July 2024 - June 2025
+
+
+async def trend(db, caller, org):
+    async with db.transaction():
+        return await monthly_kpis(db, caller, org.property_id, LAST, NOW)
+
+
+async def matches_property_kpis(db, caller, org, months) -> None:
+    for month in months:
+        alone = await property_kpis(db, caller, org.property_id, month.period.from_, month.period.to, NOW)
+        assert msgspec.structs.asdict(month.totals) == msgspec.structs.asdict(alone.totals), month.month
+
+
+async def test_settled_months_are_kept_until_a_write_touches_them(db):
+    org = await build_org(db, "km")
+    await arrange(db, org)
+    caller = Caller(org_id=org.org_id, user_id=org.ids["supervisor"], role="supervisor", session_id="t")
+
+    first = await trend(db, caller, org)
+    assert first[0].month.isoformat() == "2024-07-01" and len(first) == 12
+    assert not any(m.kept for m in first)
+    await matches_property_kpis(db, caller, org, first)
+    assert first[-1].totals.rounds.completed == 1 and first[-2].totals.rounds.completed == 1  # June: r1; May: r0
+
+    again = await trend(db, caller, org)
+    assert [m.kept for m in again] == [True] * 11 + [False]  # June is in progress
+    assert [m.totals for m in again] == [m.totals for m in first]
+
+    # a result checked in May, pushed late: May and after are counted again, April and before read back
+    await db.execute(
+        """INSERT INTO check_results (org_id, id, property_id, round_id, checkpoint_id, item_key, outcome,
+                                      checked_by, checked_at)
+           VALUES ($1, 'late1', $2, 'r0', 'cpA', 'floor', 'fail', $3, $4)""",
+        org.org_id,
+        org.property_id,
+        org.ids["staff"],
+        local("2025-05-31 19:00"),
+    )
+    moved = await trend(db, caller, org)
+    assert [m.kept for m in moved] == [True] * 10 + [False, False]
+    assert moved[-2].totals.items.failed == first[-2].totals.items.failed + 1
+    await matches_property_kpis(db, caller, org, moved)
+
+    # an order made in January, changed now: every month from January is counted again
+    await db.execute(
+        """INSERT INTO rectification_orders (org_id, id, property_id, source, category, description, severity,
+               responsible_id, reported_by, status, created_at, original_due_at, due_at)
+           VALUES ($1, 'old', $2, 'manual', 'cleaning', 'old stain', 'low', $3, $3, 'open', $4, $5, $5)""",
+        org.org_id,
+        org.property_id,
+        org.ids["staff"],
+        local("2025-01-10 08:00"),
+        local("2025-01-20 08:00"),
+    )
+    await trend(db, caller, org)
+    await db.execute(
+        "UPDATE rectification_orders SET status = 'submitted', submitted_at = $1 WHERE id = 'old'",
+        local("2025-01-15 08:00"),
+    )
+    after = await trend(db, caller, org)
+    assert [m.kept for m in after] == [True] * 6 + [False] * 6  # Jul-Dec 2024 kept; Jan-Jun counted
+    await matches_property_kpis(db, caller, org, after)
+
+    # a deletion moves them all
+    await trend(db, caller, org)
+    await db.execute("DELETE FROM rectification_orders WHERE id = 'old'")
+    assert not any(m.kept for m in await trend(db, caller, org))
+
+
+async def test_a_month_with_a_window_still_open_is_not_kept(db):
+    org = await build_org(db, "kw")
+    await arrange(db, org)
+    caller = Caller(org_id=org.org_id, user_id=org.ids["supervisor"], role="supervisor", session_id="t")
+    # a round of May whose window ends after NOW: its `due` turns with the clock
+    await db.execute(
+        """INSERT INTO rounds (org_id, id, property_id, template_version_id, assignee_id, status, window_start,
+                               window_end)
+           VALUES ($1, 'long', $2, 'tv1', $3, 'planned', $4, $5)""",
+        org.org_id,
+        org.property_id,
+        org.ids["staff"],
+        local("2025-05-30 09:00"),
+        local("2025-06-20 09:00"),
+    )
+    await trend(db, caller, org)
+    again = await trend(db, caller, org)
+    assert [m.kept for m in again] == [True] * 10 + [False, False]
+    await matches_property_kpis(db, caller, org, again)
