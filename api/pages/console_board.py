@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, get
 from litestar.params import FromPath, QueryParameter
@@ -58,7 +59,23 @@ async def board_figures(
         "read_at": when(request, now, zone),
         "day": rounds.period.from_.isoformat(),
         "when": lambda moment: when(request, moment, zone),
+        "window": window(request, zone, today=True),
     }
+
+
+def window(request: Request[Any, Any, Any], zone: str, *, today: bool = False) -> Callable[..., str]:
+    """A round's window as the page writes it: its start (only the time, on the board of `today`), and its end's
+    time when it ends the same local day."""
+    there = ZoneInfo(zone)
+
+    def written(start: datetime | None, end: datetime | None) -> str:
+        if start is None or end is None:
+            return when(request, start or end, zone)
+        first = f"{start.astimezone(there):%H:%M}" if today else when(request, start, zone)
+        same_day = start.astimezone(there).date() == end.astimezone(there).date()
+        return f"{first}–{end.astimezone(there):%H:%M}" if same_day else f"{first} – {when(request, end, zone)}"
+
+    return written
 
 
 class ConsoleBoardPages(Controller):
@@ -118,6 +135,11 @@ async def records_page(
     (the template gets them as `found`)."""
     prop = await property_in_view(conn, manager, property_id)
     found = await find(services.clock.now())
-    context = {"found": found, "base": property_home(prop.id), "when": lambda m: when(request, m, prop.timezone)}
+    context = {
+        "found": found,
+        "base": property_home(prop.id),
+        "when": lambda m: when(request, m, prop.timezone),
+        "window": window(request, prop.timezone),
+    }
     section, name, heading = where
     return console_page(request, services, manager, name, context, section=section, prop=prop, heading=heading)

@@ -20,7 +20,7 @@ from api.pages.lang import lang_of
 from api.pages.render import wants_html
 from api.pages.session import Manager
 from api.pages.texts import translator
-from core.charts import line_chart
+from core.charts import line_chart, nice_top
 from core.errors import Invalid
 from inspections import board, kpis
 from inspections.kpi_months import MonthKpis, monthly_kpis
@@ -59,6 +59,7 @@ STAFF_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("reviews", "reviews.reviews", ""),
 )
 TREND_MONTHS = 12
+CHART_WIDTH = 480  # two a row on a desk; on a phone console.css writes its words larger
 
 
 def pick(figures: Any, where: str) -> Any:
@@ -108,8 +109,9 @@ def trend_charts(months: list[MonthKpis], t: Callable[..., str]) -> list[dict[st
         scaled = [None if v is None else (v * 100 if unit == "%" else v) for v in values]
         points = [(m.month.strftime("%Y-%m"), v) for m, v in zip(months, scaled, strict=True)]
         title = t("console.kpis.trend", figure=t(f"console.kpis.figure.{key}"))
-        svg = line_chart(points, title=title, unit="%" if unit == "%" else "", top=100 if unit == "%" else None)
-        charts.append({"key": key, "where": where, "unit": unit, "svg": svg, "values": values})
+        top = 100.0 if unit == "%" else nice_top(scaled)
+        svg = line_chart(points, title=title, unit="%" if unit == "%" else "", top=top, width=CHART_WIDTH)
+        charts.append({"key": key, "where": where, "unit": unit, "svg": svg, "values": values, "title": title})
     return charts
 
 

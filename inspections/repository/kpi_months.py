@@ -26,7 +26,8 @@ SELECT start_at, end_at, snapshot, figures FROM kpi_months
 
 def _unseen(column: str) -> str:
     """A row written by a transaction the snapshot $3 did not see (the index bounds it from the snapshot's xmin)."""
-    return f"{column} >= pg_snapshot_xmin($3::text::pg_snapshot) AND NOT pg_visible_in_snapshot({column}, $3::text::pg_snapshot)"
+    snapshot = "$3::text::pg_snapshot"
+    return f"{column} >= pg_snapshot_xmin({snapshot}) AND NOT pg_visible_in_snapshot({column}, {snapshot})"
 
 
 # The earliest moment a row the snapshot $3 did not see counts at: NULL when there is none.

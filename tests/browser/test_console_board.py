@@ -6,6 +6,7 @@ follows a figure to the orders behind it. Every page is kept as a screenshot and
 from __future__ import annotations
 
 import pytest
+from playwright.async_api import expect
 
 from core.clock import FixedClock
 from tests.browser.conftest import BIG_PHONE, DESK, accessible, keep, open_context, submit
@@ -56,9 +57,7 @@ async def test_a_supervisor_reads_the_board_and_the_kpis(api, db, browser, size,
 
     # the board reads its figures again without a reload: a round starts meanwhile
     await db.execute("UPDATE rounds SET status = 'in_progress' WHERE org_id = $1 AND id = 'b1'", org.org_id)
-    await page.wait_for_function(
-        "document.querySelector('[data-figure=\"rounds.in_progress\"]').textContent === '2'", timeout=10_000
-    )
+    await expect(figure).to_have_text("2", timeout=10_000)  # board.js fetched the figures again
     assert await page.locator("#board").get_attribute("data-refreshed")
     assert await page.locator('[data-figure="rounds.planned"]').inner_text() == "0"
 
@@ -89,7 +88,7 @@ async def test_a_supervisor_reads_the_board_and_the_kpis(api, db, browser, size,
         family, name = where.split(".")
         shown = await page.locator(f'.figure [data-kpi="{where}"]').inner_text()
         assert shown == written(told["totals"][family][name], unit, lang), where
-    assert await page.locator("#trends svg").count() == 6
+    assert await page.locator("figure.chart svg").count() == 6
     await accessible(page)
     await keep(page, f"console-kpis-period-{size}")
 

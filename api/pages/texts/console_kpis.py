@@ -39,6 +39,7 @@ WORDS = {
     "console.kpis.behind.submitted": ("提交过整改的单", "Orders handed in at least once"),
     "console.kpis.trends": ("近12个月趋势", "12-month trends"),
     "console.kpis.trend": ("{figure}（按月）", "{figure} by month"),
+    "console.kpis.hours": ("（小时）", " (hours)"),
     "console.kpis.trend_table": ("趋势数据表", "The trends as a table"),
     "console.kpis.month": ("月份", "Month"),
     "console.kpis.by_staff": ("按人员", "By person"),
