@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from core.access import Caller, require_property
+from core.access import Caller, require_property, require_role, visible_property_ids
 from core.errors import FieldError, Invalid
 from core.periods import KpiPeriod, resolve_period
 from core.structs import Frozen
@@ -72,6 +72,12 @@ class OpenOrders(Frozen, frozen=True):
     overdue: int
     submitted: int
     orders: list[OrderLine]
+
+
+class OrderSummary(Frozen, frozen=True):
+    total: int = 0
+    overdue: int = 0
+    submitted: int = 0
 
 
 class OrderList(Frozen, frozen=True):
@@ -173,3 +179,18 @@ async def orders_behind(
     return OrderList(
         period=period, shown=shown, orders=[_order_line(r, now) for r in rows[:limit]], more=len(rows) > limit
     )
+
+
+async def order_summaries(
+    conn: asyncpg.Connection, caller: Caller, property_ids: list[str], now: datetime
+) -> dict[str, OrderSummary]:
+    """Of each property the caller supervises among `property_ids`: its orders not verified, overdue and awaiting
+    a verdict (the properties list's figures; others are left out)."""
+    require_role(caller, "admin", "supervisor")
+    visible = await visible_property_ids(conn, caller)
+    wanted = [p for p in property_ids if visible is None or p in visible]
+    rows = await sql.order_summaries(conn, caller.org_id, wanted, now)
+    found = {
+        r["property_id"]: OrderSummary(total=r["total"], overdue=r["overdue"], submitted=r["submitted"]) for r in rows
+    }
+    return {p: found.get(p, OrderSummary()) for p in wanted}

@@ -69,6 +69,14 @@ SELECT {_order_line("o")}, count(*) OVER () AS total, count(*) FILTER (WHERE o.d
  ORDER BY coalesce(o.due_at, 'infinity'), o.id
  LIMIT $4"""
 
+# Per property: the orders not verified, those past their deadline in force, those awaiting a verdict.
+ORDER_SUMMARY_SQL = """
+SELECT property_id, count(*) AS total, count(*) FILTER (WHERE due_at < $3) AS overdue,
+       count(*) FILTER (WHERE status = 'submitted') AS submitted
+  FROM rectification_orders
+ WHERE org_id = $1 AND property_id = ANY($2::text[]) AND status <> 'verified'
+ GROUP BY property_id"""
+
 
 def _orders_sql(condition: str) -> str:
     return f"""
@@ -112,3 +120,10 @@ async def open_orders(
     """Orders not verified, by deadline; each row also carries the counts of all of them (total, overdue,
     submitted)."""
     return await conn.fetch(OPEN_ORDERS_SQL, org_id, property_id, now, limit)
+
+
+async def order_summaries(
+    conn: asyncpg.Connection, org_id: str, property_ids: list[str], now: datetime
+) -> list[asyncpg.Record]:
+    """property_id, total, overdue and submitted of each property's orders not verified (none: no row)."""
+    return await conn.fetch(ORDER_SUMMARY_SQL, org_id, property_ids, now)

@@ -47,6 +47,11 @@ async def test_a_supervisor_reads_the_board_and_the_kpis(api, db, browser, size,
     await submit(page, page.locator("#sign-in button"))
     assert page.url.endswith(home)  # the next address keeps the path (the query is the page's own)
 
+    await page.goto("/console")  # the properties list, with each one's orders at a glance
+    assert await page.locator('[data-summary="overdue"]').count() == 1
+    await accessible(page)
+    await keep(page, f"console-board-properties-{size}")
+
     await page.goto(f"{home}?refresh=1")  # a short refresh under test
     figure = page.locator('[data-figure="rounds.in_progress"]')
     assert await figure.inner_text() == "1" and await page.locator('[data-figure="rounds.late"]').inner_text() == "2"

@@ -94,6 +94,13 @@ async def test_the_board_shows_the_day_as_it_stands(api, db):
     assert f'href="{home}/rounds?status=late&amp;from=2025-06-15&amp;to=2025-06-15"' in board.text
     assert 'src="/static/board.js' in board.text and 'data-refresh="45"' in board.text
 
+    # the properties list says each property's orders at a glance (the other property is not listed)
+    listed = await api.get("/console", headers=HTML)
+    assert re.findall(r'data-summary="(\w+)">([^<]+)<', listed.text) == [
+        ("overdue", "逾期整改单 3"),
+        ("submitted", "待审核 1"),
+    ]
+
     # the fragment board.js fetches: the figures alone, no frame
     part = await api.get(home, params={"part": "figures", "lang": "en"}, headers=HTML)
     assert part.status_code == 200 and "<html" not in part.text and "<nav" not in part.text

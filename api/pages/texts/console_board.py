@@ -40,6 +40,9 @@ WORDS = {
     "console.board.order_status.verified": ("已验收", "Verified"),
     "console.board.tickets": ("待受理的报事", "Tickets waiting to be accepted"),
     "console.board.tickets.waiting": ("待受理", "Waiting"),
+    # the properties list
+    "console.board.summary.overdue": ("逾期整改单 {n}", "{n} overdue orders"),
+    "console.board.summary.submitted": ("待审核 {n}", "{n} awaiting review"),
     # the rounds list
     "console.board.rounds.title": ("巡检列表", "Rounds"),
     "console.board.rounds.period": ("{from} 至 {to}", "{from} to {to}"),
