@@ -91,6 +91,7 @@ async def test_the_board_shows_the_day_as_it_stands(api, db):
     assert re.findall(r'data-order="(o\d)"', board.text) == ["o7", "o3", "o6", "o5", "o4"]
     assert 'href="/console/orders/o7"' in board.text
     assert "2025年6月15日 12:00" in board.text  # when the figures were read, in the property's zone
+    assert f'<a href="{home}" class="refresh-link">刷新</a>' in board.text  # with JavaScript off
     assert f'href="{home}/rounds?status=late&amp;from=2025-06-15&amp;to=2025-06-15"' in board.text
     assert 'src="/static/board.js' in board.text and 'data-refresh="45"' in board.text
 
