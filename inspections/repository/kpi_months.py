@@ -4,8 +4,8 @@ A kept month is still true while nothing it counted has been written since its s
 counted: a row whose sync_xid is not visible in that snapshot may not have been counted). The tracked tables'
 (org_id, sync_xid) indexes find those rows from the snapshot's xmin on; of them, the earliest moment they
 count at (a round's window start, a result's check, an order's creation: an order counts in every month from the
-one it was made in) says which months may have moved. A deleted row (a tombstone the snapshot did not see)
-moves them all."""
+one it was made in) says which months may have moved. A deleted row (a tombstone the snapshot did not see), or a
+result changed since (its check time may have moved), moves them all."""
 
 from __future__ import annotations
 
@@ -30,17 +30,24 @@ def _unseen(column: str) -> str:
     return f"{column} >= pg_snapshot_xmin({snapshot}) AND NOT pg_visible_in_snapshot({column}, {snapshot})"
 
 
-# The earliest moment a row the snapshot $3 did not see counts at: NULL when there is none.
+# before any month a period may hold (core/periods.py: from 1900): every kept month has moved
+EVERY = "'1900-01-01 00:00+00'::timestamptz"
+# The earliest moment a row the snapshot $3 did not see counts at: NULL when there is none. Rounds and orders
+# never change the moment they count at (a round's window and an order's creation are the server's, set once).
 MOVED_FROM_SQL = f"""
 SELECT least(
     (SELECT min(coalesce(r.window_start, r.created_at)) FROM rounds r
       WHERE r.org_id = $1 AND {_unseen("r.sync_xid")} AND r.property_id = $2),
-    (SELECT min(c.checked_at) FROM check_results c
+    -- a phone may change a result's checked_at: a result made before the snapshot and changed since may have left
+    -- any month, which its row no longer says, so it moves them all
+    (SELECT CASE WHEN bool_or(pg_visible_in_snapshot(c.sync_created_xid, $3::text::pg_snapshot)) THEN {EVERY}
+                 ELSE min(c.checked_at) END
+       FROM check_results c
       WHERE c.org_id = $1 AND {_unseen("c.sync_xid")} AND c.property_id = $2),
     (SELECT min(o.created_at) FROM rectification_orders o
       WHERE o.org_id = $1 AND {_unseen("o.sync_xid")} AND o.property_id = $2),
-    -- a deletion: every month (1900: before any the periods allow)
-    (SELECT '1900-01-01 00:00+00'::timestamptz FROM sync_tombstones t
+    -- a deletion: every month
+    (SELECT {EVERY} FROM sync_tombstones t
       WHERE t.org_id = $1 AND t.table_name IN ('rounds', 'check_results', 'rectification_orders')
         AND {_unseen("t.xid")} LIMIT 1))"""
 

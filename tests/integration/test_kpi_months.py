@@ -101,3 +101,27 @@ async def test_a_month_with_a_window_still_open_is_not_kept(db):
     again = await trend(db, caller, org)
     assert [m.kept for m in again] == [True] * 10 + [False, False]
     await matches_property_kpis(db, caller, org, again)
+
+
+async def test_a_result_whose_check_time_changed_moves_every_month(db):
+    org = await build_org(db, "kc")
+    await arrange(db, org)
+    caller = Caller(org_id=org.org_id, user_id=org.ids["supervisor"], role="supervisor", session_id="t")
+    await db.execute(
+        """INSERT INTO check_results (org_id, id, property_id, round_id, checkpoint_id, item_key, outcome,
+                                      checked_by, checked_at)
+           VALUES ($1, 'march', $2, 'r0', 'cpA', 'floor', 'fail', $3, $4)""",
+        org.org_id,
+        org.property_id,
+        org.ids["staff"],
+        local("2025-03-10 09:00"),
+    )
+    before = await trend(db, caller, org)
+    assert before[8].month.isoformat() == "2025-03-01" and before[8].totals.items.failed == 1
+    assert all(m.kept for m in (await trend(db, caller, org))[:11])
+    # a phone moves it to June: its row says June, March must be counted again too
+    await db.execute("UPDATE check_results SET checked_at = $1 WHERE id = 'march'", local("2025-06-12 09:00"))
+    after = await trend(db, caller, org)
+    assert not any(m.kept for m in after)
+    assert after[8].totals.items.failed == 0
+    await matches_property_kpis(db, caller, org, after)
