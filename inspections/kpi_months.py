@@ -18,9 +18,12 @@ import msgspec
 from core.access import Caller
 from core.periods import KpiPeriod, resolve_period
 from core.structs import Frozen
+from inspections import kept
 from inspections.kpis import KpiFigures, supervised_zone, take
 from inspections.repository import kpi_months as kept_sql
 from inspections.repository import kpis as sql
+
+TABLE = "totals"
 
 
 class MonthKpis(Frozen, frozen=True):
@@ -43,25 +46,6 @@ def months_to(last: date, count: int) -> list[tuple[date, date]]:
     return months[::-1]
 
 
-async def _still_true(
-    conn: asyncpg.Connection, caller: Caller, property_id: str, periods: list[KpiPeriod]
-) -> dict[datetime, KpiFigures]:
-    """The kept months among `periods` that nothing written since has moved, by their UTC start."""
-    starts, ends = [p.start_utc for p in periods], [p.end_utc for p in periods]
-    rows = await kept_sql.kept(conn, caller.org_id, property_id, starts, ends)
-    if not rows:
-        return {}
-    moved = {
-        taken: await kept_sql.moved_from(conn, caller.org_id, property_id, taken)
-        for taken in {r["snapshot"] for r in rows}  # one, unless two views kept months at once
-    }
-    return {
-        r["start_at"]: msgspec.convert(r["figures"], KpiFigures)
-        for r in rows
-        if (since := moved[r["snapshot"]]) is None or r["end_at"] <= since
-    }
-
-
 async def monthly_kpis(
     conn: asyncpg.Connection,
     caller: Caller,
@@ -76,8 +60,10 @@ async def monthly_kpis(
     what was kept (`keep` False: all counted now, nothing kept)."""
     zone = await supervised_zone(conn, caller, property_id)
     periods = [resolve_period(first, end, zone, now) for first, end in months_to(last, months)]
-    since = await kept_sql.snapshot(conn)  # before the count: what it may not see is not visible in this
-    known = await _still_true(conn, caller, property_id, periods) if keep else {}
+    since = await kept.snapshot(conn)
+    ranges = [(p.start_utc, p.end_utc) for p in periods]
+    found = await kept.still_true(conn, TABLE, caller.org_id, property_id, ranges) if keep else {}
+    known = {start: msgspec.convert(figures, KpiFigures) for start, figures in found.items()}
     counting = [p for p in periods if p.start_utc not in known]
     if counting:
         rows = await sql.property_totals(
@@ -121,10 +107,5 @@ async def _keep_settled(
     )
     settled = [p for p in ended if (windows.get(p.start_utc) or p.start_utc) < now]
     if settled:
-        await kept_sql.keep(
-            conn,
-            caller.org_id,
-            property_id,
-            since,
-            [(p.start_utc, p.end_utc, msgspec.to_builtins(counted[p.start_utc])) for p in settled],
-        )
+        months = [(p.start_utc, p.end_utc, msgspec.to_builtins(counted[p.start_utc])) for p in settled]
+        await kept.keep(conn, TABLE, caller.org_id, property_id, since, months)

@@ -7,7 +7,7 @@ A rate whose denominator is zero is null: "no rounds were due" is not "no rounds
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 import asyncpg
@@ -18,6 +18,7 @@ from core.errors import NotFound
 from core.periods import KpiPeriod, resolve_period
 from core.places import repository as places_sql
 from core.structs import Frozen
+from inspections import kept
 from inspections.repository import kpis as sql
 
 # Shapes
@@ -189,6 +190,51 @@ async def supervised_zone(conn: asyncpg.Connection, caller: Caller, property_id:
     return str(prop["timezone"])
 
 
+KEPT_RESULTS = "results"
+
+
+def _whole_months(period: KpiPeriod, now: datetime) -> list[KpiPeriod]:
+    """The calendar months wholly inside the period's local days that have ended by `now`, oldest first."""
+    months: list[KpiPeriod] = []
+    first = period.from_ if period.from_.day == 1 else (period.from_.replace(day=1) + timedelta(days=32)).replace(day=1)
+    while True:
+        last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+        if last > period.to:
+            return months
+        month = resolve_period(first, last, period.timezone, now)
+        if month.end_utc > now:
+            return months
+        months.append(month)
+        first = last + timedelta(days=1)
+
+
+async def _result_figures(
+    conn: asyncpg.Connection, org_id: str, property_id: str, period: KpiPeriod, now: datetime
+) -> list[asyncpg.Record]:
+    """The result figures' rows over the period. Results count by their check time alone (never by the clock), so
+    a month that has ended is settled: its counted rows are kept (inspections/kept.py) and a period holding whole
+    months sums those with the days around them instead of reading every result again."""
+    months = _whole_months(period, now)
+    if len(months) < 2:  # not worth keeping
+        return await sql.item_figures(conn, org_id, property_id, period.start_utc, period.end_utc)
+    since = await kept.snapshot(conn)
+    ranges = [(m.start_utc, m.end_utc) for m in months]
+    known = await kept.still_true(conn, KEPT_RESULTS, org_id, property_id, ranges)
+    missing = [r for r in ranges if r[0] not in known]
+    if missing:
+        counted = await sql.counted_of_ranges(
+            conn, org_id, property_id, [r[0] for r in missing], [r[1] for r in missing]
+        )
+        await kept.keep(conn, KEPT_RESULTS, org_id, property_id, since, [(*r, counted[r[0]]) for r in missing])
+        known |= counted
+    parts = [(period.start_utc, months[0].start_utc), (months[-1].end_utc, period.end_utc)]
+    parts = [(start, end) for start, end in parts if start < end]
+    rows = [row for start, _ in ranges for row in known[start]]
+    return await sql.item_figures_of_parts(
+        conn, org_id, property_id, [p[0] for p in parts], [p[1] for p in parts], rows
+    )
+
+
 async def property_kpis(
     conn: asyncpg.Connection,
     caller: Caller,
@@ -203,7 +249,7 @@ async def property_kpis(
     span = (caller.org_id, property_id, period.start_utc, period.end_utc)
     rounds = await sql.round_figures(conn, *span, now)
     visits = await sql.visit_figures(conn, *span)
-    results = await sql.item_figures(conn, *span)
+    results = await _result_figures(conn, caller.org_id, property_id, period, now)
     orders = await sql.order_figures(conn, *span, now)
     reviews = await sql.review_figures(conn, *span, now)
 

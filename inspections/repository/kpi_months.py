@@ -1,4 +1,4 @@
-"""SQL for the kept monthly KPI totals (table kpi_months): read, judge still true, write.
+"""SQL for the kept monthly KPI counts (table kpi_kept_months): read, judge still true, write.
 
 A kept month is still true while nothing it counted has been written since its snapshot (taken before it was
 counted: a row whose sync_xid is not visible in that snapshot may not have been counted). The tracked tables'
@@ -13,15 +13,24 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
+import msgspec
 
 from inspections.repository.kpis import rounds_in_period
 
 SNAPSHOT_SQL = "SELECT pg_current_snapshot()::text"
 
+# What a month keeps: its totals (the trend's point) or its results' counted rows.
 KEPT_SQL = """
-SELECT start_at, end_at, snapshot, figures FROM kpi_months
- WHERE org_id = $1 AND property_id = $2
-   AND (start_at, end_at) IN (SELECT * FROM unnest($3::timestamptz[], $4::timestamptz[]))"""
+SELECT start_at, end_at, snapshot, kept FROM kpi_kept_months
+ WHERE org_id = $1 AND property_id = $2 AND what = $3
+   AND (start_at, end_at) IN (SELECT * FROM unnest($4::timestamptz[], $5::timestamptz[]))"""
+
+KEEP_SQL = """
+INSERT INTO kpi_kept_months (org_id, property_id, what, start_at, end_at, snapshot, kept)
+SELECT $1, $2, $3, k.start_at, k.end_at, $4, k.kept::jsonb
+  FROM unnest($5::timestamptz[], $6::timestamptz[], $7::text[]) AS k (start_at, end_at, kept)
+    ON CONFLICT (org_id, property_id, what, start_at, end_at)
+    DO UPDATE SET snapshot = excluded.snapshot, kept = excluded.kept, counted_at = now()"""
 
 
 def _unseen(column: str) -> str:
@@ -57,13 +66,6 @@ LAST_WINDOW_SQL = f"""
 SELECT p.start_at, (SELECT max(r.window_end) FROM rounds r WHERE {rounds_in_period("$2", "p.start_at", "p.end_at")})
   FROM unnest($3::timestamptz[], $4::timestamptz[]) AS p (start_at, end_at)"""
 
-KEEP_SQL = """
-INSERT INTO kpi_months (org_id, property_id, start_at, end_at, snapshot, figures)
-SELECT $1, $2, k.start_at, k.end_at, $3, k.figures
-  FROM unnest($4::timestamptz[], $5::timestamptz[], $6::jsonb[]) AS k (start_at, end_at, figures)
-    ON CONFLICT (org_id, property_id, start_at, end_at)
-    DO UPDATE SET snapshot = excluded.snapshot, figures = excluded.figures, counted_at = now()"""
-
 
 async def snapshot(conn: asyncpg.Connection) -> str:
     taken: str = await conn.fetchval(SNAPSHOT_SQL)
@@ -71,9 +73,15 @@ async def snapshot(conn: asyncpg.Connection) -> str:
 
 
 async def kept(
-    conn: asyncpg.Connection, org_id: str, property_id: str, starts: list[datetime], ends: list[datetime]
+    conn: asyncpg.Connection,
+    what: str,
+    org_id: str,
+    property_id: str,
+    starts: list[datetime],
+    ends: list[datetime],
 ) -> list[asyncpg.Record]:
-    return await conn.fetch(KEPT_SQL, org_id, property_id, starts, ends)
+    """What is kept of `what` ('totals' or 'results') for these ranges: start_at, end_at, snapshot, kept."""
+    return await conn.fetch(KEPT_SQL, org_id, property_id, what, starts, ends)
 
 
 async def moved_from(conn: asyncpg.Connection, org_id: str, property_id: str, since: str) -> datetime | None:
@@ -91,18 +99,24 @@ async def last_windows(
 
 async def keep(
     conn: asyncpg.Connection,
+    what: str,
     org_id: str,
     property_id: str,
     since: str,
     months: list[tuple[datetime, datetime, Any]],
 ) -> None:
-    """Keep each (start, end, figures as JSON-able builtins), counted after the snapshot `since` was taken."""
+    """Keep of `what` each (start, end, what was counted as JSON-able builtins), counted after the snapshot
+    `since` was taken."""
+    if not months:
+        return
     await conn.execute(
         KEEP_SQL,
         org_id,
         property_id,
+        what,
         since,
         [m[0] for m in months],
         [m[1] for m in months],
-        [m[2] for m in months],
+        # as JSON text: asyncpg would take a list inside the array for another dimension
+        [msgspec.json.encode(m[2]).decode() for m in months],
     )

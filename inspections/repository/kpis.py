@@ -249,13 +249,14 @@ SELECT f.*, u.name FROM f LEFT JOIN users u ON u.org_id = $1 AND u.id = f.user_i
 
 # Results: totals, by person, by template item and by checkpoint, from one pass over the period's rows. An item's
 # label is the one in the newest version of its template that has the item (a relabelled item shows its new label).
-RESULTS_SQL = f"""
-WITH counted AS (
-    -- an index-only scan of check_results_property: results carry their round's template version
-    SELECT c.checked_by, c.checkpoint_id, c.template_version_id, c.item_key, c.outcome, count(*) AS n
-      FROM check_results c
-     WHERE {_results_in_period(*ONE)}
-     GROUP BY c.checked_by, c.checkpoint_id, c.template_version_id, c.item_key, c.outcome
+COUNTED = "c.checked_by, c.checkpoint_id, c.template_version_id, c.item_key, c.outcome"
+
+
+def _results_sql(counted: str) -> str:
+    """The result figures over `counted`: rows of (checked_by, checkpoint_id, template_version_id, item_key,
+    outcome, n)."""
+    return f"""
+WITH counted AS ({counted}
 ), f AS (
     SELECT CASE WHEN GROUPING(g.checked_by) = 0 THEN 'staff'
                 WHEN GROUPING(g.item_key) = 0 THEN 'item'
@@ -278,6 +279,34 @@ SELECT f.*, u.name, cp.name AS checkpoint_name, label.label_zh, label.label_en
        ORDER BY tv.version DESC
        LIMIT 1
   ) label ON true"""
+
+
+# an index-only scan of check_results_property: results carry their round's template version
+RESULTS_SQL = _results_sql(
+    f"SELECT {COUNTED}, count(*) AS n FROM check_results c WHERE {_results_in_period(*ONE)} GROUP BY {COUNTED}"
+)
+# Each range of $3 / $4 (arrays) counted, a settled month's counted rows ($5, kept: inspections/kpi_results.py)
+# read back, one row per (person, checkpoint, template version, item, outcome) again.
+RANGES = ("$2", "p.start_at", "p.end_at")
+RESULTS_OF_PARTS_SQL = _results_sql(f"""
+    SELECT checked_by, checkpoint_id, template_version_id, item_key, outcome, sum(n)::int8 AS n FROM (
+        SELECT {COUNTED}, count(*) AS n
+          FROM unnest($3::timestamptz[], $4::timestamptz[]) AS p (start_at, end_at)
+          JOIN check_results c ON {_results_in_period(*RANGES)}
+         GROUP BY {COUNTED}
+        UNION ALL
+        SELECT * FROM jsonb_to_recordset($5::jsonb) AS k (checked_by text, checkpoint_id text,
+                                                            template_version_id text, item_key text, outcome text,
+                                                            n int8)
+    ) parts
+     GROUP BY 1, 2, 3, 4, 5""")
+# Each range's counted rows, as a jsonb array (what a settled month keeps).
+COUNTED_OF_RANGES_SQL = f"""
+SELECT p.start_at, coalesce((
+    SELECT jsonb_agg(to_jsonb(g)) FROM (
+        SELECT {COUNTED}, count(*) AS n FROM check_results c WHERE {_results_in_period(*RANGES)} GROUP BY {COUNTED}
+    ) g), '[]'::jsonb) AS counted
+  FROM unnest($3::timestamptz[], $4::timestamptz[]) AS p (start_at, end_at)"""
 
 # As of the period's end, or now when it has not ended.
 AS_OF = "least($4::timestamptz, $5::timestamptz)"
@@ -330,6 +359,26 @@ async def item_figures(
 ) -> list[asyncpg.Record]:
     """Rows of kind 'total', 'staff', 'item' (with its newest label) and 'location' (with its checkpoint's name)."""
     return await conn.fetch(RESULTS_SQL, org_id, property_id, start, end)
+
+
+async def item_figures_of_parts(
+    conn: asyncpg.Connection,
+    org_id: str,
+    property_id: str,
+    starts: list[datetime],
+    ends: list[datetime],
+    kept: list[object],
+) -> list[asyncpg.Record]:
+    """item_figures' rows over the ranges [starts[i], ends[i]) counted now and the counted rows `kept`."""
+    return await conn.fetch(RESULTS_OF_PARTS_SQL, org_id, property_id, starts, ends, kept)
+
+
+async def counted_of_ranges(
+    conn: asyncpg.Connection, org_id: str, property_id: str, starts: list[datetime], ends: list[datetime]
+) -> dict[datetime, list[object]]:
+    """Each range's counted result rows (person, checkpoint, template version, item, outcome, n), by its start."""
+    rows = await conn.fetch(COUNTED_OF_RANGES_SQL, org_id, property_id, starts, ends)
+    return {row["start_at"]: row["counted"] for row in rows}
 
 
 async def order_figures(

@@ -7,8 +7,10 @@ from __future__ import annotations
 import msgspec
 
 from core.access import Caller
+from core.periods import resolve_period
 from inspections.kpi_months import monthly_kpis
 from inspections.kpis import property_kpis
+from inspections.repository import kpis as kpis_sql
 from tests.integration.test_kpis import NOW, arrange, local
 from tests.world import build_org
 
@@ -125,3 +127,70 @@ async def test_a_result_whose_check_time_changed_moves_every_month(db):
     assert not any(m.kept for m in after)
     assert after[8].totals.items.failed == 0
     await matches_property_kpis(db, caller, org, after)
+
+
+async def test_a_period_of_whole_months_sums_their_kept_result_counts(db):
+    org = await build_org(db, "kr")
+    await arrange(db, org)
+    o, p, staff = org.org_id, org.property_id, org.ids["staff"]
+
+    async def result(id_: str, at: str, outcome: str = "pass") -> None:
+        await db.execute(
+            """INSERT INTO check_results (org_id, id, property_id, round_id, checkpoint_id, item_key, outcome,
+                                          checked_by, checked_at, template_version_id)
+               VALUES ($1, $2, $3, 'r0', 'cpB', 'floor', $4, $5, $6, 'tv1')""",
+            o,
+            id_,
+            p,
+            outcome,
+            staff,
+            local(at),
+        )
+
+    await result("m1", "2025-03-03 10:00")
+    await result("m2", "2025-04-30 23:59", "fail")
+    caller = Caller(org_id=o, user_id=org.ids["supervisor"], role="supervisor", session_id="t")
+    period = resolve_period("2025-02-15", "2025-06-10", "Asia/Shanghai", NOW)
+
+    async def both():
+        async with db.transaction():
+            found = await property_kpis(db, caller, p, "2025-02-15", "2025-06-10", NOW)
+        plain = await kpis_sql.item_figures(db, o, p, period.start_utc, period.end_utc)
+        return found, plain
+
+    def same(found, plain) -> None:
+        totals = next(r for r in plain if r["kind"] == "total")
+        assert found.totals.items.passed == totals["passed"] and found.totals.items.failed == totals["failed"]
+        assert {(i.template_id, i.item_key, i.passed, i.failed, i.label_en) for i in found.by_item} == {
+            (r["template_id"], r["item_key"], r["passed"], r["failed"], r["label_en"])
+            for r in plain
+            if r["kind"] == "item"
+        }
+        assert {(loc.checkpoint_id, loc.passed, loc.failed) for loc in found.by_location} == {
+            (r["checkpoint_id"], r["passed"], r["failed"]) for r in plain if r["kind"] == "location"
+        }
+        assert {(s.user_id, s.items.passed, s.items.failed) for s in found.by_staff if s.items.judged} == {
+            (r["user_id"], r["passed"], r["failed"]) for r in plain if r["kind"] == "staff"
+        }
+
+    first, plain = await both()
+    same(first, plain)
+    assert first.totals.items.failed == 3 and first.totals.items.passed == 5
+    kept = await db.fetch(
+        "SELECT start_at FROM kpi_kept_months WHERE what = 'results' AND property_id = $1 ORDER BY 1", p
+    )
+    assert len(kept) == 3  # March, April, May: the whole months of the period, ended
+    counted_at = await db.fetchval(
+        "SELECT max(counted_at) FROM kpi_kept_months WHERE what = 'results' AND property_id = $1", p
+    )
+    again, plain = await both()
+    same(again, plain)
+    assert (
+        await db.fetchval("SELECT max(counted_at) FROM kpi_kept_months WHERE what = 'results' AND property_id = $1", p)
+        == counted_at
+    )
+    # a result of April pushed late: counted
+    await result("m3", "2025-04-02 08:00", "fail")
+    later, plain = await both()
+    same(later, plain)
+    assert later.totals.items.failed == 4
