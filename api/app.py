@@ -16,7 +16,9 @@ from api.deps import DEPENDENCIES
 from api.edge import edge_middleware
 from api.errors import EXCEPTION_HANDLERS
 from api.pages.console_auth import ConsoleSignInPages
+from api.pages.console_board import ConsoleBoardPages
 from api.pages.console_home import ConsoleHomePages
+from api.pages.console_kpis import ConsoleKpiPages
 from api.pages.console_people import ConsoleOrgPeople, ConsolePropertyPeople
 from api.pages.console_review import ConsoleReviewPages
 from api.pages.console_schedules import ConsoleSchedulePages
@@ -123,7 +125,13 @@ PAGES: list[ControllerRouterHandler] = [
     ConsolePropertyPeople,
 ]
 DOMAIN_PAGES: dict[str, list[ControllerRouterHandler]] = {
-    "inspections": [ConsoleReviewPages, ConsoleSetupPages, ConsoleSchedulePages],
+    "inspections": [
+        ConsoleBoardPages,
+        ConsoleKpiPages,
+        ConsoleReviewPages,
+        ConsoleSetupPages,
+        ConsoleSchedulePages,
+    ],
     "surveys": [SurveyLinkController, SurveyAnswerPage, OwnerSurveyPages, ConsoleSurveyPages, ConsoleSurveyAnswerPages],
     "meetings": [OwnerMeetingPages],
     "servicedesk": [OwnerTicketForm, OwnerTicketPages, owner_photo, owner_photo_variant],

@@ -70,10 +70,17 @@ async def build_world(conn: asyncpg.Connection) -> tuple[Caller, str, list[str]]
     return caller, prop.id, staff
 
 
-async def load_year(conn: asyncpg.Connection, org_id: str, property_id: str, staff: list[str], days: int) -> None:
-    """A year of rounds, visits, results and orders in set-based statements. Round n starts at hour n of the
-    period (local time; Shanghai keeps no summer time); checkpoint k of it is reached 2k minutes in."""
-    start = datetime(FIRST_DAY.year, FIRST_DAY.month, FIRST_DAY.day, tzinfo=UTC) - timedelta(hours=8)
+async def load_year(
+    conn: asyncpg.Connection,
+    org_id: str,
+    property_id: str,
+    staff: list[str],
+    days: int,
+    first_day: date = FIRST_DAY,
+) -> None:
+    """A year of rounds, visits, results and orders in set-based statements, from `first_day`. Round n starts at
+    hour n of the period (local time; Shanghai keeps no summer time); checkpoint k of it is reached 2k minutes in."""
+    start = datetime(first_day.year, first_day.month, first_day.day, tzinfo=UTC) - timedelta(hours=8)
     items = [
         {"type": "pass_fail", "key": f"cp{k:02d}", "label_zh": f"检查点{k}", "label_en": f"Point {k}"}
         for k in range(1, CHECKPOINTS + 1)

@@ -6,6 +6,7 @@ denominator in that period) is a gap, never a zero."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from html import escape
 
@@ -54,11 +55,14 @@ def line_chart(
         body.append(f'<text x="{left - 6}" y="{at + 4:.1f}" text-anchor="end" fill="{MUTED}">{label}</text>')
     run: list[str] = []
     runs: list[list[str]] = [run]
+    every, last_i = max(1, len(points) // 6), len(points) - 1
     for i, (label, value) in enumerate(points):
         x = left + step * i
-        if i % max(1, len(points) // 6) == 0 or i == len(points) - 1:
+        # about six labels; none so near the last (written whole, ending at the right edge) that they overlap
+        if i == last_i or (i % every == 0 and last_i - i >= every):
+            anchor = "end" if i == last_i and i > 0 else "middle"
             body.append(
-                f'<text x="{x:.1f}" y="{height - 12}" text-anchor="middle" fill="{MUTED}">{escape(label)}</text>'
+                f'<text x="{x:.1f}" y="{height - 12}" text-anchor="{anchor}" fill="{MUTED}">{escape(label)}</text>'
             )
         if value is None:
             run = []
@@ -75,12 +79,23 @@ def line_chart(
     if values:
         i = max(i for i, (_, v) in enumerate(points) if v is not None)
         last = values[-1]
+        above = y(last) - 8
         body.append(
-            f'<text x="{min(left + step * i, width - right - 4):.1f}" y="{y(last) - 8:.1f}" '
+            f'<text x="{min(left + step * i, width - right - 4):.1f}" y="{above if above > 12 else y(last) + 18:.1f}" '
             f'text-anchor="end" fill="{INK}" font-weight="600">{_number(last, unit)}</text>'
         )
     description = "; ".join(f"{label}: {'-' if v is None else _number(v, unit)}" for label, v in points)
     return _frame(width, height, title, description, body)
+
+
+def nice_top(values: Sequence[float | None]) -> float:
+    """A round top for a scale holding every value: the least of 1, 2, 2.5 or 5 times a power of ten not below
+    the largest (1 when there is nothing to show)."""
+    largest = max([v for v in values if v is not None] or [0.0])
+    if largest <= 0:
+        return 1.0
+    power = 10.0 ** math.floor(math.log10(largest))
+    return float(next(step * power for step in (1, 2, 2.5, 5, 10) if step * power >= largest))
 
 
 def bar_chart(

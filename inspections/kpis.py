@@ -7,7 +7,7 @@ A rate whose denominator is zero is null: "no rounds were due" is not "no rounds
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 import asyncpg
@@ -18,6 +18,7 @@ from core.errors import NotFound
 from core.periods import KpiPeriod, resolve_period
 from core.places import repository as places_sql
 from core.structs import Frozen
+from inspections import kept
 from inspections.repository import kpis as sql
 
 # Shapes
@@ -174,9 +175,64 @@ class OrgKpis(Frozen, frozen=True):
 F = TypeVar("F", bound=msgspec.Struct)
 
 
-def _take(row: asyncpg.Record | dict[str, Any], kind: type[F], **extra: Any) -> F:
+def take(row: asyncpg.Record | dict[str, Any], kind: type[F], **extra: Any) -> F:
     """A Struct from the columns of a row it names (rows carry grouping columns besides the figures)."""
     return msgspec.convert({**{name: row[name] for name in kind.__struct_fields__ if name not in extra}, **extra}, kind)
+
+
+async def supervised_zone(conn: asyncpg.Connection, caller: Caller, property_id: str) -> str:
+    """The property's time zone, once the caller is found to supervise it (its supervisors and admins; else
+    NotFound or Forbidden)."""
+    await require_property(conn, caller, property_id, "supervise")
+    prop = await places_sql.get_property(conn, caller.org_id, property_id)
+    if prop is None:  # deleted since the scope check, in another transaction
+        raise NotFound(f"property {property_id} not found", entity="property", id=property_id)
+    return str(prop["timezone"])
+
+
+KEPT_RESULTS = "results"
+
+
+def _whole_months(period: KpiPeriod, now: datetime) -> list[KpiPeriod]:
+    """The calendar months wholly inside the period's local days that have ended by `now`, oldest first."""
+    months: list[KpiPeriod] = []
+    first = period.from_ if period.from_.day == 1 else (period.from_.replace(day=1) + timedelta(days=32)).replace(day=1)
+    while True:
+        last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+        if last > period.to:
+            return months
+        month = resolve_period(first, last, period.timezone, now)
+        if month.end_utc > now:
+            return months
+        months.append(month)
+        first = last + timedelta(days=1)
+
+
+async def _result_figures(
+    conn: asyncpg.Connection, org_id: str, property_id: str, period: KpiPeriod, now: datetime
+) -> list[asyncpg.Record]:
+    """The result figures' rows over the period. Results count by their check time alone (never by the clock), so
+    a month that has ended is settled: its counted rows are kept (inspections/kept.py) and a period holding whole
+    months sums those with the days around them instead of reading every result again."""
+    months = _whole_months(period, now)
+    if len(months) < 2:  # not worth keeping
+        return await sql.item_figures(conn, org_id, property_id, period.start_utc, period.end_utc)
+    since = await kept.snapshot(conn)
+    ranges = [(m.start_utc, m.end_utc) for m in months]
+    known = await kept.still_true(conn, KEPT_RESULTS, org_id, property_id, ranges)
+    missing = [r for r in ranges if r[0] not in known]
+    if missing:
+        counted = await sql.counted_of_ranges(
+            conn, org_id, property_id, [r[0] for r in missing], [r[1] for r in missing]
+        )
+        await kept.keep(conn, KEPT_RESULTS, org_id, property_id, since, [(*r, counted[r[0]]) for r in missing])
+        known |= counted
+    parts = [(period.start_utc, months[0].start_utc), (months[-1].end_utc, period.end_utc)]
+    parts = [(start, end) for start, end in parts if start < end]
+    rows = [row for start, _ in ranges for row in known[start]]
+    return await sql.item_figures_of_parts(
+        conn, org_id, property_id, [p[0] for p in parts], [p[1] for p in parts], rows
+    )
 
 
 async def property_kpis(
@@ -189,15 +245,11 @@ async def property_kpis(
 ) -> PropertyKpis:
     """A property's KPIs over a period, totals and broken down by person, checklist item and checkpoint.
     For the property's supervisors and admins."""
-    await require_property(conn, caller, property_id, "supervise")
-    prop = await places_sql.get_property(conn, caller.org_id, property_id)
-    if prop is None:  # deleted since the scope check, in another transaction
-        raise NotFound(f"property {property_id} not found", entity="property", id=property_id)
-    period = resolve_period(from_, to, prop["timezone"], now)
+    period = resolve_period(from_, to, await supervised_zone(conn, caller, property_id), now)
     span = (caller.org_id, property_id, period.start_utc, period.end_utc)
     rounds = await sql.round_figures(conn, *span, now)
     visits = await sql.visit_figures(conn, *span)
-    results = await sql.item_figures(conn, *span)
+    results = await _result_figures(conn, caller.org_id, property_id, period, now)
     orders = await sql.order_figures(conn, *span, now)
     reviews = await sql.review_figures(conn, *span, now)
 
@@ -212,16 +264,16 @@ async def property_kpis(
     ):
         for row in rows:
             if row["kind"] == "total":
-                totals[family] = _take(row, kind)
+                totals[family] = take(row, kind)
             elif row["kind"] == "staff" and row["user_id"] is not None:  # orders nobody answers for: totals only
                 person = people.setdefault(row["user_id"], {"user_id": row["user_id"], "name": row["name"]})
-                person[family] = _take(row, kind)
+                person[family] = take(row, kind)
     by_staff = sorted((StaffKpis(**p) for p in people.values()), key=lambda s: (s.name or "", s.user_id))
     by_item = sorted(
-        (_take(r, ItemKpis) for r in results if r["kind"] == "item"), key=lambda i: (i.template_id or "", i.item_key)
+        (take(r, ItemKpis) for r in results if r["kind"] == "item"), key=lambda i: (i.template_id or "", i.item_key)
     )
     by_location = sorted(
-        (_take(r, LocationKpis, name=r["checkpoint_name"]) for r in results if r["kind"] == "location"),
+        (take(r, LocationKpis, name=r["checkpoint_name"]) for r in results if r["kind"] == "location"),
         key=lambda loc: (loc.checkpoint_id is None, loc.name or "", loc.checkpoint_id or ""),
     )
     return PropertyKpis(
@@ -249,7 +301,7 @@ async def org_kpis(
         [p.end_utc for p in periods.values()],
         now,
     )
-    figures = {r["property_id"]: _take(r, KpiFigures) for r in rows}
+    figures = {r["property_id"]: take(r, KpiFigures) for r in rows}
     return OrgKpis(
         properties=[
             PropertyKpiTotals(property_id=p["id"], name=p["name"], period=periods[p["id"]], totals=figures[p["id"]])

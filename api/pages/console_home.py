@@ -14,6 +14,7 @@ from api.pages.console import HOME, console_page
 from api.pages.session import Manager
 from api.routes.photos import serve_photo
 from core.places import service as places
+from inspections import board
 from sync.photos.serving import Variant
 
 LISTED = 200  # properties listed; an org with more is told to find the rest through the API
@@ -28,7 +29,11 @@ class ConsoleHomePages(Controller):
         self, request: Request[Any, Any, Any], manager: Manager, conn: Conn, services: AppServices
     ) -> Template:
         found = await places.list_properties(conn, manager, None, LISTED)
-        context = {"properties": found.items, "more": found.next_cursor is not None}
+        orders = {}
+        if services.registry.has("inspections"):  # each property's orders at a glance
+            ids = [p.id for p in found.items]
+            orders = await board.order_summaries(conn, manager, ids, services.clock.now())
+        context = {"properties": found.items, "more": found.next_cursor is not None, "orders": orders}
         return console_page(request, services, manager, "console/home.html", context, section="home")
 
     @get("/photos/{photo_id:str}")

@@ -115,15 +115,17 @@ def _order_figures() -> str:
     )
 
 
-def _orders(property_id: str, start: str, end: str, as_of: str) -> str:
+def orders_in_period(property_id: str, start: str, end: str, as_of: str) -> str:
     """The orders any figure may count, each with what it is in the period (flags, and hours), aliased o: made
     before the period's end, and made, due or handed in during it, or not handed in.
     The orders not handed in are read whatever their age (rectification_orders_deadline holds only unverified
     ones); the others by an index's range per event (rectification_orders_property, _original_due, _status), so
     a month reads a month's orders and the backlog, not every order before it."""
     handed_in = "o.status IN ('submitted', 'verified')"
-    columns = "o.responsible_id, o.status, o.created_at, o.original_due_at, o.due_at, o.submitted_at, o.rejections"
-    return f"""(SELECT o.responsible_id,
+    columns = (
+        "o.id, o.responsible_id, o.status, o.created_at, o.original_due_at, o.due_at, o.submitted_at, o.rejections"
+    )
+    return f"""(SELECT o.id, o.responsible_id,
                 {_hours("o.submitted_at - o.created_at")} AS fix_hours,
                 {_hours(f"{as_of} - o.created_at")} AS age_hours,
                 o.created_at >= {start} AS opened,
@@ -192,7 +194,7 @@ def _reviews(property_id: str, start: str, end: str, as_of: str) -> str:
                     AND o.submitted_at <= {as_of}) v) v"""
 
 
-def _rounds_in_period(property_id: str, start: str, end: str) -> str:
+def rounds_in_period(property_id: str, start: str, end: str) -> str:
     """A round is in the period by its window's start, or when it has no window, by when it was made. Spelled as
     an OR (not coalesce) so both halves can use rounds_property_window (org_id, property_id, window_start)."""
     return f"""r.org_id = $1 AND r.property_id = {property_id}
@@ -206,7 +208,7 @@ def _visits_of_rounds(property_id: str, start: str, end: str) -> str:
     return f"""rounds r
      CROSS JOIN LATERAL (VALUES ('early', r.visits_early), ('on_time', r.visits_on_time), ('late', r.visits_late),
                                 ('missed', r.visits_missed)) AS t (timing, n)
-     WHERE {_rounds_in_period(property_id, start, end)}"""
+     WHERE {rounds_in_period(property_id, start, end)}"""
 
 
 def _results_in_period(property_id: str, start: str, end: str) -> str:
@@ -230,7 +232,7 @@ WITH f AS (
 SELECT f.*, u.name FROM f LEFT JOIN users u ON u.org_id = $1 AND u.id = f.user_id"""
 
 
-ROUNDS_SQL = _by_person("r.assignee_id", ROUND_FIGURES, f"rounds r WHERE {_rounds_in_period(*ONE)}")
+ROUNDS_SQL = _by_person("r.assignee_id", ROUND_FIGURES, f"rounds r WHERE {rounds_in_period(*ONE)}")
 
 VISITS_SQL = f"""
 WITH counted AS (
@@ -247,13 +249,14 @@ SELECT f.*, u.name FROM f LEFT JOIN users u ON u.org_id = $1 AND u.id = f.user_i
 
 # Results: totals, by person, by template item and by checkpoint, from one pass over the period's rows. An item's
 # label is the one in the newest version of its template that has the item (a relabelled item shows its new label).
-RESULTS_SQL = f"""
-WITH counted AS (
-    -- an index-only scan of check_results_property: results carry their round's template version
-    SELECT c.checked_by, c.checkpoint_id, c.template_version_id, c.item_key, c.outcome, count(*) AS n
-      FROM check_results c
-     WHERE {_results_in_period(*ONE)}
-     GROUP BY c.checked_by, c.checkpoint_id, c.template_version_id, c.item_key, c.outcome
+COUNTED = "c.checked_by, c.checkpoint_id, c.template_version_id, c.item_key, c.outcome"
+
+
+def _results_sql(counted: str) -> str:
+    """The result figures over `counted`: rows of (checked_by, checkpoint_id, template_version_id, item_key,
+    outcome, n)."""
+    return f"""
+WITH counted AS ({counted}
 ), f AS (
     SELECT CASE WHEN GROUPING(g.checked_by) = 0 THEN 'staff'
                 WHEN GROUPING(g.item_key) = 0 THEN 'item'
@@ -277,9 +280,37 @@ SELECT f.*, u.name, cp.name AS checkpoint_name, label.label_zh, label.label_en
        LIMIT 1
   ) label ON true"""
 
+
+# an index-only scan of check_results_property: results carry their round's template version
+RESULTS_SQL = _results_sql(
+    f"SELECT {COUNTED}, count(*) AS n FROM check_results c WHERE {_results_in_period(*ONE)} GROUP BY {COUNTED}"
+)
+# Each range of $3 / $4 (arrays) counted, a settled month's counted rows ($5, kept: inspections/kpi_results.py)
+# read back, one row per (person, checkpoint, template version, item, outcome) again.
+RANGES = ("$2", "p.start_at", "p.end_at")
+RESULTS_OF_PARTS_SQL = _results_sql(f"""
+    SELECT checked_by, checkpoint_id, template_version_id, item_key, outcome, sum(n)::int8 AS n FROM (
+        SELECT {COUNTED}, count(*) AS n
+          FROM unnest($3::timestamptz[], $4::timestamptz[]) AS p (start_at, end_at)
+          JOIN check_results c ON {_results_in_period(*RANGES)}
+         GROUP BY {COUNTED}
+        UNION ALL
+        SELECT * FROM jsonb_to_recordset($5::jsonb) AS k (checked_by text, checkpoint_id text,
+                                                            template_version_id text, item_key text, outcome text,
+                                                            n int8)
+    ) parts
+     GROUP BY 1, 2, 3, 4, 5""")
+# Each range's counted rows, as a jsonb array (what a settled month keeps).
+COUNTED_OF_RANGES_SQL = f"""
+SELECT p.start_at, coalesce((
+    SELECT jsonb_agg(to_jsonb(g)) FROM (
+        SELECT {COUNTED}, count(*) AS n FROM check_results c WHERE {_results_in_period(*RANGES)} GROUP BY {COUNTED}
+    ) g), '[]'::jsonb) AS counted
+  FROM unnest($3::timestamptz[], $4::timestamptz[]) AS p (start_at, end_at)"""
+
 # As of the period's end, or now when it has not ended.
 AS_OF = "least($4::timestamptz, $5::timestamptz)"
-ORDERS_SQL = _by_person("o.responsible_id", _order_figures(), _orders(*ONE, AS_OF))
+ORDERS_SQL = _by_person("o.responsible_id", _order_figures(), orders_in_period(*ONE, AS_OF))
 
 # By the supervisor who gave the verdicts (kind 'staff'); what awaits a verdict is in the totals alone.
 REVIEWS_SQL = _by_person("v.reviewed_by", _review_figures(), _reviews(*ONE, AS_OF))
@@ -289,8 +320,8 @@ REVIEWS_SQL = _by_person("v.reviewed_by", _review_figures(), _reviews(*ONE, AS_O
 EACH = ("p.property_id", "p.start_at", "p.end_at")
 EACH_AS_OF = "least(p.end_at, $5::timestamptz)"
 TOTALS_SQL = f"""
-SELECT p.property_id,
-       (SELECT to_jsonb(x) FROM (SELECT {ROUND_FIGURES} FROM rounds r WHERE {_rounds_in_period(*EACH)}) x) AS rounds,
+SELECT p.property_id, p.start_at,
+       (SELECT to_jsonb(x) FROM (SELECT {ROUND_FIGURES} FROM rounds r WHERE {rounds_in_period(*EACH)}) x) AS rounds,
        (SELECT to_jsonb(x) FROM (
            SELECT {VISIT_FIGURES}
              FROM (SELECT t.timing, sum(t.n) AS n FROM {_visits_of_rounds(*EACH)} GROUP BY t.timing) g) x
@@ -301,14 +332,14 @@ SELECT p.property_id,
                     GROUP BY c.outcome) g) x
        ) AS items,
        (SELECT to_jsonb(x) FROM (
-           SELECT {_order_figures()} FROM {_orders(*EACH, EACH_AS_OF)}) x
+           SELECT {_order_figures()} FROM {orders_in_period(*EACH, EACH_AS_OF)}) x
        ) AS rectification,
        (SELECT to_jsonb(x) FROM (
            SELECT {_review_figures()}
              FROM {_reviews(*EACH, EACH_AS_OF)}) x
        ) AS reviews
   FROM unnest($2::text[], $3::timestamptz[], $4::timestamptz[]) AS p (property_id, start_at, end_at)
- ORDER BY p.property_id"""
+ ORDER BY p.property_id, p.start_at"""
 
 
 async def round_figures(
@@ -328,6 +359,26 @@ async def item_figures(
 ) -> list[asyncpg.Record]:
     """Rows of kind 'total', 'staff', 'item' (with its newest label) and 'location' (with its checkpoint's name)."""
     return await conn.fetch(RESULTS_SQL, org_id, property_id, start, end)
+
+
+async def item_figures_of_parts(
+    conn: asyncpg.Connection,
+    org_id: str,
+    property_id: str,
+    starts: list[datetime],
+    ends: list[datetime],
+    kept: list[object],
+) -> list[asyncpg.Record]:
+    """item_figures' rows over the ranges [starts[i], ends[i]) counted now and the counted rows `kept`."""
+    return await conn.fetch(RESULTS_OF_PARTS_SQL, org_id, property_id, starts, ends, kept)
+
+
+async def counted_of_ranges(
+    conn: asyncpg.Connection, org_id: str, property_id: str, starts: list[datetime], ends: list[datetime]
+) -> dict[datetime, list[object]]:
+    """Each range's counted result rows (person, checkpoint, template version, item, outcome, n), by its start."""
+    rows = await conn.fetch(COUNTED_OF_RANGES_SQL, org_id, property_id, starts, ends)
+    return {row["start_at"]: row["counted"] for row in rows}
 
 
 async def order_figures(

@@ -6,7 +6,18 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from api.pages.lang import Lang
-from api.pages.texts import common, console, console_review, console_setup, console_surveys, owner, survey, tickets
+from api.pages.texts import (
+    common,
+    console,
+    console_board,
+    console_kpis,
+    console_review,
+    console_setup,
+    console_surveys,
+    owner,
+    survey,
+    tickets,
+)
 
 Words = Mapping[str, tuple[str, str]]  # key -> (中文, English)
 
@@ -29,6 +40,8 @@ TEXTS = _merge(
     console_review.WORDS,
     console_setup.WORDS,
     console_surveys.WORDS,
+    console_board.WORDS,
+    console_kpis.WORDS,
 )
 
 
