@@ -46,6 +46,7 @@ from api.routes.notifications import InboxController, WebhookController, notific
 from api.routes.people import OwnerController, StaffController, UserController
 from api.routes.photos import photo_bytes
 from api.routes.places import BuildingController, PropertyController, UnitController
+from api.routes.reports import property_report, regenerate_report
 from api.routes.schedules import ScheduleController, property_schedules
 from api.routes.surveys import (
     CampaignController,
@@ -84,6 +85,8 @@ ROUTES: list[ControllerRouterHandler] = [
     notification_kinds,
     ScheduleController,
     photo_bytes,
+    property_report,
+    regenerate_report,
 ]
 # plug-in name -> its HTTP routes (the API's half of a domain; sync.plugins.Plugin is the other half)
 DOMAIN_ROUTES: dict[str, list[ControllerRouterHandler]] = {

@@ -70,9 +70,7 @@ class AuthController(Controller):
         services: AppServices,
         conn: Conn,
     ) -> Tokens:
-        return await auth.change_password(
-            conn, services.auth, services.limiter, caller, data, asked(request, services)
-        )
+        return await auth.change_password(conn, services.auth, services.limiter, caller, data, asked(request, services))
 
 
 @get("/me", tags=["auth"], summary="The signed-in person, their properties and units")
