@@ -88,6 +88,17 @@ def pdf_text(pdf: Path) -> str:
     return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
 
 
+def pdf_fonts(pdf: Path) -> list[str]:
+    """pdffonts' lines, one a font (name, type, encoding, emb, sub, uni, object, id)."""
+    listed = subprocess.run(["pdffonts", str(pdf)], check=True, capture_output=True, text=True).stdout
+    return [line for line in listed.splitlines()[2:] if line.strip()]
+
+
+def pdf_page_count(pdf: Path) -> int:
+    info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True).stdout
+    return int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
+
+
 def pdf_pages(pdf: Path, resolution: int = 50) -> list[Path]:
     """Every page rendered to PNG by poppler (pdftoppm)."""
     prefix = pdf.with_suffix("")

@@ -14,7 +14,16 @@ from PIL import Image
 from core.clock import FixedClock
 from reports import pdf as report_pdf
 from reports.words import percent, score
-from tests.report_world import REPORT_TIME, build_month, has_poppler, pdf_pages, pdf_text, run_queued_jobs
+from tests.report_world import (
+    REPORT_TIME,
+    build_month,
+    has_poppler,
+    pdf_fonts,
+    pdf_page_count,
+    pdf_pages,
+    pdf_text,
+    run_queued_jobs,
+)
 from tests.world import login
 
 pytestmark = pytest.mark.skipif(not has_poppler(), reason="poppler-utils (pdftotext, pdftoppm) is not installed")
@@ -101,12 +110,10 @@ async def test_a_months_report_is_made_by_the_worker_and_shows_the_apis_figures(
     assert "受理工单 Tickets received" in text  # the service desk's page
 
     # the font is embedded (a subset), and every page renders with the Chinese drawn
-    fonts = subprocess.run(["pdffonts", str(pdf)], check=True, capture_output=True, text=True).stdout
-    font_lines = [line for line in fonts.splitlines()[2:] if line.strip()]
-    assert font_lines and all("NotoSansCJK" in line and line.split()[-5:-3] == ["yes", "yes"] for line in font_lines)
-    info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True).stdout
+    fonts = pdf_fonts(pdf)
+    assert fonts and all("NotoSansCJK" in line and line.split()[-5:-3] == ["yes", "yes"] for line in fonts)
     pages = pdf_pages(pdf)
-    assert len(pages) == int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:"))) == 6
+    assert len(pages) == pdf_page_count(pdf) == 6
     # this machine has no CJK font of its own (say so if that changes: the check would prove less)
     assert not cjk_fonts_installed(), "a CJK font is installed: the pixel check no longer proves the embedding"
     m, top = report_pdf.MARGIN, report_pdf.TITLE_TOP
@@ -174,7 +181,7 @@ async def test_another_property_and_staff_are_refused(api, db):
     supervisor, staff = await login(api, org, "supervisor"), await login(api, org, "staff")
     other = await api.get(f"/properties/{org.other_property_id}/reports/2025-06", headers=supervisor)
     assert other.status_code == 404
-    assert (await api.get(f"/properties/nope/reports/2025-06", headers=supervisor)).status_code == 404
+    assert (await api.get("/properties/nope/reports/2025-06", headers=supervisor)).status_code == 404
     assert (await api.get(f"/properties/{org.property_id}/reports/2025-06", headers=staff)).status_code == 403
     assert (await api.post(f"/properties/{org.property_id}/reports/2025-06", headers=staff)).status_code == 403
     assert (await api.get(f"/properties/{org.property_id}/reports/2025-06")).status_code == 401
