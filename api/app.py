@@ -17,6 +17,7 @@ from api.edge import edge_middleware
 from api.errors import EXCEPTION_HANDLERS
 from api.pages.console_auth import ConsoleSignInPages
 from api.pages.console_home import ConsoleHomePages
+from api.pages.console_reports import ConsoleReportPages
 from api.pages.errors import UNROUTED
 from api.pages.owner_auth import OwnerSignInPages
 from api.pages.owner_home import OwnerHomePages
@@ -111,7 +112,13 @@ DOMAIN_ROUTES: dict[str, list[ControllerRouterHandler]] = {
     "servicedesk": [PropertyTicketController, TicketController, desk_kpis, desk_ledger],
 }
 # The pages (api/pages): the kernel's, and each domain's when its plug-in is registered
-PAGES: list[ControllerRouterHandler] = [OwnerSignInPages, OwnerHomePages, ConsoleSignInPages, ConsoleHomePages]
+PAGES: list[ControllerRouterHandler] = [
+    OwnerSignInPages,
+    OwnerHomePages,
+    ConsoleSignInPages,
+    ConsoleHomePages,
+    ConsoleReportPages,
+]
 DOMAIN_PAGES: dict[str, list[ControllerRouterHandler]] = {
     "surveys": [SurveyLinkController, SurveyAnswerPage, OwnerSurveyPages],
     "meetings": [OwnerMeetingPages],

@@ -71,6 +71,8 @@ class DimensionLine(Frozen, frozen=True):
 
 class ActionLine(Frozen, frozen=True):
     dimension: str
+    dimension_zh: str
+    dimension_en: str
     title_zh: str
     title_en: str
     due_at: datetime
@@ -94,7 +96,7 @@ class Satisfaction(Frozen, frozen=True):
     satisfaction_rate: float | None
     nps: int | None
     nps_change: int | None
-    dimensions: list[DimensionLine]
+    dimensions: list[DimensionLine]  # those any household rated, template order
     actions: list[ActionLine]
 
 
@@ -171,6 +173,7 @@ async def _satisfaction(
         return None
     report = await campaign_report(conn, caller.org_id, campaign.id)
     done = await actions.list_actions(conn, caller, campaign.id, now)
+    names = {d.key: (d.name_zh, d.name_en) for d in report.dimensions}
     return Satisfaction(
         campaign_id=campaign.id,
         name_zh=campaign.name_zh,
@@ -195,10 +198,13 @@ async def _satisfaction(
                 satisfaction_rate=d.satisfaction_rate,
             )
             for d in report.dimensions
+            if d.households  # a topic nobody rated (not asked by this survey) says nothing
         ],
         actions=[
             ActionLine(
                 dimension=a.dimension,
+                dimension_zh=names.get(a.dimension, (a.dimension, a.dimension))[0],
+                dimension_en=names.get(a.dimension, (a.dimension, a.dimension))[1],
                 title_zh=a.title_zh,
                 title_en=a.title_en,
                 due_at=a.due_at,

@@ -277,7 +277,7 @@ def _satisfaction_page(pdf: FPDF, report: PropertyReport) -> None:
     actions = [
         [
             f"{a.title_zh} {a.title_en}",
-            a.dimension,
+            a.dimension_zh,
             a.due_at.astimezone(ZoneInfo(report.timezone)).date().isoformat(),
             word(ACTION_STATES, a.status),
         ]

@@ -38,8 +38,9 @@ def _domains(services: Services) -> set[str]:
     return {plugin.name for plugin in services.registry.plugins}
 
 
-async def _asked(services: Services, caller: Caller, property_id: str, period: str, *, again: bool) -> Asked:
-    """Ask in a transaction of its own, committed before the job is queued (the worker must find the row)."""
+async def ask_and_queue(services: Services, caller: Caller, property_id: str, period: str, *, again: bool) -> Asked:
+    """Ask for the report (reports.service.ask) in a transaction of its own, committed before the job is queued
+    (the worker must find the row); the API and the console alike."""
     async with transaction(services.pool) as conn:
         asked = await service.ask(
             conn, caller, property_id, period, services.clock.now(), _domains(services), again=again
@@ -80,7 +81,7 @@ async def property_report(
     services: AppServices,
     format: Format = None,
 ) -> Response[Any]:
-    asked = await _asked(services, caller, property_id, period, again=False)
+    asked = await ask_and_queue(services, caller, property_id, period, again=False)
     report = asked.report
     if report.status != "done":
         return Response(msgspec.to_builtins(report), status_code=202)
@@ -108,4 +109,4 @@ async def property_report(
 async def regenerate_report(
     property_id: FromPath[str], period: FromPath[str], caller: CurrentCaller, services: AppServices
 ) -> service.ReportStatus:
-    return (await _asked(services, caller, property_id, period, again=True)).report
+    return (await ask_and_queue(services, caller, property_id, period, again=True)).report

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from api.pages.lang import Lang
-from api.pages.texts import common, console, owner, survey, tickets
+from api.pages.texts import common, console, console_reports, owner, survey, tickets
 
 Words = Mapping[str, tuple[str, str]]  # key -> (中文, English)
 
@@ -20,7 +20,7 @@ def _merge(*tables: Words) -> dict[str, tuple[str, str]]:
     return merged
 
 
-TEXTS = _merge(common.WORDS, survey.WORDS, owner.WORDS, tickets.WORDS, console.WORDS)
+TEXTS = _merge(common.WORDS, survey.WORDS, owner.WORDS, tickets.WORDS, console.WORDS, console_reports.WORDS)
 
 
 def translator(lang: Lang) -> Callable[..., str]:
