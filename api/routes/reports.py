@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.datastructures import ResponseHeader
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, QueryParameter
 
 from api.deps import AppServices, CurrentCaller
@@ -24,6 +25,7 @@ Format = Annotated[
     Literal["pdf", "json"] | None,
     QueryParameter(description="pdf (default), or json: the report's figures (also with Accept: application/json)"),
 ]
+JSON = "application/json"
 PATH = "/properties/{property_id:str}/reports/{period:str}"
 ABOUT = (
     "`period`: a local month YYYY-MM (2026-10) or a quarter YYYY-Qn (2026-Q4) in the property's time zone; one "
@@ -65,6 +67,16 @@ def _wants_json(request: Request[Any, Any, Any], format: str | None) -> bool:
     tags=["reports"],
     summary="A property's monthly or quarterly report: the PDF once made, else 202 and its job's state",
     description=ABOUT,
+    media_type=service.MEDIA_TYPE,
+    content_media_type=service.MEDIA_TYPE,  # OpenAPI 3.1's word for binary content
+    response_description="the PDF, as an attachment named <property id>-<period>-report.pdf; with format=json, "
+    "the report's figures (PropertyReport)",
+    responses={
+        202: ResponseSpec(
+            data_container=service.ReportStatus,
+            description="not made yet: its state (queued, running with step `progress` of `total`, or failed)",
+        )
+    },
     response_headers=[
         ResponseHeader(
             name="Content-Disposition",
@@ -84,10 +96,10 @@ async def property_report(
     asked = await ask_and_queue(services, caller, property_id, period, again=False)
     report = asked.report
     if report.status != "done":
-        return Response(msgspec.to_builtins(report), status_code=202)
+        return Response(msgspec.to_builtins(report), status_code=202, media_type=JSON)
     async with transaction(services.pool) as conn:
         if _wants_json(request, format):
-            return Response(msgspec.to_builtins(await service.figures(conn, caller, report)))
+            return Response(msgspec.to_builtins(await service.figures(conn, caller, report)), media_type=JSON)
         name = await service.property_name(conn, caller.org_id, property_id)
         pdf = await service.pdf_bytes(conn, caller, services.store, report)
     headers = {
