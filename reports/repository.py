@@ -21,16 +21,20 @@ async def latest(conn: asyncpg.Connection, org_id: str, property_id: str, period
     )
 
 
-async def recent(conn: asyncpg.Connection, org_id: str, property_id: str, periods: list[str]) -> list[asyncpg.Record]:
-    """The newest version of each of `periods` that was asked for, and of any other period asked for lately."""
+async def recent(
+    conn: asyncpg.Connection, org_id: str, property_id: str, periods: list[str], now: datetime
+) -> list[asyncpg.Record]:
+    """The newest version of each of `periods` that was asked for, and of any other period asked for in the 400
+    days before `now`."""
     return await conn.fetch(
         f"""SELECT DISTINCT ON (period) {COLUMNS} FROM reports
              WHERE org_id = $1 AND property_id = $2
-               AND (period = ANY($3::text[]) OR requested_at > now() - interval '400 days')
+               AND (period = ANY($3::text[]) OR requested_at > $4::timestamptz - interval '400 days')
              ORDER BY period DESC, version DESC""",
         org_id,
         property_id,
         periods,
+        now,
     )
 
 

@@ -122,7 +122,7 @@ async def recent(
     await require_property(conn, caller, property_id, "supervise")
     zone = await places_sql.property_timezone(conn, caller.org_id, property_id)
     offered = recent_periods(zone, now)
-    rows = {r["period"]: status_of(r) for r in await sql.recent(conn, caller.org_id, property_id, offered)}
+    rows = {r["period"]: status_of(r) for r in await sql.recent(conn, caller.org_id, property_id, offered, now)}
     labels = list(dict.fromkeys([*offered, *sorted(rows, reverse=True)]))
     return [(label, rows.get(label)) for label in labels]
 
