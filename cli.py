@@ -219,10 +219,11 @@ def cmd_jobs(settings: Settings) -> int:
     from bootstrap.services import open_services
     from core.db import acquire
     from core.heartbeat import HEARTBEAT, heartbeat_age, heartbeat_stale
+    from core.jobs import queue_name
     from core.notifications.service import backlog as outbox_backlog
     from core.schedules.service import backlog as schedule_backlog
     from sync.photos.repository import backlog as photo_backlog
-    from workers.settings import all_jobs, connect_queue, queue_name
+    from workers.settings import all_jobs, connect_queue
 
     async def run(s: Settings) -> None:
         assert s.database_url

@@ -20,6 +20,7 @@ from api.pages.console_board import ConsoleBoardPages
 from api.pages.console_home import ConsoleHomePages
 from api.pages.console_kpis import ConsoleKpiPages
 from api.pages.console_people import ConsoleOrgPeople, ConsolePropertyPeople
+from api.pages.console_reports import ConsoleReportPages
 from api.pages.console_review import ConsoleReviewPages
 from api.pages.console_schedules import ConsoleSchedulePages
 from api.pages.console_setup import ConsoleSetupPages
@@ -54,6 +55,7 @@ from api.routes.notifications import InboxController, WebhookController, notific
 from api.routes.people import OwnerController, StaffController, UserController
 from api.routes.photos import photo_bytes
 from api.routes.places import BuildingController, PropertyController, UnitController
+from api.routes.reports import property_report, regenerate_report
 from api.routes.schedules import ScheduleController, property_schedules
 from api.routes.surveys import (
     CampaignController,
@@ -92,6 +94,8 @@ ROUTES: list[ControllerRouterHandler] = [
     notification_kinds,
     ScheduleController,
     photo_bytes,
+    property_report,
+    regenerate_report,
 ]
 # plug-in name -> its HTTP routes (the API's half of a domain; sync.plugins.Plugin is the other half)
 DOMAIN_ROUTES: dict[str, list[ControllerRouterHandler]] = {
@@ -123,6 +127,7 @@ PAGES: list[ControllerRouterHandler] = [
     ConsoleHomePages,
     ConsoleOrgPeople,
     ConsolePropertyPeople,
+    ConsoleReportPages,
 ]
 DOMAIN_PAGES: dict[str, list[ControllerRouterHandler]] = {
     "inspections": [

@@ -28,3 +28,8 @@ class Periodic(msgspec.Struct, frozen=True, kw_only=True):
     minute: frozenset[int] | None = None
     second: frozenset[int] = frozenset({0})
     run_at_startup: bool = False
+
+
+def queue_name(settings: Settings) -> str:
+    """The worker's queue (arq's queue name): the API puts jobs there too (a report asked for)."""
+    return f"{settings.namespace}:queue"

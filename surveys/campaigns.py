@@ -172,6 +172,16 @@ async def recent_campaigns(
     ]
 
 
+async def latest_closed(
+    conn: asyncpg.Connection, caller: Caller, property_id: str, before: datetime, now: datetime
+) -> Campaign | None:
+    """The property's campaign that closed last by `before` (and by now), for its supervisors and admins: the
+    satisfaction figures a report of a period ending at `before` shows."""
+    await require_property(conn, caller, property_id, "supervise")
+    row = await sql.latest_closed(conn, caller.org_id, property_id, min(before, now))
+    return None if row is None else campaign_of(row, now)
+
+
 async def campaign_for_admin(conn: asyncpg.Connection, caller: Caller, campaign_id: str, now: datetime) -> Campaign:
     """The campaign, if the caller is an admin of its property: who may see or print its households' links."""
     found = await get_campaign(conn, caller, campaign_id, now)

@@ -28,7 +28,7 @@ from redis.backoff import ExponentialBackoff
 from bootstrap.domains import registry as default_registry
 from bootstrap.services import open_services
 from core.heartbeat import HEARTBEAT, beat
-from core.jobs import JobContext, Periodic
+from core.jobs import JobContext, Periodic, queue_name
 from core.outages import REDIS_DOWN, outage_in, which_dependency
 from core.settings import Settings, with_secret
 from sync.plugins import Registry
@@ -36,13 +36,10 @@ from workers.jobs.deadlines import chase_deadlines
 from workers.jobs.housekeeping import prune_sync, purge_sessions
 from workers.jobs.notifications import deliver_notifications
 from workers.jobs.photos import expire_uploads, make_derivatives, queue_derivatives
+from workers.jobs.reports import make_report
 from workers.jobs.schedules import materialise_schedules
 
 log = logging.getLogger("fieldwork.worker")
-
-
-def queue_name(settings: Settings) -> str:
-    return f"{settings.namespace}:queue"
 
 
 async def on_startup(ctx: dict[str, Any]) -> None:
@@ -123,7 +120,7 @@ CRON_JOBS = [
     cron(expire_uploads, minute=set(range(7, 60, 10)), second={15}, run_at_startup=False),
 ]
 # and those queued by another job
-QUEUED: list[Job] = [make_derivatives]
+QUEUED: list[Job] = [make_derivatives, make_report]
 
 
 def periodic_job(periodic: Periodic) -> WorkerCoroutine:

@@ -106,8 +106,9 @@ async def keep(
     months: list[tuple[datetime, datetime, Any]],
 ) -> None:
     """Keep of `what` each (start, end, what was counted as JSON-able builtins), counted after the snapshot
-    `since` was taken."""
-    if not months:
+    `since` was taken. A read-only transaction (the property report's snapshot) keeps nothing: it counted, and
+    the next view keeps."""
+    if not months or await conn.fetchval("SELECT current_setting('transaction_read_only')::bool"):
         return
     await conn.execute(
         KEEP_SQL,

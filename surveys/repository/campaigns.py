@@ -79,6 +79,19 @@ async def property_campaigns(
     )
 
 
+async def latest_closed(
+    conn: asyncpg.Connection, org_id: str, property_id: str, before: datetime
+) -> asyncpg.Record | None:
+    """The property's campaign that closed last, by `before`."""
+    return await conn.fetchrow(
+        f"""{CAMPAIGN} WHERE c.org_id = $1 AND c.property_id = $2 AND c.closes_at <= $3
+            ORDER BY c.closes_at DESC, c.id DESC LIMIT 1""",
+        org_id,
+        property_id,
+        before,
+    )
+
+
 async def invitations(conn: asyncpg.Connection, org_id: str, campaign_id: str) -> list[asyncpg.Record]:
     return await conn.fetch(
         """SELECT unit_id, building_id, responded_at, link_generation FROM survey_invitations

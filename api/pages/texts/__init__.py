@@ -11,6 +11,7 @@ from api.pages.texts import (
     console,
     console_board,
     console_kpis,
+    console_reports,
     console_review,
     console_setup,
     console_surveys,
@@ -42,6 +43,7 @@ TEXTS = _merge(
     console_surveys.WORDS,
     console_board.WORDS,
     console_kpis.WORDS,
+    console_reports.WORDS,
 )
 
 
