@@ -9,7 +9,9 @@ browser does; then requests each page of PAGES and GET /health round-robin (`--r
 and prints p50 and p95 of each, their ratio to /health's, and each page's size (as sent gzipped, and unzipped)
 against the issue's limits: p95 < 150 ms, under 300 KB.
 
-Other console pages join by name: add an entry to PAGES (its address given the property and today's date).
+Every console page that reads is in PAGES by name; bench/surveys.py's two campaigns of 2,000 households (an org of
+their own, whose admin signs in too) give the survey report and its households. Another page joins by name: add
+an entry to PAGES (its address given the property, today's date and an order).
 """
 
 from __future__ import annotations
@@ -28,10 +30,13 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import asyncpg
 import httpx
 
+from bench import surveys as surveys_bench
 from bench._support import Result, fieldwork_server, median, percentile, print_results, say, scratch_database
 from bench.kpi import PASSWORD, build_world, describe, load_year
+from core.access import Caller
 from core.db import connect
 from core.people import service as people
 from core.people.schemas import UserCreate
@@ -41,12 +46,14 @@ LIMIT_KB = 300
 ZONE = ZoneInfo("Asia/Shanghai")  # bench/kpi.py's property
 BROWSER = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8", "Accept-Encoding": "gzip"}
 SUPERVISOR = "supervisor@bench.test"
+SURVEY_ADMIN = "admin@surveys.bench.test"
 
 
 @dataclass(frozen=True)
 class Place:
     property_id: str
     today: date
+    order_id: str  # an order of the property (one awaiting a verdict when there is one)
 
     @property
     def home(self) -> str:
@@ -58,9 +65,9 @@ class Place:
         return f"from={first.isoformat()}&to={self.today.isoformat()}"
 
 
-# name (no commas: --pages lists them) -> the page's address; the review queue, an order, surveys, reports and
-# setup join here by name
+# name (no commas: --pages lists them) -> the page's address
 PAGES: dict[str, Callable[[Place], str]] = {
+    "properties": lambda p: "/console",
     "board": lambda p: p.home,
     "board-fragment": lambda p: f"{p.home}?part=figures",
     "kpis-30-days": lambda p: f"{p.home}/kpis",
@@ -68,7 +75,23 @@ PAGES: dict[str, Callable[[Place], str]] = {
     "kpis-12-months-sorted": lambda p: f"{p.home}/kpis?{p.year()}&sort=pass&dir=desc",
     "rounds-missed-12-months": lambda p: f"{p.home}/rounds?status=missed&{p.year()}",
     "orders-due-not-handed-in-12-months": (lambda p: f"{p.home}/kpis/orders?figure=due_not_handed_in&{p.year()}"),
+    "review-queue": lambda p: f"{p.home}/review",
+    "order": lambda p: f"/console/orders/{p.order_id}",
+    "surveys": lambda p: f"{p.home}/surveys",
+    "reports": lambda p: f"{p.home}/reports",
+    "setup": lambda p: f"{p.home}/setup",
+    "setup-checkpoints": lambda p: f"{p.home}/setup/checkpoints",
+    "setup-routes": lambda p: f"{p.home}/setup/routes",
+    "setup-schedules": lambda p: f"{p.home}/setup/schedules",
+    "setup-people": lambda p: f"{p.home}/setup/people",
+    "people": lambda p: "/console/people",
+    # a survey campaign of 2,000 households answered (bench/surveys.py's, its own org: its admin signs in)
+    "campaign-report": lambda p: f"/console/campaigns/{CAMPAIGN}",
+    "campaign-households": lambda p: f"/console/campaigns/{CAMPAIGN}/households?building={BUILDING}",
 }
+# the pages of bench/surveys.py's org, seen by its admin
+SURVEY_ORG = {"campaign-report", "campaign-households"}
+CAMPAIGN, BUILDING, UNITS_PER_BUILDING = "current", "b01", 100
 
 # the API's answers the pages are made of, timed in the same run for reference (no target of their own here)
 API: dict[str, Callable[[Place], str]] = {
@@ -76,10 +99,19 @@ API: dict[str, Callable[[Place], str]] = {
 }
 
 
-async def prepare(url: str, today: date) -> str:
-    """The year up to today, and a supervisor of its property; returns the property's id."""
+async def prepare(url: str, today: date) -> tuple[str, str]:
+    """The year up to today, and a supervisor of its property; bench/surveys.py's two campaigns in an org of
+    their own, with an admin; returns the property's id and an order's."""
     conn = await connect(url)
+    raw = await asyncpg.connect(url)
     try:
+        await surveys_bench.load(conn, raw, UNITS_PER_BUILDING)
+        survey_admin = Caller(org_id=surveys_bench.ORG, user_id="bench-admin", role="admin", session_id="bench")
+        await people.create_user(
+            conn,
+            survey_admin,
+            UserCreate(name="管理员 Admin", role="admin", email=SURVEY_ADMIN, password=PASSWORD),
+        )
         caller, property_id, staff = await build_world(conn)
         supervisor = await people.create_user(
             conn, caller, UserCreate(name="主管 Supervisor", role="supervisor", email=SUPERVISOR, password=PASSWORD)
@@ -88,16 +120,22 @@ async def prepare(url: str, today: date) -> str:
         started = time.perf_counter()
         await load_year(conn, caller.org_id, property_id, staff, 365, first_day=today - timedelta(days=364))
         say(f"loaded a year in {time.perf_counter() - started:.1f} s")
+        order_id = await conn.fetchval(
+            """SELECT id FROM rectification_orders WHERE property_id = $1
+                ORDER BY status = 'submitted' DESC, created_at DESC LIMIT 1""",
+            property_id,
+        )
     finally:
         await conn.close()
-    return property_id
+        await raw.close()
+    return property_id, order_id
 
 
-async def sign_in(client: httpx.AsyncClient) -> None:
+async def sign_in(client: httpx.AsyncClient, login: str = SUPERVISOR) -> None:
     form = (await client.get("/console/sign-in", headers=BROWSER)).text
     token = re.search(r'name="_csrf_token" value="([^"]+)"', form)
     assert token, "the sign-in page has no CSRF token"
-    data = {"login": SUPERVISOR, "password": PASSWORD, "_csrf_token": token.group(1)}
+    data = {"login": login, "password": PASSWORD, "_csrf_token": token.group(1)}
     answer = await client.post("/console/sign-in", data=data, headers=BROWSER)
     assert answer.status_code == 303, (answer.status_code, answer.text[-500:])
 
@@ -115,24 +153,30 @@ async def fetch(client: httpx.AsyncClient, path: str, headers: dict[str, str] = 
 async def run(repeats: int, chosen: list[str]) -> tuple[list[Result], str]:
     today = datetime.now(UTC).astimezone(ZONE).date()
     async with scratch_database() as url:
-        property_id = await prepare(url, today)
-        place = Place(property_id, today)
+        property_id, order_id = await prepare(url, today)
+        place = Place(property_id, today, order_id)
         paths = {name: PAGES[name](place) for name in chosen}
         with tempfile.TemporaryDirectory() as home, fieldwork_server(url, Path(home)) as server:
-            async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
-                await sign_in(client)
+            async with (
+                httpx.AsyncClient(base_url=server.url, timeout=60) as supervisor,
+                httpx.AsyncClient(base_url=server.url, timeout=60) as survey_admin,
+            ):
+                await sign_in(supervisor)
+                await sign_in(survey_admin, SURVEY_ADMIN)
+                client = supervisor
+                by = {name: survey_admin if name in SURVEY_ORG else supervisor for name in paths}
                 login = {"login": SUPERVISOR, "password": PASSWORD}
                 token = (await client.post("/auth/login", json=login)).json()["access_token"]
                 bearer = {"Authorization": f"Bearer {token}", "Accept-Encoding": "gzip"}
                 api = {name: make(place) for name, make in API.items()}
                 sizes = {}
                 for name, path in paths.items():
-                    _, body = await fetch(client, path)
+                    _, body = await fetch(by[name], path)
                     sizes[name] = (len(body), len(gzip.decompress(body)) if body[:2] == b"\x1f\x8b" else len(body))
                 for _ in range(10):  # warm-up, past the plan cache's five custom plans
                     await client.get("/health")
-                    for path in paths.values():
-                        await fetch(client, path)
+                    for name, path in paths.items():
+                        await fetch(by[name], path)
                     for path in api.values():
                         await fetch(client, path, bearer)
                 seen: dict[str, list[float]] = {"/health": [], **{name: [] for name in [*paths, *api]}}
@@ -143,7 +187,7 @@ async def run(repeats: int, chosen: list[str]) -> tuple[list[Result], str]:
                     seen["/health"].append(time.perf_counter() - started)
                     assert health.status_code == 200
                     for name, path in paths.items():
-                        seen[name].append((await fetch(client, path))[0])
+                        seen[name].append((await fetch(by[name], path))[0])
                     for name, path in api.items():
                         seen[name].append((await fetch(client, path, bearer))[0])
     health_p50, health_p95 = median(seen["/health"]), percentile(seen["/health"], 95)
@@ -170,7 +214,8 @@ async def run(repeats: int, chosen: list[str]) -> tuple[list[Result], str]:
         f"- {note}"
         for note in (
             f"fieldwork {describe()}, Python {platform.python_version()}, {platform.node()}",
-            f"a year of one property (bench/kpi.py's data) to {today}; signed in as its supervisor",
+            f"a year of one property (bench/kpi.py's data) to {today}; signed in as its supervisor; the campaign "
+            "pages: bench/surveys.py's 2,000 households answered, signed in as that org's admin",
             f"{repeats} requests of each page and of /health, one keep-alive connection, round-robin, after 10 "
             "warm-up rounds; time to the last byte at the client (an upper bound of the server's time)",
             "size: the page as sent (gzip) and unzipped, without photos",
