@@ -5,6 +5,7 @@ sends a stranger to the sign-in page instead."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from litestar import Request, Response
 from litestar.exceptions import MethodNotAllowedException, NotFoundException, PermissionDeniedException
@@ -39,7 +40,7 @@ def on_page_error(request: Request[Any, Any, Any], exc: Exception) -> Response[A
     if not wants_html(request):  # an API client on a route that also serves pages
         return _api_answer(request, exc)
     if isinstance(exc, Unauthorized) and (to := _sign_in_for(request.url.path)):
-        return Redirect(f"{to}?next={request.url.path}", status_code=303)
+        return Redirect(f"{to}?next={_here(request)}", status_code=303)
     lang = lang_of(request)
     csrf = isinstance(exc, PermissionDeniedException) and "CSRF" in str(exc.detail)
     answer = None if csrf else _api_answer(request, exc)
@@ -66,6 +67,12 @@ def error_page(
     key = heading or (f"error.{status}" if f"error.{status}" in TEXTS else "error.title")
     context = {"status": status, "heading": key, "detail": detail, "back": _way_back(request.url.path)}
     return page(request, "error.html", context, status=status, headers=headers)
+
+
+def _here(request: Request[Any, Any, Any]) -> str:
+    """This page's path and query, as a query parameter's value (the page to come back to after signing in)."""
+    query = request.url.query
+    return quote(request.url.path + (f"?{query}" if query else ""), safe="/")
 
 
 def _sign_in_for(path: str) -> str:

@@ -30,6 +30,13 @@ async def test_a_supervisor_signs_in_sees_their_properties_and_signs_out(api, db
     deeper = await api.get("/console/photos/some-photo", headers=HTML)
     assert deeper.headers["location"] == "/console/sign-in?next=/console/photos/some-photo"
     assert (await api.get("/console")).status_code == 401  # an API client gets problem+json
+    asked = f"/console/properties/{org.property_id}/kpis?from=2026-09-01&to=2026-09-30"
+    with_query = await api.get(asked, headers=HTML)
+    back = f"/console/properties/{org.property_id}/kpis%3Ffrom%3D2026-09-01%26to%3D2026-09-30"
+    assert with_query.headers["location"] == f"/console/sign-in?next={back}"
+    came_back = await console_sign_in(api, org.email("supervisor"), next=asked)
+    assert came_back.status_code == 303 and came_back.headers["location"] == asked
+    await post_form(api, "/console", "/console/sign-out")
 
     wrong = await console_sign_in(api, org.email("supervisor"), "not-the-password")
     assert wrong.status_code == 401 and "手机号/邮箱或密码不正确" in wrong.text and "fw_session" not in api.cookies
