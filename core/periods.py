@@ -52,13 +52,19 @@ def _date(value: date | str | None, parameter: str) -> date | None:
             day = date.fromisoformat(value)
     if day is None:
         raise Invalid(
-            f"{parameter} is not a date", [FieldError(field=parameter, message=f"{value!r} is not YYYY-MM-DD")]
+            f"{parameter} is not a date / {parameter} 不是日期",
+            [FieldError(field=parameter, message=f"{value!r} is not YYYY-MM-DD / {value!r} 不是 YYYY-MM-DD 格式")],
         )
     # the UTC range of a day in year 1 or 9999 can fall outside what datetime holds
     if not FIRST_YEAR <= day.year <= LAST_YEAR:
         raise Invalid(
-            f"{parameter} is out of range",
-            [FieldError(field=parameter, message=f"must be in the years {FIRST_YEAR}-{LAST_YEAR}")],
+            f"{parameter} is out of range / {parameter} 超出范围",
+            [
+                FieldError(
+                    field=parameter,
+                    message=f"must be in the years {FIRST_YEAR}-{LAST_YEAR} / 年份须在 {FIRST_YEAR}-{LAST_YEAR} 之间",
+                )
+            ],
         )
     return day
 
@@ -74,13 +80,25 @@ def resolve_period(from_: date | str | None, to: date | str | None, timezone: st
         from_ = to - timedelta(days=DEFAULT_DAYS - 1)
     if from_ > to:
         raise Invalid(
-            "the period starts after it ends",
-            [FieldError(field="from", message=f"{from_.isoformat()} is after to ({to.isoformat()})")],
+            "the period starts after it ends / 开始日期晚于结束日期",
+            [
+                FieldError(
+                    field="from",
+                    message=f"{from_.isoformat()} is after to ({to.isoformat()}) / {from_.isoformat()} 晚于结束日期 "
+                    f"{to.isoformat()}",
+                )
+            ],
         )
     if to >= _years_later(from_, MAX_YEARS):
         raise Invalid(
-            f"a period spans at most {MAX_YEARS} years",
-            [FieldError(field="to", message=f"must be before {_years_later(from_, MAX_YEARS).isoformat()}")],
+            f"a period spans at most {MAX_YEARS} years / 期间最长 {MAX_YEARS} 年",
+            [
+                FieldError(
+                    field="to",
+                    message=f"must be before {_years_later(from_, MAX_YEARS).isoformat()} / "
+                    f"须早于 {_years_later(from_, MAX_YEARS).isoformat()}",
+                )
+            ],
         )
     return KpiPeriod(
         from_=from_,

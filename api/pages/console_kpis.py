@@ -148,7 +148,10 @@ class ConsoleKpiPages(Controller):
         except Invalid as refused:
             if not wants_html(request):  # an API client: problem+json, as the API answers
                 raise
-            context["problem"] = [f"{e.field}: {e.message}" for e in refused.errors] or [refused.detail]
+            # (the field's label key, the message): "from" and "to" are the form's own fields
+            context["problem"] = [(f"console.kpis.{e.field}", e.message) for e in refused.errors] or [
+                ("", refused.detail)
+            ]
             return console_page(
                 request, services, manager, "console/kpis.html", context, section="kpis", prop=prop, status=422
             )

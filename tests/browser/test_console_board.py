@@ -45,7 +45,7 @@ async def test_a_supervisor_reads_the_board_and_the_kpis(api, db, browser, size,
     await page.fill("#login", org.email("supervisor"))
     await page.fill("#password", PASSWORD)
     await submit(page, page.locator("#sign-in button"))
-    assert page.url.endswith(home)  # the next address keeps the path (the query is the page's own)
+    assert page.url.endswith(f"{home}?refresh=1")  # back to the page asked for, its query kept
 
     await page.goto("/console")  # the properties list, with each one's orders at a glance
     assert await page.locator('[data-summary="overdue"]').count() == 1

@@ -146,7 +146,9 @@ async def test_bad_dates_are_a_clear_page(api, db, tag, period, field):
     await signed_in_console(api, org)
     page = f"/console/properties/{org.property_id}/kpis"
     shown = await api.get(page, params=period, headers=HTML)
-    assert shown.status_code == 422 and 'role="alert"' in shown.text and f"<li>{field}:" in shown.text
+    assert shown.status_code == 422 and 'role="alert"' in shown.text
+    words = {"from": "开始日期", "to": "结束日期"}[field]
+    assert f'<li data-field="console.kpis.{field}">{words}：' in shown.text
     assert 'name="from"' in shown.text  # the form stays, to put it right
     as_api = await api.get(page, params=period)
     assert as_api.status_code == 422 and as_api.headers["content-type"].startswith("application/problem+json")
