@@ -79,7 +79,11 @@ async def hash_stragglers(pool: asyncpg.Pool, store: BlobStore, limit: int = 50)
     for row in todo:
         org_id, sha256, value = row["org_id"], row["sha256"], row["likeness"]
         if value is None:
-            data = await store.read(derivative_key(org_id, sha256, "display"))
+            try:
+                data = await store.read(derivative_key(org_id, sha256, "display"))
+            except KeyError:  # a ready photo's display JPEG lost from the store: nothing to hash until restored
+                log.warning("no display JPEG of %s/%s to hash", org_id, sha256[:12])
+                continue
             value = await asyncio.to_thread(_hash_jpeg, data)
         async with transaction(pool) as conn:
             await sql.keep_likeness(conn, org_id, sha256, value)
