@@ -55,6 +55,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     max_photo_bytes: Bytes = 50 * 1024 * 1024
     max_image_pixels: Annotated[int, Meta(ge=1_000_000, le=1_000_000_000)] = 50_000_000
     upload_expiry_hours: Annotated[int, Meta(ge=1, le=24 * 90)] = 24
+    likeness_window_days: Annotated[int, Meta(ge=1, le=3650)] = 90
     clock_file: str | None = None
     request_body_timeout: Annotated[int, Meta(ge=1, le=3600)] = 30
     trusted_proxies: Annotated[str, Meta(pattern=r"^[0-9A-Fa-f:./*, ]*$")] = ""
@@ -169,6 +170,10 @@ ENV: dict[str, tuple[str, str]] = {
     "upload_expiry_hours": (
         "FIELDWORK_UPLOAD_EXPIRY_HOURS",
         "hours an unfinished upload is kept after its last bytes, 1-2160 (default 24)",
+    ),
+    "likeness_window_days": (
+        "FIELDWORK_LIKENESS_WINDOW_DAYS",
+        "days back a photo is compared with the same property's photos for near duplicates, 1-3650 (default 90)",
     ),
     "clock_file": (
         "FIELDWORK_CLOCK_FILE",

@@ -35,7 +35,7 @@ from sync.plugins import Registry
 from workers.jobs.deadlines import chase_deadlines
 from workers.jobs.housekeeping import prune_sync, purge_sessions
 from workers.jobs.notifications import deliver_notifications
-from workers.jobs.photos import expire_uploads, make_derivatives, queue_derivatives
+from workers.jobs.photos import expire_uploads, hash_photos, make_derivatives, queue_derivatives
 from workers.jobs.reports import make_report
 from workers.jobs.schedules import materialise_schedules
 
@@ -118,6 +118,7 @@ CRON_JOBS = [
     cron(deliver_notifications, second={0, 10, 20, 30, 40, 50}, run_at_startup=True),
     cron(queue_derivatives, second=set(range(2, 60, 5)), run_at_startup=True),
     cron(expire_uploads, minute=set(range(7, 60, 10)), second={15}, run_at_startup=False),
+    cron(hash_photos, second={45}, run_at_startup=False),
 ]
 # and those queued by another job
 QUEUED: list[Job] = [make_derivatives, make_report]

@@ -10,12 +10,14 @@ import asyncio
 import logging
 import tempfile
 from datetime import datetime, timedelta
+from io import BytesIO
 from pathlib import Path
 
 import asyncpg
+from PIL import Image
 
 from core.db import acquire, transaction
-from sync.photos import images
+from sync.photos import images, likeness
 from sync.photos import repository as sql
 from sync.photos.storage import BlobStore
 from sync.photos.uploads import derivative_key, original_key
@@ -57,7 +59,40 @@ async def make(pool: asyncpg.Pool, store: BlobStore, org_id: str, sha256: str) -
             await store.put_bytes(derivative_key(org_id, sha256, "display"), made.display, "image/jpeg")
             await store.put_bytes(derivative_key(org_id, sha256, "thumbnail"), made.thumbnail, "image/jpeg")
     async with transaction(pool) as conn:
-        photos = await sql.mark_derived(conn, org_id, sha256, rejection=rejection)
+        if rejection is None:
+            await sql.keep_likeness(conn, org_id, sha256, made.likeness)
+        photos = await sql.mark_derived(
+            conn, org_id, sha256, rejection=rejection, likeness=None if rejection else made.likeness
+        )
     state = "rejected" if rejection else "ready"
     log.info("derivatives of %s/%s: %s (%d photos)", org_id, sha256[:12], state, photos)
     return state
+
+
+async def hash_stragglers(pool: asyncpg.Pool, store: BlobStore, limit: int = 50) -> int:
+    """The backfill: ready photos without a likeness hash (made ready before hashes were kept) get their
+    original's, hashed now from the display derivative already stored when the original has none. Returns the
+    photos hashed; a later run takes the next batch."""
+    async with acquire(pool) as conn:
+        todo = await sql.unhashed(conn, limit)
+    hashed = 0
+    for row in todo:
+        org_id, sha256, value = row["org_id"], row["sha256"], row["likeness"]
+        if value is None:
+            try:
+                data = await store.read(derivative_key(org_id, sha256, "display"))
+            except KeyError:  # a ready photo's display JPEG lost from the store: nothing to hash until restored
+                log.warning("no display JPEG of %s/%s to hash", org_id, sha256[:12])
+                continue
+            value = await asyncio.to_thread(_hash_jpeg, data)
+        async with transaction(pool) as conn:
+            await sql.keep_likeness(conn, org_id, sha256, value)
+            hashed += await sql.copy_likeness(conn, org_id, sha256)
+    if hashed:
+        log.info("likeness hashes kept for %d earlier photos", hashed)
+    return hashed
+
+
+def _hash_jpeg(data: bytes) -> int:
+    with Image.open(BytesIO(data)) as im:  # the display derivative: our own upright, metadata-free JPEG
+        return likeness.likeness(im)

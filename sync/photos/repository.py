@@ -40,7 +40,9 @@ _ATTACH = """
         rejection = u.rejection,
         rejection_en = u.rejection_en,
         rejection_zh = u.rejection_zh,
-        uploaded_at = u.completed_at
+        uploaded_at = u.completed_at,
+        -- bytes hashed before this row came (another photo of them): findable at once (docs/photos.md)
+        likeness = (SELECT l.likeness FROM photo_likeness AS l WHERE l.org_id = u.org_id AND l.sha256 = u.sha256)
     FROM uploads AS u
     WHERE {where}
       AND p.org_id = u.org_id AND p.id = u.photo_id AND p.uploaded_by = u.uploaded_by
@@ -157,13 +159,23 @@ async def awaiting_derivatives(conn: asyncpg.Connection, before: datetime, limit
     )
 
 
-async def mark_derived(conn: asyncpg.Connection, org_id: str, sha256: str, *, rejection: dict[str, str] | None) -> int:
-    """Every photo of these bytes is ready, or rejected when decoding them failed after all."""
+async def mark_derived(
+    conn: asyncpg.Connection,
+    org_id: str,
+    sha256: str,
+    *,
+    rejection: dict[str, str] | None,
+    likeness: int | None = None,
+) -> int:
+    """Every photo of these bytes is ready, with the bytes' likeness hash, or rejected when decoding them failed
+    after all."""
     if rejection is None:
         status = await conn.execute(
-            "UPDATE photos SET status = 'ready' WHERE org_id = $1 AND sha256 = $2 AND status = 'uploaded'",
+            """UPDATE photos SET status = 'ready', likeness = $3
+               WHERE org_id = $1 AND sha256 = $2 AND status = 'uploaded'""",
             org_id,
             sha256,
+            likeness,
         )
     else:
         status = await conn.execute(
@@ -176,6 +188,92 @@ async def mark_derived(conn: asyncpg.Connection, org_id: str, sha256: str, *, re
             rejection["zh"],
         )
     return int(status.split()[-1])
+
+
+async def keep_likeness(conn: asyncpg.Connection, org_id: str, sha256: str, likeness: int) -> None:
+    """The original's hash, once per (org, sha256): the same bytes always hash the same."""
+    await conn.execute(
+        """INSERT INTO photo_likeness (org_id, sha256, likeness) VALUES ($1, $2, $3)
+           ON CONFLICT (org_id, sha256) DO NOTHING""",
+        org_id,
+        sha256,
+        likeness,
+    )
+
+
+async def unhashed(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
+    """Distinct (org, sha256) of ready photos without a likeness hash, across orgs (those made ready before hashes
+    were kept), with the hash when the original already has one."""
+    return await conn.fetch(
+        """SELECT p.org_id, p.sha256, l.likeness FROM (
+               SELECT DISTINCT org_id, sha256 FROM photos WHERE status = 'ready' AND likeness IS NULL LIMIT $1
+           ) AS p LEFT JOIN photo_likeness AS l ON l.org_id = p.org_id AND l.sha256 = p.sha256""",
+        limit,
+    )
+
+
+async def copy_likeness(conn: asyncpg.Connection, org_id: str, sha256: str) -> int:
+    """The original's hash onto its ready photos that lack it."""
+    status = await conn.execute(
+        """UPDATE photos AS p SET likeness = l.likeness FROM photo_likeness AS l
+           WHERE p.org_id = $1 AND p.sha256 = $2 AND p.status = 'ready' AND p.likeness IS NULL
+             AND l.org_id = p.org_id AND l.sha256 = p.sha256""",
+        org_id,
+        sha256,
+    )
+    return int(status.split()[-1])
+
+
+# --- near duplicates (sync/photos/similar.py) -------------------------------------------------------------
+
+# One band's probe: the index-only scan of photos_likeness_{k} over the band's values near the hash's, the exact
+# distance checked on the index's copy of the hash. $3 the hash, $4 the window's start, $5 the largest distance.
+_BAND = """SELECT id, bit_count((likeness # $3)::bit(64)) AS distance FROM photos
+    WHERE org_id = $1 AND property_id = $2 AND likeness IS NOT NULL
+      AND ({band}) = ANY(${arg}::bigint[]) AND received_at >= $4
+      AND bit_count((likeness # $3)::bit(64)) <= $5"""
+BAND_EXPRESSIONS = (
+    "likeness & 65535",
+    "(likeness >> 16) & 65535",
+    "(likeness >> 32) & 65535",
+    "(likeness >> 48) & 65535",
+)
+_NEAR = f"""WITH near AS (
+    {" UNION ".join(_BAND.format(band=band, arg=6 + k) for k, band in enumerate(BAND_EXPRESSIONS))}
+)
+SELECT p.id, p.record_table, p.record_id, p.purpose, p.taken_at, p.captured_at, p.received_at, near.distance
+FROM near JOIN photos AS p ON p.org_id = $1 AND p.id = near.id
+WHERE NOT (p.id = ANY($10::text[]))
+ORDER BY near.distance, p.received_at DESC, p.id"""
+
+# The same answer without the index: every hash of the property in the window (the benchmark's baseline and
+# the tests' oracle).
+_SCAN = """SELECT p.id, p.record_table, p.record_id, p.purpose, p.taken_at, p.captured_at, p.received_at,
+        bit_count((p.likeness # $3)::bit(64)) AS distance
+    FROM photos AS p
+    WHERE p.org_id = $1 AND p.property_id = $2 AND p.likeness IS NOT NULL AND p.received_at >= $4
+      AND bit_count((p.likeness # $3)::bit(64)) <= $5 AND NOT (p.id = ANY($6::text[]))
+    ORDER BY distance, p.received_at DESC, p.id"""
+
+
+async def near_likeness(
+    conn: asyncpg.Connection,
+    org_id: str,
+    property_id: str,
+    likeness: int,
+    *,
+    since: datetime,
+    max_distance: int,
+    probes: Sequence[Sequence[int]] | None,
+    exclude: Sequence[str],
+) -> list[asyncpg.Record]:
+    """Photos of a property received since `since` whose hash is at most `max_distance` bits from `likeness`:
+    through the band indexes, `probes[k]` the values of band k to look up; or, with no probes, by a scan."""
+    head = (org_id, property_id, likeness, since, max_distance)
+    if probes is None:
+        return await conn.fetch(_SCAN, *head, list(exclude))
+    assert len(probes) == len(BAND_EXPRESSIONS)
+    return await conn.fetch(_NEAR, *head, *(list(p) for p in probes), list(exclude))
 
 
 async def backlog(conn: asyncpg.Connection, now: datetime) -> asyncpg.Record:

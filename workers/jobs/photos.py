@@ -41,6 +41,11 @@ async def make_derivatives(ctx: dict[str, Any], org_id: str, sha256: str) -> str
         raise Retry(defer=min(300, 5 * 2**tries)) from exc
 
 
+async def hash_photos(ctx: dict[str, Any]) -> int:
+    """The likeness backfill: photos made ready before hashes were kept (docs/photos.md)."""
+    return await derivatives.hash_stragglers(ctx["pool"], ctx["store"])
+
+
 async def expire_uploads(ctx: dict[str, Any]) -> int:
     uploads: Uploads = ctx["uploads"]
     removed = await uploads.expire()
