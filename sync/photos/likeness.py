@@ -6,11 +6,12 @@
    the bits two hashes differ in; the look-up index finds the earlier photos within `CANDIDATE_BITS` of a new one.
    The hash alone cannot tell a copy from a second shot of the same spot (a before/after pair differs only where
    the mess was), so a candidate is only a candidate.
-2. `signature(image)`: the same cut photo as a 64×64 grey thumbnail (SIGNATURE_BYTES = 4,096 bytes, row by row, to
-   store beside the hash; `likeness_and_signature` gives both at the cost of one), and `same_photo(a, b)`: whether two signatures are one photo. It lines them up (one may be the other
-   cropped by up to 10 % on any side, each side on its own), evens out brightness and contrast, and looks at what
-   is left in each block of the picture: a copy differs everywhere a little (JPEG, resampling), a second shot
-   differs somewhere a lot (the stain gone, an object moved against the wall behind it, the light from elsewhere).
+2. `signature(image)`: the same cut photo as a 64×64 grey thumbnail (SIGNATURE_BYTES = 4,096 bytes, row by row,
+   to store beside the hash; `likeness_and_signature` gives both at the cost of one), and `same_photo(a, b)`:
+   whether two signatures are one photo. It lines them up (one may be the other cropped by up to 10 % on any side,
+   each side on its own), evens out brightness and contrast, and looks at what is left in each block of the
+   picture: a copy differs about as much everywhere (JPEG, resampling), a second shot differs somewhere more (the
+   stain gone, an object moved against the wall behind it, the light from elsewhere).
 """
 
 from __future__ import annotations
