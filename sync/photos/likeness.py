@@ -1,10 +1,18 @@
-"""How alike two photos look: a 64-bit perceptual hash of an upright image, and the number of bits two hashes
-differ in. Near-duplicate photos (the same photo re-encoded, resized, cropped a little, brightened, or a
-screenshot of it) have hashes a few bits apart; different photos about half the bits apart.
+"""How alike two photos look, in two stages, measured on the labelled set of bench/evidence_set.py
+(docs/evidence.md has the figures and how to re-run them).
 
-This first version is the classic DCT hash (pHash): the image in grey at 32×32, its 2-D DCT, the 8×8
-lowest-frequency coefficients each compared with their median. The method and the threshold are measured on the
-labelled set of bench/evidence_set.py (docs/evidence.md)."""
+1. `likeness(image)`: a 64-bit DCT perceptual hash (pHash) of the photo once flat borders are cut off (a
+   screenshot's status bar, app bars and letterboxing: rows and columns nearly all of one grey). `distance` counts
+   the bits two hashes differ in; the look-up index finds the earlier photos within `CANDIDATE_BITS` of a new one.
+   The hash alone cannot tell a copy from a second shot of the same spot (a before/after pair differs only where
+   the mess was), so a candidate is only a candidate.
+2. `signature(image)`: the same cut photo as a 64×64 grey thumbnail (SIGNATURE_BYTES = 4,096 bytes, row by row,
+   to store beside the hash; `likeness_and_signature` gives both at the cost of one), and `same_photo(a, b)`:
+   whether two signatures are one photo. It lines them up (one may be the other cropped by up to 10 % on any side,
+   each side on its own), evens out brightness and contrast, and looks at what is left in each block of the
+   picture: a copy differs about as much everywhere (JPEG, resampling), a second shot differs somewhere more (the
+   stain gone, an object moved against the wall behind it, the light from elsewhere).
+"""
 
 from __future__ import annotations
 
@@ -14,8 +22,26 @@ import numpy as np
 from PIL import Image
 
 BITS = 64
-SIDE = 32  # the grey image the DCT is taken of
+SIDE = 32  # the grey image the DCT is taken of (the signature's thumbnail, mean-pooled)
 KEPT = 8  # the KEPT×KEPT lowest frequencies make the hash
+SIGNATURE_SIDE = 64  # the signature: a SIGNATURE_SIDE×SIGNATURE_SIDE grey thumbnail
+SIGNATURE_BYTES = SIGNATURE_SIDE * SIGNATURE_SIDE
+# Measured on the labelled set (docs/evidence.md): 99.3 % of copies' hashes are within this many bits of their
+# original's (a 10 % crop moves it up to 24 bits), and 3.5 % of distinct photos' (which the second stage rejects)
+CANDIDATE_BITS = 22
+# how much the worst of the 8×8 blocks may differ beyond the typical block (in standard deviations of the
+# picture, after lining up and evening out) for two signatures to be one photo: the sweep's best on the set
+# (with CANDIDATE_BITS: precision 0.960, recall 0.958, no distinct pair flagged)
+SAME_PHOTO_RESIDUAL = 0.19
+
+_WORK_EDGE = 400  # the photo is cut and thumbnailed at this long edge: enough to find the chrome
+_FLAT_SHARE = 0.97  # a row (column) whose pixels are this much within _FLAT_LEVELS of its median is chrome
+_FLAT_LEVELS = 2
+_CROP = 0.10  # the most a copy is cropped per side
+_STEPS = 5  # window positions tried per side: 0, 2.5, 5, 7.5, 10 %
+_BLOCKS = 8  # the residual is judged in BLOCKS×BLOCKS blocks
+_REFINE = 2  # rounds of refining the crop found at _COARSE
+_COARSE = 16  # the first search for the crop is made at this side
 
 
 @cache
@@ -28,17 +54,172 @@ def _dct_matrix(n: int) -> np.ndarray:
     return matrix
 
 
-def likeness(image: Image.Image) -> int:
-    """The image's perceptual hash, as a signed 64-bit integer (PostgreSQL's bigint); the image upright (EXIF
-    orientation applied) in any mode."""
-    grey = np.asarray(image.convert("L").resize((SIDE, SIDE), Image.Resampling.LANCZOS), dtype=np.float64)
+def _grey(image: Image.Image) -> Image.Image:
+    """The photo in grey at about _WORK_EDGE on its long edge, flat borders cut off."""
+    grey = image.convert("L")
+    factor = max(1, max(grey.size) // _WORK_EDGE)
+    if factor > 1:
+        grey = grey.reduce(factor)
+    pixels = np.asarray(grey, dtype=np.int16)
+    top, bottom = _content(pixels)
+    left, right = _content(pixels[top:bottom].T)
+    if (top, bottom, left, right) != (0, pixels.shape[0], 0, pixels.shape[1]):
+        grey = grey.crop((left, top, right, bottom))
+    return grey
+
+
+def _content(pixels: np.ndarray) -> tuple[int, int]:
+    """The longest run of rows that are not flat, when cutting the others leaves at least a quarter of the height;
+    else all rows."""
+    median = np.median(pixels, axis=1, keepdims=True)
+    flat = (np.abs(pixels - median) <= _FLAT_LEVELS).mean(axis=1) >= _FLAT_SHARE
+    if not flat.any():
+        return 0, len(flat)
+    best, start, run = (0, len(flat)), 0, 0
+    longest = 0
+    for i, is_flat in enumerate([*flat.tolist(), True]):
+        if is_flat:
+            if run > longest:
+                longest, best = run, (start, i)
+            run = 0
+            start = i + 1
+        else:
+            run += 1
+    return best if longest >= len(flat) // 4 else (0, len(flat))
+
+
+def _thumbnail(image: Image.Image) -> np.ndarray:
+    """The cut photo at SIGNATURE_SIDE×SIGNATURE_SIDE, grey levels as floats."""
+    grey = _grey(image).resize((SIGNATURE_SIDE, SIGNATURE_SIDE), Image.Resampling.BOX)
+    return np.asarray(grey, dtype=np.float64)
+
+
+def _hash(thumbnail: np.ndarray) -> int:
+    """pHash of a thumbnail (SIDE×SIDE, or larger and mean-pooled down to it)."""
+    if thumbnail.shape[0] != SIDE:
+        thumbnail = _pool(thumbnail, SIDE)
     dct = _dct_matrix(SIDE)
-    low = (dct @ grey @ dct.T)[:KEPT, :KEPT].flatten()
+    low = (dct @ thumbnail @ dct.T)[:KEPT, :KEPT].flatten()
     bits = low > np.median(low[1:])  # the DC term (overall brightness) does not vote on the median
     value = int("".join("1" if b else "0" for b in bits), 2)
     return value - (1 << BITS) if value >= 1 << (BITS - 1) else value
 
 
+def likeness(image: Image.Image) -> int:
+    """The image's perceptual hash, as a signed 64-bit integer (PostgreSQL's bigint); the image upright (EXIF
+    orientation applied) in any mode."""
+    return _hash(_thumbnail(image))
+
+
+def signature(image: Image.Image) -> bytes:
+    """The second stage's description of the image: SIGNATURE_SIDE×SIGNATURE_SIDE grey levels, row by row
+    (SIGNATURE_BYTES bytes)."""
+    return likeness_and_signature(image)[1]
+
+
+def likeness_and_signature(image: Image.Image) -> tuple[int, bytes]:
+    """Both at the cost of one: what the worker stores for each photo."""
+    thumbnail = _thumbnail(image)
+    return _hash(thumbnail), np.clip(np.rint(thumbnail), 0, 255).astype(np.uint8).tobytes()
+
+
 def distance(a: int, b: int) -> int:
     """How many of the 64 bits two hashes differ in (0: alike; about 32: unrelated)."""
     return ((a ^ b) & ((1 << BITS) - 1)).bit_count()
+
+
+def _window(lo: float, hi: float, n: int) -> np.ndarray:
+    """The n×n linear interpolation matrix sampling n points evenly across [lo, hi] (shares of a line n long)."""
+    centres = (lo + (np.arange(n) + 0.5) * (hi - lo) / n) * n - 0.5
+    left = np.clip(np.floor(centres).astype(int), 0, n - 1)
+    right = np.clip(left + 1, 0, n - 1)
+    share = np.clip(centres - left, 0, 1)
+    mat = np.zeros((n, n))
+    mat[np.arange(n), left] += 1 - share
+    mat[np.arange(n), right] += share
+    return mat
+
+
+@cache
+def _coarse_windows() -> tuple[list[tuple[float, float]], np.ndarray]:
+    cuts = np.linspace(0, _CROP, _STEPS)
+    spans = [(float(lo), float(1 - hi)) for lo in cuts for hi in cuts]
+    return spans, np.stack([_window(lo, hi, _COARSE) for lo, hi in spans])
+
+
+def _normalised(x: np.ndarray) -> np.ndarray:
+    centred: np.ndarray = x - x.mean(axis=(-2, -1), keepdims=True)
+    scaled: np.ndarray = centred / (centred.std(axis=(-2, -1), keepdims=True) + 1e-6)
+    return scaled
+
+
+def _pool(x: np.ndarray, n: int) -> np.ndarray:
+    k = x.shape[0] // n
+    pooled: np.ndarray = x.reshape(n, k, n, k).mean(axis=(1, 3))
+    return pooled
+
+
+def _best_residual(whole: np.ndarray, part: np.ndarray) -> float:
+    """`part` taken as a crop of `whole`: the window of `whole` that matches it best (searched coarsely at
+    _COARSE×_COARSE, then refined by half a step at full size), and the largest block residual there."""
+    spans, w = _coarse_windows()
+    small = _pool(whole, _COARSE)
+    resampled = np.einsum("rij,jk,clk->rcil", w, small, w, optimize=True)
+    error = np.abs(_normalised(resampled) - _normalised(_pool(part, _COARSE))[None, None]).mean(axis=(2, 3))
+    r, c = np.unravel_index(int(np.argmin(error)), error.shape)
+    rows, cols = spans[int(r)], spans[int(c)]
+    step = _CROP / (_STEPS - 1)
+    target = _normalised(part)
+    for _ in range(_REFINE):  # each round: half the step, the best of the 3×3×3×3 windows around the last best
+        step /= 2
+        rows, cols, best = _refine(whole, target, rows, cols, step)
+    return _score(best, target)
+
+
+def _refine(
+    whole: np.ndarray, target: np.ndarray, rows: tuple[float, float], cols: tuple[float, float], step: float
+) -> tuple[tuple[float, float], tuple[float, float], np.ndarray]:
+    moves = (-step, 0.0, step)
+    row_spans = [
+        (min(max(rows[0] + a, 0.0), 2 * _CROP), min(max(rows[1] + b, 1 - 2 * _CROP), 1.0)) for a in moves for b in moves
+    ]
+    col_spans = [
+        (min(max(cols[0] + a, 0.0), 2 * _CROP), min(max(cols[1] + b, 1 - 2 * _CROP), 1.0)) for a in moves for b in moves
+    ]
+    wr = np.stack([_window(lo, hi, SIGNATURE_SIDE) for lo, hi in row_spans])
+    wc = np.stack([_window(lo, hi, SIGNATURE_SIDE) for lo, hi in col_spans])
+    fine = np.einsum("rij,jk,clk->rcil", wr, whole, wc, optimize=True).reshape(-1, SIGNATURE_SIDE, SIGNATURE_SIDE)
+    candidates = _normalised(fine)
+    best = int(np.argmin(np.abs(candidates - target[None]).mean(axis=(1, 2))))
+    return row_spans[best // len(col_spans)], col_spans[best % len(col_spans)], candidates[best]
+
+
+def _blur(x: np.ndarray) -> np.ndarray:
+    """A 3×3 box blur (edges repeated): a copy's edges, a pixel off after resampling, stop counting."""
+    padded = np.pad(x, 1, mode="edge")
+    rows = padded[:-2] + padded[1:-1] + padded[2:]
+    blurred: np.ndarray = (rows[:, :-2] + rows[:, 1:-1] + rows[:, 2:]) / 9
+    return blurred
+
+
+def _score(a: np.ndarray, b: np.ndarray) -> float:
+    residual = np.abs(_blur(a) - _blur(b))
+    n = SIGNATURE_SIDE // _BLOCKS
+    blocks = residual.reshape(_BLOCKS, n, _BLOCKS, n).mean(axis=(1, 3))
+    # a copy differs about as much everywhere (what resampling and JPEG leave); a second shot somewhere more:
+    # the worst block against the typical one
+    return float(blocks.max() - np.median(blocks))
+
+
+def residual(a: bytes, b: bytes) -> float:
+    """How far two signatures are from being one photo: the largest block's mean difference, in standard
+    deviations, after lining them up (either may be the other cropped) and evening out brightness and contrast."""
+    x = np.frombuffer(a, dtype=np.uint8).reshape(SIGNATURE_SIDE, SIGNATURE_SIDE).astype(np.float64)
+    y = np.frombuffer(b, dtype=np.uint8).reshape(SIGNATURE_SIDE, SIGNATURE_SIDE).astype(np.float64)
+    return min(_best_residual(x, y), _best_residual(y, x))
+
+
+def same_photo(a: bytes, b: bytes) -> bool:
+    """Whether two signatures are of one photo (a copy, however re-encoded, resized, cropped or brightened). About
+    30 ms (the crop search): call it on the candidates of the hash only, nearest first."""
+    return residual(a, b) <= SAME_PHOTO_RESIDUAL
