@@ -55,6 +55,16 @@ async def require_property(conn: asyncpg.Connection, caller: Caller, property_id
         raise Forbidden("only a supervisor of this property or an admin can do this", required_role="supervisor")
 
 
+async def supervised_zone(conn: asyncpg.Connection, caller: Caller, property_id: str) -> str:
+    """The property's time zone, once the caller is found to supervise it (its supervisors and admins; else
+    NotFound or Forbidden): where a supervisor's period of local days is read."""
+    await require_property(conn, caller, property_id, "supervise")
+    prop = await places_sql.get_property(conn, caller.org_id, property_id)
+    if prop is None:  # deleted since the scope check, in another transaction
+        raise NotFound(f"property {property_id} not found", entity="property", id=property_id)
+    return str(prop["timezone"])
+
+
 def require_role(caller: Caller, *roles: str) -> None:
     if caller.role not in roles:
         raise Forbidden(f"this needs the role {' or '.join(roles)}", required_role=list(roles))

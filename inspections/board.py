@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from core.access import Caller, require_property, require_role, visible_property_ids
+from core.access import Caller, require_property, require_role, supervised_zone, visible_property_ids
 from core.errors import FieldError, Invalid
 from core.periods import KpiPeriod, resolve_period
 from core.structs import Frozen
-from inspections.kpis import supervised_zone
+from inspections.rectification import is_overdue
 from inspections.repository import board as sql
 
 STANDINGS = tuple(sql.STANDINGS)
@@ -114,7 +114,7 @@ def _choice(value: str, allowed: tuple[str, ...], parameter: str) -> str:
 
 
 def _order_line(row: asyncpg.Record, now: datetime) -> OrderLine:
-    overdue = row["status"] != "verified" and row["due_at"] is not None and row["due_at"] < now
+    overdue = is_overdue(row["status"], row["due_at"], now)
     return OrderLine(**{name: row[name] for name in OrderLine.__struct_fields__ if name != "overdue"}, overdue=overdue)
 
 

@@ -15,11 +15,11 @@ from datetime import date, datetime, timedelta
 import asyncpg
 import msgspec
 
-from core.access import Caller
+from core.access import Caller, supervised_zone
 from core.periods import KpiPeriod, resolve_period
 from core.structs import Frozen
 from inspections import kept
-from inspections.kpis import KpiFigures, supervised_zone, take
+from inspections.kpis import KpiFigures, take
 from inspections.repository import kpi_months as kept_sql
 from inspections.repository import kpis as sql
 

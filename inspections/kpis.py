@@ -13,10 +13,8 @@ from typing import Any, TypeVar
 import asyncpg
 import msgspec
 
-from core.access import Caller, require_property, require_role, visible_property_ids
-from core.errors import NotFound
+from core.access import Caller, require_role, supervised_zone, visible_property_ids
 from core.periods import KpiPeriod, resolve_period
-from core.places import repository as places_sql
 from core.structs import Frozen
 from inspections import kept
 from inspections.repository import kpis as sql
@@ -178,16 +176,6 @@ F = TypeVar("F", bound=msgspec.Struct)
 def take(row: asyncpg.Record | dict[str, Any], kind: type[F], **extra: Any) -> F:
     """A Struct from the columns of a row it names (rows carry grouping columns besides the figures)."""
     return msgspec.convert({**{name: row[name] for name in kind.__struct_fields__ if name not in extra}, **extra}, kind)
-
-
-async def supervised_zone(conn: asyncpg.Connection, caller: Caller, property_id: str) -> str:
-    """The property's time zone, once the caller is found to supervise it (its supervisors and admins; else
-    NotFound or Forbidden)."""
-    await require_property(conn, caller, property_id, "supervise")
-    prop = await places_sql.get_property(conn, caller.org_id, property_id)
-    if prop is None:  # deleted since the scope check, in another transaction
-        raise NotFound(f"property {property_id} not found", entity="property", id=property_id)
-    return str(prop["timezone"])
 
 
 KEPT_RESULTS = "results"

@@ -59,6 +59,11 @@ def deadline(created_at: datetime, severity: str, hours: int | None = None) -> d
     return created_at + timedelta(hours=hours or DEADLINE_HOURS[severity])
 
 
+def is_overdue(status: str, due_at: datetime | None, now: datetime) -> bool:
+    """An order not verified whose deadline has passed."""
+    return status != "verified" and due_at is not None and due_at < now
+
+
 def action_between(order_id: str, before: OrderStatus, after: OrderStatus) -> Action:
     """The one step from `before` to `after` (a device pushes the status it ended at)."""
     action = STEPS.get((before, after))
@@ -284,7 +289,7 @@ async def out(conn: asyncpg.Connection, caller: Caller, orders: list[Order], now
                 after.append(photo["id"])
             elif mine or of_check:
                 before.append(photo["id"])
-        overdue = order.status != "verified" and order.due_at is not None and order.due_at < now
+        overdue = is_overdue(order.status, order.due_at, now)
         result.append(
             OrderOut(**msgspec.structs.asdict(order), overdue=overdue, before_photo_ids=before, after_photo_ids=after)
         )

@@ -16,10 +16,8 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from core.access import Caller, require_property, require_role
-from core.errors import NotFound
+from core.access import Caller, require_role, supervised_zone
 from core.periods import KpiPeriod, resolve_period
-from core.places import repository as places_sql
 from core.structs import Frozen
 from servicedesk.repository import kpis as sql
 
@@ -232,11 +230,7 @@ async def supervised_period(
 ) -> KpiPeriod:
     """The period asked for, in the property's zone, once the caller is found to supervise the property (its
     supervisors and admins; else NotFound or Forbidden). The KPIs' and the ledger's."""
-    await require_property(conn, caller, property_id, "supervise")
-    prop = await places_sql.get_property(conn, caller.org_id, property_id)
-    if prop is None:  # deleted since the scope check, in another transaction
-        raise NotFound(f"property {property_id} not found", entity="property", id=property_id)
-    return resolve_period(from_, to, prop["timezone"], now)
+    return resolve_period(from_, to, await supervised_zone(conn, caller, property_id), now)
 
 
 async def property_desk_kpis(
