@@ -16,8 +16,8 @@ from litestar.response import Redirect, Template
 
 from api.deps import AppServices, Conn
 from api.pages.console import HOME, console_page, property_in_view
-from api.pages.console_setup import setup_home, setup_page
-from api.pages.forms import Refused, attempt, converted
+from api.pages.console_setup import LISTED, setup_home, setup_page
+from api.pages.forms import Refused, attempt, converted, form_text
 from api.pages.lang import lang_of
 from api.pages.session import Manager
 from bootstrap.services import Services
@@ -25,7 +25,6 @@ from core.access import Caller
 from core.people import service as people
 from core.people.schemas import UserCreate, UserUpdate
 
-LISTED = 500
 USER_FIELDS = ("name", "role", "email", "phone", "password")
 ROLES = ("staff", "supervisor")
 
@@ -125,7 +124,7 @@ class ConsoleOrgPeople(Controller):
     ) -> Response[Any]:
         lang = lang_of(request)
         form = await request.form()
-        values = {f: str(form.get(f) or "").strip() for f in USER_FIELDS}
+        values = form_text(form, USER_FIELDS)
         try:
             data = converted({k: v for k, v in values.items() if v}, UserCreate, lang)
             await attempt(conn, lang, lambda: people.create_user(conn, manager, data))

@@ -19,6 +19,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from api.deps import AppServices, Conn, Cursor
+from api.errors import status_of
 from api.pages.console import HOME, console_page, property_home, property_in_view
 from api.pages.formats import local_time
 from api.pages.lang import Lang, lang_of
@@ -328,7 +329,7 @@ class ConsoleReviewPages(Controller):
             if not wants_html(request):  # an API client gets the problem as the API gives it
                 raise
             message, problems = _refusal(refused, lang_of(request))
-            status = 403 if isinstance(refused, Forbidden) else 409 if isinstance(refused, Conflict) else 422
+            status = status_of(refused)
             return await show_order(
                 request,
                 conn,

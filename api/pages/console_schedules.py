@@ -18,14 +18,13 @@ from litestar.response import Redirect, Template
 
 from api.deps import AppServices, Conn
 from api.pages.console import property_in_view
-from api.pages.console_setup import LISTED, setup_home, setup_page
-from api.pages.forms import Refused, attempt, converted, number
+from api.pages.console_setup import LISTED, same_property, setup_home, setup_page
+from api.pages.forms import Refused, attempt, converted, form_text, number
 from api.pages.lang import Lang, lang_of
 from api.pages.session import Manager
 from api.pages.texts import translator
 from bootstrap.services import Services
 from core.access import Caller
-from core.errors import NotFound
 from core.people import service as people
 from core.places.models import Property
 from core.schedules import service as schedules
@@ -130,9 +129,7 @@ class ConsoleSchedulePages(Controller):
         self, conn: asyncpg.Connection, manager: Caller, property_id: str, schedule_id: str
     ) -> Property:
         prop = await property_in_view(conn, manager, property_id)
-        found = await schedules.get_schedule(conn, manager, schedule_id)
-        if found.property_id != property_id:
-            raise NotFound(f"schedule {schedule_id} not found", entity="schedule", id=schedule_id)
+        same_property(await schedules.get_schedule(conn, manager, schedule_id), property_id, "schedule")
         return prop
 
     @get("/{schedule_id:str}")
@@ -240,7 +237,7 @@ class ConsoleSchedulePages(Controller):
         prop = await property_in_view(conn, manager, property_id)
         lang = lang_of(request)
         form = await request.form()
-        values: dict[str, Any] = {f: str(form.get(f) or "").strip() for f in FIELDS}
+        values: dict[str, Any] = form_text(form, FIELDS)
         values["assignee_ids"] = [str(v) for v in form.getall("assignee_ids", [])] if "assignee_ids" in form else []
         kinds = services.registry.schedule_kinds
         try:

@@ -7,7 +7,7 @@ console_people.py."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 from litestar import Controller, Request, Response, get, post
@@ -16,7 +16,7 @@ from litestar.response import Redirect, Template
 
 from api.deps import AppServices, Conn
 from api.pages.console import console_page, property_home, property_in_view
-from api.pages.forms import Refused, attempt, converted, number
+from api.pages.forms import Refused, attempt, converted, form_text, number
 from api.pages.lang import lang_of
 from api.pages.session import Manager
 from api.pages.texts import translator
@@ -83,10 +83,6 @@ async def _buildings(conn: asyncpg.Connection, manager: Caller, property_id: str
     return (await places.list_buildings(conn, manager, property_id, None, LISTED)).items
 
 
-def _form_values(form: Mapping[str, Any], fields: tuple[str, ...]) -> dict[str, str]:
-    return {field: str(form.get(field) or "").strip() for field in fields}
-
-
 def checkpoint_input(values: Mapping[str, str], lang: Any) -> dict[str, Any]:
     """The form's values as CheckpointCreate / CheckpointUpdate take them (empty optional fields: none)."""
     return {
@@ -99,8 +95,15 @@ def checkpoint_input(values: Mapping[str, str], lang: Any) -> dict[str, Any]:
     }
 
 
-def _same_property(found: CheckpointOut | RouteOut, property_id: str, entity: str) -> None:
-    """A checkpoint or route reached under another property's address is not found there."""
+class OfProperty(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def property_id(self) -> str: ...
+
+
+def same_property(found: OfProperty, property_id: str, entity: str) -> None:
+    """A checkpoint, route or schedule reached under another property's address is not found there."""
     if found.property_id != property_id:
         raise NotFound(f"{entity} {found.id} not found", entity=entity, id=found.id)
 
@@ -178,7 +181,7 @@ class ConsoleSetupPages(Controller):
     ) -> Response[Any]:
         prop = await property_in_view(conn, manager, property_id)
         lang = lang_of(request)
-        values = _form_values(await request.form(), CHECKPOINT_FIELDS)
+        values = form_text(await request.form(), CHECKPOINT_FIELDS)
         try:
             data = converted(checkpoint_input(values, lang), CheckpointCreate, lang)
             await attempt(conn, lang, lambda: setup.create_checkpoint(conn, manager, property_id, data))
@@ -229,7 +232,7 @@ class ConsoleSetupPages(Controller):
     ) -> tuple[Property, CheckpointOut]:
         prop = await property_in_view(conn, manager, property_id)
         found = await setup.get_checkpoint(conn, manager, checkpoint_id)
-        _same_property(found, property_id, "checkpoint")
+        same_property(found, property_id, "checkpoint")
         return prop, found
 
     @get("/checkpoints/{checkpoint_id:str}")
@@ -257,7 +260,7 @@ class ConsoleSetupPages(Controller):
     ) -> Response[Any]:
         prop, found = await self._checkpoint(conn, manager, property_id, checkpoint_id)
         lang = lang_of(request)
-        values = _form_values(await request.form(), CHECKPOINT_FIELDS)
+        values = form_text(await request.form(), CHECKPOINT_FIELDS)
         try:
             data = converted(checkpoint_input(values, lang), CheckpointUpdate, lang)
             await attempt(conn, lang, lambda: setup.update_checkpoint(conn, manager, checkpoint_id, data))
@@ -355,7 +358,7 @@ class ConsoleSetupPages(Controller):
     ) -> tuple[Property, RouteOut]:
         prop = await property_in_view(conn, manager, property_id)
         found = await setup.get_route(conn, manager, route_id)
-        _same_property(found, property_id, "route")
+        same_property(found, property_id, "route")
         return prop, found
 
     @get("/routes/{route_id:str}")
@@ -410,7 +413,7 @@ class ConsoleSetupPages(Controller):
     ) -> Response[Any]:
         lang = lang_of(request)
         form = await request.form()
-        values = _form_values(form, ROUTE_FIELDS)
+        values = form_text(form, ROUTE_FIELDS)
         positions = {
             key.removeprefix("position."): (
                 str(form.get(key) or "").strip(),

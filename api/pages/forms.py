@@ -7,7 +7,7 @@ the domain gives it) while the form keeps what was typed."""
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
@@ -30,6 +30,11 @@ class Refused(Exception):
     def __init__(self, errors: dict[str, str], status: int = 422) -> None:
         super().__init__(errors)
         self.errors, self.status = errors, status
+
+
+def form_text(form: Mapping[str, Any], fields: Iterable[str]) -> dict[str, str]:
+    """Each of a form's `fields` as the text typed, trimmed ("" for a field not sent)."""
+    return {field: str(form.get(field) or "").strip() for field in fields}
 
 
 def converted(given: Mapping[str, Any], shape: type[S], lang: Lang) -> S:

@@ -13,12 +13,13 @@ from litestar import Controller, Request, Response, get, post
 from litestar.response import Redirect, Template
 
 from api.deps import AppServices, Conn
+from api.errors import status_of
 from api.pages.errors import SIGN_IN
+from api.pages.forms import form_text
 from api.pages.owner import HOME
 from api.pages.render import page
 from api.pages.session import Owner, ended_cookie
 from api.pages.signing import (
-    REFUSED,
     SignIn,
     local_next,
     refusal_text,
@@ -60,10 +61,6 @@ def _activate_form(
     return page(request, "owner/activate.html", {"values": values, "error": error}, status=status)
 
 
-def _form_fields(form: Any, *names: str) -> dict[str, str]:
-    return {name: str(form.get(name) or "").strip() for name in names}
-
-
 def _invalid_field(error: msgspec.ValidationError) -> str:
     """Which of our words says what a form's field got wrong (msgspec names the field as `$.name`)."""
     where = str(error).rpartition("$.")[2].strip("`")
@@ -91,7 +88,7 @@ class OwnerSignInPages(Controller):
     @post("/activate", status_code=303)
     async def activate(self, request: Request[Any, Any, Any], conn: Conn, services: AppServices) -> Response[Any]:
         form = await request.form()
-        given = _form_fields(form, "code", "phone", "email")
+        given = form_text(form, ("code", "phone", "email"))
         password = str(form.get("password") or "")
         if password != str(form.get("password_again") or ""):
             error = say(request, "owner.refused.passwords_differ")
@@ -105,7 +102,7 @@ class OwnerSignInPages(Controller):
         try:
             tokens = await session_for(conn, attempt, OWNERS.roles, OWNERS.refusal)
         except (Unauthorized, Forbidden, Invalid, Conflict) as refused:
-            error, status = refusal_text(request, refused, OWNERS.wrong_role), REFUSED[type(refused)]
+            error, status = refusal_text(request, refused, OWNERS.wrong_role), status_of(refused)
             return _activate_form(request, given=given, error=error, status=status)
         return start_session(request, tokens, HOME, services)
 

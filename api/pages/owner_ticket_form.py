@@ -18,6 +18,7 @@ from litestar.datastructures import FormMultiDict, UploadFile
 from litestar.response import Redirect, Template
 
 from api.deps import AppServices, Conn
+from api.pages.forms import form_text
 from api.pages.lang import Lang, lang_of
 from api.pages.owner import frame
 from api.pages.owner_tickets import word
@@ -128,7 +129,7 @@ class OwnerTicketFiling(Controller):
         lang = lang_of(request)
         now = services.clock.now()
         homes = await owners.households(conn, owner)
-        values = {field: str(form.get(field) or "").strip() for field in FIELDS}
+        values = form_text(form, FIELDS)
         files = _files(form)
         errors, occurred = check_form(values, homes, len(files), now, lang)
         if errors:

@@ -17,6 +17,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from api.deps import AppServices, Conn, Cursor
+from api.errors import status_of
 from api.pages.formats import local_time
 from api.pages.lang import Lang, lang_of
 from api.pages.owner import frame
@@ -231,7 +232,7 @@ class OwnerTicketPages(Controller):
             await tickets.step(conn, owner, ticket_id, body, now, services.settings.ticket_visit_days)
         except (Forbidden, Conflict, Invalid) as refused:
             ticket = await tickets.ticket_out(conn, owner, ticket_id)
-            status = 403 if isinstance(refused, Forbidden) else 409 if isinstance(refused, Conflict) else 422
+            status = status_of(refused)
             tried = {"action": str(form.get("action") or ""), "note": str(form.get("note") or "")}
             message = _refusal(refused, ticket, lang_of(request))
             return await show_ticket(request, conn, owner, ticket_id, now, refusal=message, tried=tried, status=status)

@@ -12,12 +12,13 @@ import msgspec
 from litestar import Request, Response
 from litestar.response import Redirect
 
+from api.errors import status_of
 from api.pages.lang import lang_of
 from api.pages.session import session_cookie
 from api.pages.texts import in_lang, translator
 from api.routes.auth import asked
 from bootstrap.services import Services
-from core.errors import Conflict, DomainError, Forbidden, Invalid, Unauthorized
+from core.errors import DomainError, Forbidden, Unauthorized
 from core.people import auth
 from core.people.models import Tokens
 from core.people.schemas import Login
@@ -30,7 +31,6 @@ WORDED = {
     "give a phone or an e-mail to log in with": "owner.refused.need_login",
     "that e-mail or phone is in use already": "owner.refused.login_taken",
 }
-REFUSED = {Unauthorized: 401, Forbidden: 403, Invalid: 422, Conflict: 409}
 WRONG_ROLE = "wrong_role"
 # what a browser cannot GET: a form's action that sent a stranger here, or the sign-in itself
 NOT_PAGES = ("/read", "/sign-out", "/sign-in", "/activate", "/verify", "/reject")
@@ -110,5 +110,5 @@ async def sign_in_from_form(
     try:
         tokens = await session_for(conn, attempt, who.roles, who.refusal)
     except (Unauthorized, Forbidden) as refused:
-        return again(request, login, to, refusal_text(request, refused, who.wrong_role), REFUSED[type(refused)])
+        return again(request, login, to, refusal_text(request, refused, who.wrong_role), status_of(refused))
     return start_session(request, tokens, to, services)
