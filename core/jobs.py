@@ -30,6 +30,11 @@ class Periodic(msgspec.Struct, frozen=True, kw_only=True):
     run_at_startup: bool = False
 
 
+# how a job's arguments and result are written in the queue: the worker and whoever queues a job must agree
+encode_job = msgspec.msgpack.encode
+decode_job = msgspec.msgpack.decode
+
+
 def queue_name(settings: Settings) -> str:
     """The worker's queue (arq's queue name): the API puts jobs there too (a report asked for)."""
     return f"{settings.namespace}:queue"

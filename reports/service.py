@@ -13,7 +13,7 @@ from datetime import datetime
 import asyncpg
 import msgspec
 
-from core.access import Caller, require_property
+from core.access import Caller, supervised_zone
 from core.clock import Clock
 from core.db import acquire
 from core.errors import DomainError, NotFound
@@ -74,9 +74,8 @@ async def _period_of(
 ) -> ReportPeriod:
     """The period, once the caller is found to supervise the property: a bad label is refused (Invalid), and so is
     a period that has not begun in the property's zone."""
-    await require_property(conn, caller, property_id, "supervise")
+    zone = await supervised_zone(conn, caller, property_id)
     period = parse_period(label)
-    zone = await places_sql.property_timezone(conn, caller.org_id, property_id)
     require_started(period, zone, now)
     return period
 
@@ -119,8 +118,7 @@ async def recent(
 ) -> list[tuple[str, ReportStatus | None]]:
     """The periods a console offers (this month so far, the months and quarters before) and any other asked for
     lately, each with its newest report if one was asked for; newest period first."""
-    await require_property(conn, caller, property_id, "supervise")
-    zone = await places_sql.property_timezone(conn, caller.org_id, property_id)
+    zone = await supervised_zone(conn, caller, property_id)
     offered = recent_periods(zone, now)
     rows = {r["period"]: status_of(r) for r in await sql.recent(conn, caller.org_id, property_id, offered, now)}
     labels = list(dict.fromkeys([*offered, *sorted(rows, reverse=True)]))

@@ -16,7 +16,6 @@ from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from typing import Any
 
-import msgspec
 from arq import ArqRedis, Retry, create_pool, cron
 from arq.connections import RedisSettings
 from arq.cron import CronJob
@@ -28,7 +27,7 @@ from redis.backoff import ExponentialBackoff
 from bootstrap.domains import registry as default_registry
 from bootstrap.services import open_services
 from core.heartbeat import HEARTBEAT, beat
-from core.jobs import JobContext, Periodic, queue_name
+from core.jobs import JobContext, Periodic, decode_job, encode_job, queue_name
 from core.outages import REDIS_DOWN, outage_in, which_dependency
 from core.settings import Settings, with_secret
 from sync.plugins import Registry
@@ -223,8 +222,8 @@ def create_worker(
         ctx={"settings": with_secret(settings), "registry": plugins},  # survey links are derived from the secret
         burst=burst,
         handle_signals=handle_signals,
-        job_serializer=msgspec.msgpack.encode,
-        job_deserializer=msgspec.msgpack.decode,
+        job_serializer=encode_job,
+        job_deserializer=decode_job,
         health_check_interval=HEARTBEAT,
         max_tries=MAX_TRIES,
     )
@@ -235,6 +234,6 @@ async def connect_queue(settings: Settings) -> ArqRedis:
     return await create_pool(
         redis_settings(settings),
         default_queue_name=queue_name(settings),
-        job_serializer=msgspec.msgpack.encode,
-        job_deserializer=msgspec.msgpack.decode,
+        job_serializer=encode_job,
+        job_deserializer=decode_job,
     )
