@@ -60,7 +60,7 @@ async def make(pool: asyncpg.Pool, store: BlobStore, org_id: str, sha256: str) -
             await store.put_bytes(derivative_key(org_id, sha256, "thumbnail"), made.thumbnail, "image/jpeg")
     async with transaction(pool) as conn:
         if rejection is None:
-            await sql.keep_likeness(conn, org_id, sha256, made.likeness)
+            await sql.keep_likeness(conn, org_id, sha256, made.likeness, made.signature)
         photos = await sql.mark_derived(
             conn, org_id, sha256, rejection=rejection, likeness=None if rejection else made.likeness
         )
@@ -71,28 +71,28 @@ async def make(pool: asyncpg.Pool, store: BlobStore, org_id: str, sha256: str) -
 
 async def hash_stragglers(pool: asyncpg.Pool, store: BlobStore, limit: int = 50) -> int:
     """The backfill: ready photos without a likeness hash (made ready before hashes were kept) get their
-    original's, hashed now from the display derivative already stored when the original has none. Returns the
-    photos hashed; a later run takes the next batch."""
+    original's, hashed now from the display derivative already stored when the original has none (or has no
+    signature yet). Returns the photos hashed; a later run takes the next batch."""
     async with acquire(pool) as conn:
         todo = await sql.unhashed(conn, limit)
     hashed = 0
     for row in todo:
-        org_id, sha256, value = row["org_id"], row["sha256"], row["likeness"]
-        if value is None:
+        org_id, sha256, value, signed = row["org_id"], row["sha256"], row["likeness"], row["signature"]
+        if signed is None:
             try:
                 data = await store.read(derivative_key(org_id, sha256, "display"))
             except KeyError:  # a ready photo's display JPEG lost from the store: nothing to hash until restored
                 log.warning("no display JPEG of %s/%s to hash", org_id, sha256[:12])
                 continue
-            value = await asyncio.to_thread(_hash_jpeg, data)
+            value, signed = await asyncio.to_thread(_hash_jpeg, data)
         async with transaction(pool) as conn:
-            await sql.keep_likeness(conn, org_id, sha256, value)
+            await sql.keep_likeness(conn, org_id, sha256, value, signed)
             hashed += await sql.copy_likeness(conn, org_id, sha256)
     if hashed:
         log.info("likeness hashes kept for %d earlier photos", hashed)
     return hashed
 
 
-def _hash_jpeg(data: bytes) -> int:
+def _hash_jpeg(data: bytes) -> tuple[int, bytes]:
     with Image.open(BytesIO(data)) as im:  # the display derivative: our own upright, metadata-free JPEG
-        return likeness.likeness(im)
+        return likeness.likeness_and_signature(im)

@@ -68,6 +68,7 @@ class Derivatives(msgspec.Struct, frozen=True, kw_only=True):
     thumbnail_width: int
     thumbnail_height: int
     likeness: int  # the perceptual hash of the upright display image (sync/photos/likeness.py)
+    signature: bytes  # and its second stage's 64×64 grey thumbnail (likeness.signature)
 
 
 class ImageRefused(Exception):
@@ -150,10 +151,10 @@ def make_derivatives(path: Path) -> Derivatives:
     # the likeness hash, of the display image upright in memory, after it on the same thread (about 4 ms)
     with ThreadPoolExecutor(max_workers=1) as pool:
         thumbnail = pool.submit(_thumbnail, display, icc_profile)
-        hashed = pool.submit(likeness.likeness, display)
+        hashed = pool.submit(likeness.likeness_and_signature, display)
         display_jpeg = _encode(display, icc_profile)
         thumbnail_jpeg, thumbnail_size = thumbnail.result()
-        display_likeness = hashed.result()
+        display_likeness, display_signature = hashed.result()
     return Derivatives(
         display=display_jpeg,
         display_width=display.width,
@@ -162,6 +163,7 @@ def make_derivatives(path: Path) -> Derivatives:
         thumbnail_width=thumbnail_size[0],
         thumbnail_height=thumbnail_size[1],
         likeness=display_likeness,
+        signature=display_signature,
     )
 
 

@@ -190,24 +190,30 @@ async def mark_derived(
     return int(status.split()[-1])
 
 
-async def keep_likeness(conn: asyncpg.Connection, org_id: str, sha256: str, likeness: int) -> None:
-    """The original's hash, once per (org, sha256): the same bytes always hash the same."""
+async def keep_likeness(conn: asyncpg.Connection, org_id: str, sha256: str, likeness: int, signature: bytes) -> None:
+    """The original's hash and signature, once per (org, sha256): the same bytes always hash the same (an original
+    hashed before signatures were kept gets its signature now)."""
     await conn.execute(
-        """INSERT INTO photo_likeness (org_id, sha256, likeness) VALUES ($1, $2, $3)
-           ON CONFLICT (org_id, sha256) DO NOTHING""",
+        """INSERT INTO photo_likeness (org_id, sha256, likeness, signature) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (org_id, sha256) DO UPDATE SET signature = EXCLUDED.signature
+           WHERE photo_likeness.signature IS NULL""",
         org_id,
         sha256,
         likeness,
+        signature,
     )
 
 
 async def unhashed(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
     """Distinct (org, sha256) of ready photos without a likeness hash, across orgs (those made ready before hashes
-    were kept), with the hash when the original already has one."""
+    were kept), with the hash when the original already has one, then originals hashed before signatures were
+    kept (`signature` NULL in both cases: to compute)."""
     return await conn.fetch(
-        """SELECT p.org_id, p.sha256, l.likeness FROM (
+        """SELECT p.org_id, p.sha256, l.likeness, l.signature FROM (
                SELECT DISTINCT org_id, sha256 FROM photos WHERE status = 'ready' AND likeness IS NULL LIMIT $1
-           ) AS p LEFT JOIN photo_likeness AS l ON l.org_id = p.org_id AND l.sha256 = p.sha256""",
+           ) AS p LEFT JOIN photo_likeness AS l ON l.org_id = p.org_id AND l.sha256 = p.sha256
+           UNION ALL
+           (SELECT org_id, sha256, likeness, signature FROM photo_likeness WHERE signature IS NULL LIMIT $1)""",
         limit,
     )
 

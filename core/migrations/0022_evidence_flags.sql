@@ -1,0 +1,54 @@
+-- Evidence flags (docs/evidence.md): what the checks of inspections/evidence/ found in a photo, a checkpoint
+-- visit or a round. A flag informs a supervisor; it never refused a push nor held up a photo.
+
+-- The second stage of the duplicate check: the cut photo as a 64×64 grey thumbnail (sync/photos/likeness.py
+-- `signature`, 4,096 bytes), kept with the hash per original; NULL for originals hashed before it was kept.
+ALTER TABLE photo_likeness ADD COLUMN signature bytea;
+
+CREATE TABLE evidence_flags (
+    org_id          text NOT NULL,
+    id              text NOT NULL,
+    property_id     text NOT NULL,
+    kind            text NOT NULL CHECK (kind IN (
+                        'after_same_as_before', 'reused_photo', 'time_off', 'no_capture_time', 'outside_fence',
+                        'too_fast', 'round_too_short', 'scan_out_of_order')),
+    -- a flag counts in the KPIs and asks for a look; a note (a photo without EXIF time) is only shown
+    level           text NOT NULL DEFAULT 'flag' CHECK (level IN ('flag', 'note')),
+    -- what it concerns: a photo, a checkpoint visit or a round (subject_id), and the round and order it is shown with
+    subject         text NOT NULL CHECK (subject IN ('photo', 'visit', 'round')),
+    subject_id      text NOT NULL,
+    round_id        text,
+    order_id        text,
+    staff_id        text,             -- whose evidence: the photo's uploader, the visit's scanner, the round's assignee
+    score           double precision NOT NULL,  -- the kind's measure (docs/evidence.md): residual, minutes, metres, km/h, share
+    evidence        jsonb NOT NULL,   -- the facts behind it, for the supervisor to judge
+    status          text NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'dismissed')),
+    dismissed_by    text,
+    dismissed_at    timestamptz,
+    dismiss_reason  text,
+    created_at      timestamptz NOT NULL,
+    PRIMARY KEY (org_id, id),
+    FOREIGN KEY (org_id, property_id) REFERENCES properties (org_id, id),
+    CHECK (status = 'open' OR (dismissed_by IS NOT NULL AND dismissed_at IS NOT NULL AND dismiss_reason IS NOT NULL))
+);
+-- each kind flags a thing once: a check run again (or by two workers) finds the flag already there
+CREATE UNIQUE INDEX evidence_flags_once ON evidence_flags (org_id, kind, subject_id);
+CREATE INDEX evidence_flags_property ON evidence_flags (org_id, property_id, created_at);
+CREATE INDEX evidence_flags_round ON evidence_flags (org_id, round_id) WHERE round_id IS NOT NULL;
+CREATE INDEX evidence_flags_order ON evidence_flags (org_id, order_id) WHERE order_id IS NOT NULL;
+SELECT sync_track('evidence_flags', ARRAY['property_id']);
+
+-- What the checks have looked at (a photo once its hash is known, a round once completed): the job's to-do is
+-- what is not here yet.
+CREATE TABLE evidence_checked (
+    org_id      text NOT NULL,
+    subject     text NOT NULL CHECK (subject IN ('photo', 'round')),
+    id          text NOT NULL,
+    checked_at  timestamptz NOT NULL,
+    PRIMARY KEY (org_id, subject, id)
+);
+-- the job's scans: ready hashed photos and completed rounds, newest arrivals first
+CREATE INDEX photos_ready_received ON photos (received_at) WHERE status = 'ready' AND likeness IS NOT NULL;
+CREATE INDEX rounds_completed ON rounds (completed_at) WHERE status = 'completed';
+-- the backfill's scan of originals hashed before signatures were kept
+CREATE INDEX photo_likeness_unsigned ON photo_likeness (org_id, sha256) WHERE signature IS NULL;
