@@ -40,6 +40,7 @@ from api.pages.survey import SurveyAnswerPage
 from api.requests import JSONRequest
 from api.routes.audit import audit_trail
 from api.routes.auth import AuthController, me
+from api.routes.evidence import FlagController, PropertyFlagController
 from api.routes.health import health
 from api.routes.imports import import_places
 from api.routes.inspection_setup import (
@@ -109,6 +110,8 @@ DOMAIN_ROUTES: dict[str, list[ControllerRouterHandler]] = {
         OrderController,
         property_kpis,
         org_kpis,
+        PropertyFlagController,
+        FlagController,
     ],
     "surveys": [
         SurveyTemplateController,

@@ -56,6 +56,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     max_image_pixels: Annotated[int, Meta(ge=1_000_000, le=1_000_000_000)] = 50_000_000
     upload_expiry_hours: Annotated[int, Meta(ge=1, le=24 * 90)] = 24
     likeness_window_days: Annotated[int, Meta(ge=1, le=3650)] = 90
+    evidence_time_tolerance_minutes: Annotated[int, Meta(ge=1, le=24 * 60)] = 30
+    evidence_max_walk_kmh: Annotated[float, Meta(ge=3, le=100)] = 12.0
+    evidence_min_round_share: Annotated[float, Meta(ge=0, le=1)] = 0.5
     clock_file: str | None = None
     request_body_timeout: Annotated[int, Meta(ge=1, le=3600)] = 30
     trusted_proxies: Annotated[str, Meta(pattern=r"^[0-9A-Fa-f:./*, ]*$")] = ""
@@ -174,6 +177,18 @@ ENV: dict[str, tuple[str, str]] = {
     "likeness_window_days": (
         "FIELDWORK_LIKENESS_WINDOW_DAYS",
         "days back a photo is compared with the same property's photos for near duplicates, 1-3650 (default 90)",
+    ),
+    "evidence_time_tolerance_minutes": (
+        "FIELDWORK_EVIDENCE_TIME_TOLERANCE_MINUTES",
+        "minutes a photo's EXIF capture time may be from its check's before it is flagged, 1-1440 (default 30)",
+    ),
+    "evidence_max_walk_kmh": (
+        "FIELDWORK_EVIDENCE_MAX_WALK_KMH",
+        "speed between two checkpoints of a round above which it is flagged, km/h, 3-100 (default 12)",
+    ),
+    "evidence_min_round_share": (
+        "FIELDWORK_EVIDENCE_MIN_ROUND_SHARE",
+        "a round done in less than this share of its route's expected minutes is flagged, 0-1 (default 0.5)",
     ),
     "clock_file": (
         "FIELDWORK_CLOCK_FILE",

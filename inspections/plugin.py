@@ -1,5 +1,6 @@
 """What the inspections add to the system: their synced tables and push settlement, the inspection_round schedule
-kind, their notifications, their rectification orders' deadlines, the job marking rounds missed and the demo data."""
+kind, their notifications, their rectification orders' deadlines, the jobs marking rounds missed and checking the
+evidence, and the demo data."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from core.schedules.kinds import ScheduleKind
 from inspections import push_settlement, synced
 from inspections.deadlines import RECTIFICATION
 from inspections.demo import load_inspection_demo
+from inspections.evidence.job import check_evidence
 from inspections.jobs import mark_missed_rounds
 from inspections.schedule_payload import check_round_payload
 from inspections.schedules import RoundPayload, make_rounds
@@ -35,6 +37,10 @@ PLUGIN = Plugin(
         ),
     ),
     deadlines=(RECTIFICATION,),
-    jobs=(Periodic(name="mark_missed_rounds", run=mark_missed_rounds, second=frozenset({30})),),
+    jobs=(
+        Periodic(name="mark_missed_rounds", run=mark_missed_rounds, second=frozenset({30})),
+        # every minute: the photos hashed and the rounds completed since the last run (docs/evidence.md)
+        Periodic(name="check_evidence", run=check_evidence, second=frozenset({45})),
+    ),
     demo=load_inspection_demo,
 )

@@ -26,6 +26,7 @@ from core.ids import new_id
 from core.people import repository as people_sql
 from core.structs import Page, cursor_after
 from inspections import setup
+from inspections.evidence import flags
 from inspections.models import Order, OrderStatus
 from inspections.repository import work as sql
 from inspections.schemas_work import OrderCreate, OrderOut, ReviewItem
@@ -279,6 +280,7 @@ async def out(conn: asyncpg.Connection, caller: Caller, orders: list[Order], now
     records = [("rectification_orders", o.id) for o in orders]
     records += [("check_results", o.check_id) for o in orders if o.check_id]
     photos = await sql.photos_of(conn, caller.org_id, records)
+    shown = await flags.shown_with(conn, caller, order_ids=[o.id for o in orders])
     result = []
     for order in orders:
         before, after = [], []
@@ -291,7 +293,13 @@ async def out(conn: asyncpg.Connection, caller: Caller, orders: list[Order], now
                 before.append(photo["id"])
         overdue = is_overdue(order.status, order.due_at, now)
         result.append(
-            OrderOut(**msgspec.structs.asdict(order), overdue=overdue, before_photo_ids=before, after_photo_ids=after)
+            OrderOut(
+                **msgspec.structs.asdict(order),
+                overdue=overdue,
+                before_photo_ids=before,
+                after_photo_ids=after,
+                flags=[f for f in shown if f.order_id == order.id],
+            )
         )
     return result
 

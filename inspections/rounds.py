@@ -20,6 +20,7 @@ from core.ids import new_id
 from core.structs import Page, page_of, record_as
 from inspections import setup, templates
 from inspections.checks import expected_times
+from inspections.evidence import flags
 from inspections.models import Plan, Round
 from inspections.repository import work as sql
 from inspections.schemas_work import Reassign, ResultOut, RoundCreate, RoundDetail, VisitOut
@@ -96,10 +97,12 @@ async def get_round(conn: asyncpg.Connection, caller: Caller, round_id: str) -> 
     found = await _visible_round(conn, caller, round_id)
     visits = await sql.visits_of_rounds(conn, caller.org_id, [round_id])
     results = await sql.results_of_rounds(conn, caller.org_id, [round_id])
+    shown = await flags.shown_with(conn, caller, round_ids=[round_id])
     return RoundDetail(
         round=found,
         visits=[record_as(v, VisitOut) for v in visits],
         results=[record_as(r, ResultOut) for r in results],
+        flags=shown,
     )
 
 

@@ -9,6 +9,7 @@ from msgspec import Meta
 
 from core.structs import Frozen, Id, Instant, Text
 from core.vocabulary import Category, Severity
+from inspections.evidence.models import Flag
 from inspections.models import Order, Round
 
 Reason = Annotated[str, Meta(min_length=1, max_length=2000)]
@@ -19,6 +20,8 @@ class OrderOut(Order, frozen=True, kw_only=True):
     # a failed check's photos and the order's own "before" photos; "after" photos show the fix
     before_photo_ids: list[str] = []
     after_photo_ids: list[str] = []
+    # what the evidence checks found in its photos (docs/evidence.md): shown to supervisors and admins only
+    flags: list[Flag] = []
 
 
 class ReviewItem(Frozen, frozen=True):
@@ -104,3 +107,5 @@ class RoundDetail(Frozen, frozen=True):
     round: Round
     visits: list[VisitOut]
     results: list[ResultOut]
+    # what the evidence checks found in its visits and photos: shown to supervisors and admins only
+    flags: list[Flag] = []

@@ -174,4 +174,38 @@ RECTIFICATION_ORDERS = Table(
     since=2,
 )
 
-TABLES = (TEMPLATE_VERSIONS, CHECKPOINTS, ROUTES, ROUNDS, CHECKPOINT_VISITS, CHECK_RESULTS, RECTIFICATION_ORDERS)
+# What the evidence checks found (inspections/evidence/): for a property's supervisors only, read-only on phones
+# (a supervisor dismisses one through the API or the console, with a reason for the audit trail).
+EVIDENCE_FLAGS = Table(
+    name="evidence_flags",
+    columns=(
+        Column(name="property_id", required=True, writable=False),
+        Column(name="kind", required=True, writable=False),
+        Column(name="level", required=True, writable=False),
+        Column(name="subject", required=True, writable=False),
+        Column(name="subject_id", required=True, writable=False),
+        Column(name="round_id", writable=False),
+        Column(name="order_id", writable=False),
+        Column(name="staff_id", writable=False),
+        Column(name="score", kind="float", required=True, writable=False),
+        Column(name="evidence", kind="json", required=True, writable=False),
+        Column(name="status", required=True, writable=False),
+        Column(name="dismissed_by", writable=False),
+        Column(name="dismissed_at", kind="time", writable=False),
+        Column(name="dismiss_reason", writable=False),
+        Column(name="created_at", kind="time", required=True, writable=False),
+    ),
+    read={"admin": ALL, "supervisor": Visible("property_id", "properties")},
+    since=7,
+)
+
+TABLES = (
+    TEMPLATE_VERSIONS,
+    CHECKPOINTS,
+    ROUTES,
+    ROUNDS,
+    CHECKPOINT_VISITS,
+    CHECK_RESULTS,
+    RECTIFICATION_ORDERS,
+    EVIDENCE_FLAGS,
+)

@@ -1,0 +1,2 @@
+"""Evidence checks: flags for reused photos, unchanged after-photos, wrong time or place, and rounds walked too
+fast (docs/evidence.md)."""

@@ -1,0 +1,61 @@
+"""The worker's evidence checks (every minute, inspections/plugin.py): each photo once the derivative job has
+hashed it, each round once completed. Each is checked in its own transaction, marked checked with its flags, so
+a crash re-checks only what it had not finished, and a flag is never made twice (evidence_flags_once)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import msgspec
+
+from core.db import acquire, transaction
+from core.jobs import JobContext
+from inspections.evidence import flags
+from inspections.evidence.geo import Fence
+from inspections.evidence.models import Thresholds
+from inspections.evidence.pace import RoundFacts, VisitFacts, check_round
+from inspections.evidence.photo_checks import check_photo, facts_of
+from inspections.models import Plan
+from inspections.repository import evidence as sql
+
+log = logging.getLogger("fieldwork.evidence")
+
+BATCH = 200  # photos (and rounds) a run takes; the next run takes the rest
+ROUNDS_SINCE = timedelta(days=7)  # a round completed longer ago than this (before the checks existed) is left
+
+
+async def check_evidence(job: JobContext) -> dict[str, int]:
+    limits = Thresholds.of(job.settings)
+    now = job.clock.now()
+    counts = {"photos": 0, "rounds": 0, "flags": 0}
+    async with acquire(job.pool) as conn:
+        photos = await sql.photos_to_check(conn, now - timedelta(days=limits.window_days), BATCH)
+    for row in photos:
+        photo = facts_of(row)
+        async with transaction(job.pool) as conn:
+            findings = await check_photo(conn, photo, limits)
+            counts["flags"] += await flags.keep(conn, photo.org_id, photo.property_id, findings, now)
+            await sql.mark_checked(conn, photo.org_id, "photo", photo.id, now)
+        counts["photos"] += 1
+    async with acquire(job.pool) as conn:
+        rounds = await sql.rounds_to_check(conn, now - ROUNDS_SINCE, BATCH)
+    for row in rounds:
+        async with transaction(job.pool) as conn:
+            facts = RoundFacts(
+                id=row["id"],
+                property_id=row["property_id"],
+                assignee_id=row["assignee_id"],
+                started_at=row["started_at"],
+                completed_at=row["completed_at"],
+                plan=msgspec.convert(row["plan"], Plan | None),
+                visits=[VisitFacts(**dict(v)) for v in await sql.visits_with_places(conn, row["org_id"], row["id"])],
+                fence=Fence.around(row["fence_lat"], row["fence_lon"], row["fence_radius_m"]),
+            )
+            findings = check_round(facts, limits)
+            counts["flags"] += await flags.keep(conn, row["org_id"], row["property_id"], findings, now)
+            await sql.mark_checked(conn, row["org_id"], "round", row["id"], now)
+        counts["rounds"] += 1
+    if counts["photos"] or counts["rounds"]:
+        log.info("evidence checked: %(photos)d photos, %(rounds)d rounds, %(flags)d new flags", counts)
+    return counts
