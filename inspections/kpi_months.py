@@ -6,7 +6,8 @@ A year of one property is a large count (about as long as the year's KPIs themse
 settled are kept (table kpi_months) and read back while nothing they counted has been written since: see
 inspections/repository/kpi_months.py for how that is judged. A month settles when it has ended and every round in
 it is past its window (until then its figures move with the clock alone). The month in progress, and any month a
-write has touched, is counted again."""
+write has touched, is counted again. The evidence figures are counted every time, kept or not: dismissing a flag
+is not a write the kept months watch."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from core.access import Caller, supervised_zone
 from core.periods import KpiPeriod, resolve_period
 from core.structs import Frozen
 from inspections import kept
-from inspections.kpis import KpiFigures, take
+from inspections.kpis import EvidenceKpis, KpiFigures, take
 from inspections.repository import kpi_months as kept_sql
 from inspections.repository import kpis as sql
 
@@ -65,6 +66,18 @@ async def monthly_kpis(
     found = await kept.still_true(conn, TABLE, caller.org_id, property_id, ranges) if keep else {}
     known = {start: msgspec.convert(figures, KpiFigures) for start, figures in found.items()}
     counting = [p for p in periods if p.start_utc not in known]
+    if len(counting) < len(periods):  # a kept month's evidence is counted again: a flag dismissed since moves it
+        kept_ones = [p for p in periods if p.start_utc in known]
+        rows = await sql.evidence_totals(
+            conn,
+            caller.org_id,
+            [property_id] * len(kept_ones),
+            [p.start_utc for p in kept_ones],
+            [p.end_utc for p in kept_ones],
+        )
+        for row in rows:
+            evidence = msgspec.convert(row["evidence"], EvidenceKpis)
+            known[row["start_at"]] = msgspec.structs.replace(known[row["start_at"]], evidence=evidence)
     if counting:
         rows = await sql.property_totals(
             conn,

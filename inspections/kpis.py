@@ -114,17 +114,28 @@ class ReviewKpis(Frozen, frozen=True):
     max_hours_awaiting: float | None = None
 
 
+class EvidenceKpis(Frozen, frozen=True):
+    """The evidence checks' findings against the evidence they looked at (docs/inspections.md): items = photos
+    received and checkpoints scanned in the period; flags = open flags made in it (notes and dismissed flags do
+    not count); flag_rate = flags / items. A person's row: their photos and scans, and the flags on them."""
+
+    items: int = 0
+    flags: int = 0
+    flag_rate: float | None = None
+
+
 class KpiFigures(Frozen, frozen=True):
     rounds: RoundKpis = msgspec.field(default_factory=RoundKpis)
     visits: VisitKpis = msgspec.field(default_factory=VisitKpis)
     items: ResultKpis = msgspec.field(default_factory=ResultKpis)
     rectification: OrderKpis = msgspec.field(default_factory=OrderKpis)
     reviews: ReviewKpis = msgspec.field(default_factory=ReviewKpis)
+    evidence: EvidenceKpis = msgspec.field(default_factory=EvidenceKpis)
 
 
 class StaffKpis(KpiFigures, frozen=True, kw_only=True):
     """One person's figures: rounds and their visits by assignee, results by who checked, orders by who answers
-    for them, reviews by who gave the verdicts."""
+    for them, reviews by who gave the verdicts, evidence by who took the photos and scanned."""
 
     user_id: str
     name: str | None
@@ -240,6 +251,7 @@ async def property_kpis(
     results = await _result_figures(conn, caller.org_id, property_id, period, now)
     orders = await sql.order_figures(conn, *span, now)
     reviews = await sql.review_figures(conn, *span, now)
+    evidence = await sql.evidence_figures(conn, *span)
 
     totals: dict[str, Any] = {}
     people: dict[str, dict[str, Any]] = {}
@@ -249,6 +261,7 @@ async def property_kpis(
         ("items", results, ResultKpis),
         ("rectification", orders, OrderKpis),
         ("reviews", reviews, ReviewKpis),
+        ("evidence", evidence, EvidenceKpis),
     ):
         for row in rows:
             if row["kind"] == "total":

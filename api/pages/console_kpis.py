@@ -32,7 +32,7 @@ From = Annotated[str | None, QueryParameter(name="from", required=False)]
 Direction = Annotated[str | None, QueryParameter(name="dir", required=False)]
 
 # A headline: its key (console.kpis.figure.<key>), where it is in the API's answer, its unit ("%" for a rate shown
-# as a percentage, "h" for hours) and the list behind it ((rounds|orders, filter) or None).
+# as a percentage, "h" for hours) and the list behind it ((rounds|orders|evidence, filter) or None).
 HEADLINES: tuple[tuple[str, str, str, tuple[str, str] | None], ...] = (
     ("completion", "rounds.completion_rate", "%", ("rounds", "missed")),
     ("visits_on_time", "visits.on_time_rate", "%", ("rounds", "due")),
@@ -40,6 +40,7 @@ HEADLINES: tuple[tuple[str, str, str, tuple[str, str] | None], ...] = (
     ("orders_on_time", "rectification.on_time_rate", "%", ("orders", "due_not_handed_in")),
     ("reopen", "rectification.reopen_rate", "%", ("orders", "reopened")),
     ("review_hours", "reviews.mean_review_hours", "h", None),
+    ("flag_rate", "evidence.flag_rate", "%", ("evidence", "open")),
 )
 DESK_HEADLINES = (
     ("desk_received", "intake.received", ""),
@@ -57,6 +58,9 @@ STAFF_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("orders_due", "rectification.due", ""),
     ("orders_on_time", "rectification.on_time_rate", "%"),
     ("reviews", "reviews.reviews", ""),
+    ("evidence_items", "evidence.items", ""),
+    ("flags", "evidence.flags", ""),
+    ("flag_rate", "evidence.flag_rate", "%"),
 )
 TREND_MONTHS = 12
 CHART_WIDTH = 480  # two a row on a desk; on a phone console.css writes its words larger

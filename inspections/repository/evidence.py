@@ -215,37 +215,3 @@ async def dismiss(
     )
     assert row is not None  # locked by the caller
     return row
-
-
-async def flag_counts(
-    conn: asyncpg.Connection, org_id: str, property_ids: Sequence[str], start: datetime, end: datetime
-) -> list[asyncpg.Record]:
-    """Per property and staff member, in [start, end): the open flags (notes and dismissed flags do not count) on
-    evidence recorded in the period, and the evidence itself (photos taken and checkpoints scanned): the flag
-    rate's numerator and denominator."""
-    return await conn.fetch(
-        """WITH evidence AS (
-               SELECT property_id, uploaded_by AS staff_id, count(*) AS items FROM photos
-               WHERE org_id = $1 AND property_id = ANY($2::text[]) AND received_at >= $3 AND received_at < $4
-               GROUP BY 1, 2
-               UNION ALL
-               SELECT property_id, checked_by, count(*) FROM checkpoint_visits
-               WHERE org_id = $1 AND property_id = ANY($2::text[]) AND scanned_at >= $3 AND scanned_at < $4
-                 AND checked_by IS NOT NULL
-               GROUP BY 1, 2
-           ), flagged AS (
-               SELECT property_id, staff_id, count(*) AS flags FROM evidence_flags
-               WHERE org_id = $1 AND property_id = ANY($2::text[]) AND created_at >= $3 AND created_at < $4
-                 AND level = 'flag' AND status = 'open' AND staff_id IS NOT NULL
-               GROUP BY 1, 2
-           )
-           SELECT coalesce(e.property_id, f.property_id) AS property_id, coalesce(e.staff_id, f.staff_id) AS staff_id,
-                  coalesce(e.items, 0)::int AS items, coalesce(f.flags, 0)::int AS flags
-           FROM (SELECT property_id, staff_id, sum(items) AS items FROM evidence GROUP BY 1, 2) AS e
-           FULL JOIN flagged AS f ON f.property_id = e.property_id AND f.staff_id = e.staff_id
-           ORDER BY 1, 2""",
-        org_id,
-        list(property_ids),
-        start,
-        end,
-    )

@@ -194,6 +194,29 @@ def _reviews(property_id: str, start: str, end: str, as_of: str) -> str:
                     AND o.submitted_at <= {as_of}) v) v"""
 
 
+# Evidence (inspections/evidence/): the items a check may flag, photos received and checkpoints scanned in the
+# period, by whose they are (the uploader, the scanner), and the open flags made in the period (level 'flag': a
+# note and a dismissed flag do not count), by whose evidence they judge (aliased e: user_id, what, n).
+EVIDENCE_COUNTS = {"items": "e.what = 'item'", "flags": "e.what = 'flag'"}
+EVIDENCE_FIGURES = _figures(EVIDENCE_COUNTS, {"flag_rate": ("flags", "items")}, _sum)
+
+
+def _evidence(property_id: str, start: str, end: str) -> str:
+    return f"""(SELECT ph.uploaded_by AS user_id, 'item' AS what, count(*) AS n FROM photos ph
+          WHERE ph.org_id = $1 AND ph.property_id = {property_id} AND ph.received_at >= {start}
+            AND ph.received_at < {end}
+          GROUP BY 1
+         UNION ALL
+         SELECT v.checked_by, 'item', count(*) FROM checkpoint_visits v
+          WHERE v.org_id = $1 AND v.property_id = {property_id} AND v.scanned_at >= {start} AND v.scanned_at < {end}
+          GROUP BY 1
+         UNION ALL
+         SELECT f.staff_id, 'flag', count(*) FROM evidence_flags f
+          WHERE f.org_id = $1 AND f.property_id = {property_id} AND f.created_at >= {start} AND f.created_at < {end}
+            AND f.level = 'flag' AND f.status = 'open'
+          GROUP BY 1) e"""
+
+
 def rounds_in_period(property_id: str, start: str, end: str) -> str:
     """A round is in the period by its window's start, or when it has no window, by when it was made. Spelled as
     an OR (not coalesce) so both halves can use rounds_property_window (org_id, property_id, window_start)."""
@@ -315,10 +338,14 @@ ORDERS_SQL = _by_person("o.responsible_id", _order_figures(), orders_in_period(*
 # By the supervisor who gave the verdicts (kind 'staff'); what awaits a verdict is in the totals alone.
 REVIEWS_SQL = _by_person("v.reviewed_by", _review_figures(), _reviews(*ONE, AS_OF))
 
+# By whose evidence it is (kind 'staff'); items of nobody's (a scan without its scanner) in the totals alone.
+EVIDENCE_SQL = _by_person("e.user_id", EVIDENCE_FIGURES, _evidence(*ONE))
+
 # The org's view: each property's totals over its own UTC range (its own time zone), in one statement. Each family
 # is an aggregate without GROUP BY, so a property with nothing in its period still answers zeros.
 EACH = ("p.property_id", "p.start_at", "p.end_at")
 EACH_AS_OF = "least(p.end_at, $5::timestamptz)"
+EVIDENCE_TOTALS = f"(SELECT to_jsonb(x) FROM (SELECT {EVIDENCE_FIGURES} FROM {_evidence(*EACH)}) x) AS evidence"
 TOTALS_SQL = f"""
 SELECT p.property_id, p.start_at,
        (SELECT to_jsonb(x) FROM (SELECT {ROUND_FIGURES} FROM rounds r WHERE {rounds_in_period(*EACH)}) x) AS rounds,
@@ -337,7 +364,15 @@ SELECT p.property_id, p.start_at,
        (SELECT to_jsonb(x) FROM (
            SELECT {_review_figures()}
              FROM {_reviews(*EACH, EACH_AS_OF)}) x
-       ) AS reviews
+       ) AS reviews,
+       {EVIDENCE_TOTALS}
+  FROM unnest($2::text[], $3::timestamptz[], $4::timestamptz[]) AS p (property_id, start_at, end_at)
+ ORDER BY p.property_id, p.start_at"""
+
+
+# Each range's evidence totals alone (a kept month's are counted again: a flag dismissed since moves them).
+EVIDENCE_OF_RANGES_SQL = f"""
+SELECT p.property_id, p.start_at, {EVIDENCE_TOTALS}
   FROM unnest($2::text[], $3::timestamptz[], $4::timestamptz[]) AS p (property_id, start_at, end_at)
  ORDER BY p.property_id, p.start_at"""
 
@@ -401,9 +436,22 @@ async def property_totals(
     ends: list[datetime],
     now: datetime,
 ) -> list[asyncpg.Record]:
-    """Per property: property_id and the five families' totals as jsonb objects (rounds, visits, items,
-    rectification, reviews)."""
+    """Per property: property_id and the six families' totals as jsonb objects (rounds, visits, items,
+    rectification, reviews, evidence)."""
     return await conn.fetch(TOTALS_SQL, org_id, property_ids, starts, ends, now)
+
+
+async def evidence_figures(
+    conn: asyncpg.Connection, org_id: str, property_id: str, start: datetime, end: datetime
+) -> list[asyncpg.Record]:
+    return await conn.fetch(EVIDENCE_SQL, org_id, property_id, start, end)
+
+
+async def evidence_totals(
+    conn: asyncpg.Connection, org_id: str, property_ids: list[str], starts: list[datetime], ends: list[datetime]
+) -> list[asyncpg.Record]:
+    """Per property and range: property_id, start_at and the evidence totals as a jsonb object."""
+    return await conn.fetch(EVIDENCE_OF_RANGES_SQL, org_id, property_ids, starts, ends)
 
 
 async def properties_in_scope(conn: asyncpg.Connection, org_id: str, ids: list[str] | None) -> list[asyncpg.Record]:

@@ -55,6 +55,7 @@ async def test_the_page_shows_exactly_the_apis_numbers(api, db):
         "rectification.on_time_rate",
         "rectification.reopen_rate",
         "reviews.mean_review_hours",
+        "evidence.flag_rate",
     ]
     for kind, where, raw in shown:
         expected = dig(told["totals"] if kind == "kpi" else told["service_desk"]["totals"], where)
@@ -75,12 +76,12 @@ async def test_each_months_trend_is_the_kpis_of_that_month(api, db):
     months = months_to(NOW.date().replace(day=10), 12)
     assert [m for m, _ in rows] == [first.strftime("%Y-%m") for first, _ in months]
     assert rows[0][0] == "2024-07" and rows[-1][0] == "2025-06"
-    assert page.text.count("<svg") == 6
+    assert page.text.count("<svg") == 7
     for (first, last), (_, cells) in zip(months, rows, strict=True):
         month = {"from": first.isoformat(), "to": last.isoformat()}
         told = (await api.get(f"/properties/{org.property_id}/kpis", params=month, headers=bearer)).json()
         found = CELL.findall(cells)
-        assert len(found) == 6
+        assert len(found) == 7
         for where, raw in found:
             assert value(raw) == dig(told["totals"], where), (first, where)
     # the months with work in them are not all empty

@@ -197,7 +197,19 @@ REVIEWS = {
     "mean_hours_awaiting": 172.0,  # (112 + 232) / 2
     "max_hours_awaiting": 232.0,
 }
-TOTALS = {"rounds": ROUNDS, "visits": VISITS, "items": RESULTS, "rectification": ORDERS, "reviews": REVIEWS}
+NO_EVIDENCE = {
+    "items": 0,
+    "flags": 0,
+    "flag_rate": None,
+}  # no photo nor scan here: tests/integration/test_evidence_kpis.py
+TOTALS = {
+    "rounds": ROUNDS,
+    "visits": VISITS,
+    "items": RESULTS,
+    "rectification": ORDERS,
+    "reviews": REVIEWS,
+    "evidence": NO_EVIDENCE,
+}
 EMPTY = {
     "rounds": {"planned": 0, "in_progress": 0, "completed": 0, "missed": 0, "due": 0, "completion_rate": None},
     "visits": {"early": 0, "on_time": 0, "late": 0, "missed": 0, "timed": 0, "on_time_rate": None},
@@ -215,6 +227,7 @@ EMPTY = {
         ),
     },
     "reviews": {**dict.fromkeys(REVIEWS, 0), **{k: None for k in REVIEWS if "hours" in k}},
+    "evidence": NO_EVIDENCE,
 }
 
 
@@ -258,6 +271,7 @@ async def test_property_kpis_count_exactly_what_the_period_holds(api, db):
                 "reopen_rate": 2 / 3,
             },
             "reviews": EMPTY["reviews"],
+            "evidence": NO_EVIDENCE,
         },
         {
             "user_id": org.ids["supervisor"],
@@ -277,6 +291,7 @@ async def test_property_kpis_count_exactly_what_the_period_holds(api, db):
             },
             # the verdicts they gave; what awaits a verdict names nobody
             "reviews": {**REVIEWS, "awaiting_review": 0, "mean_hours_awaiting": None, "max_hours_awaiting": None},
+            "evidence": NO_EVIDENCE,
         },
     ]
     # labels from the newest version holding the item: floor was relabelled in v2, bins exists only in v1
