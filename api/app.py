@@ -17,6 +17,7 @@ from api.edge import edge_middleware
 from api.errors import EXCEPTION_HANDLERS
 from api.pages.console_auth import ConsoleSignInPages
 from api.pages.console_board import ConsoleBoardPages
+from api.pages.console_evidence import ConsoleEvidencePages
 from api.pages.console_home import ConsoleHomePages
 from api.pages.console_kpis import ConsoleKpiPages
 from api.pages.console_people import ConsoleOrgPeople, ConsolePropertyPeople
@@ -137,6 +138,7 @@ DOMAIN_PAGES: dict[str, list[ControllerRouterHandler]] = {
         ConsoleBoardPages,
         ConsoleKpiPages,
         ConsoleReviewPages,
+        ConsoleEvidencePages,
         ConsoleSetupPages,
         ConsoleSchedulePages,
     ],

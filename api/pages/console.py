@@ -23,6 +23,7 @@ HOME = "/console"
 PROPERTY_SECTIONS: tuple[tuple[str, str, str | None], ...] = (
     ("board", "", "inspections"),
     ("review", "/review", "inspections"),
+    ("evidence", "/evidence", "inspections"),
     ("kpis", "/kpis", "inspections"),
     ("surveys", "/surveys", "surveys"),
     ("reports", "/reports", None),

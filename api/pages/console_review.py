@@ -1,5 +1,6 @@
 """The console's review queue (整改审核): a property's submitted rectification orders, the longest waiting first, and
-one order with its photos before and after, finding, round and history, and the verdict forms. Every read and
+one order with its photos before and after, its evidence flags (each dismissable: console_evidence.py), finding,
+round and history, and the verdict forms. Every read and
 every verdict is the inspections domain's (rectification.review_queue, transition; review.order_file): the same
 scope, the same rule for who may decide, and the same refusals as the REST API. A verdict form carries the
 submission it was drawn from (`seen`); one given after the order changed is refused (409) by the domain, under
@@ -21,6 +22,7 @@ from litestar.response import Redirect, Template
 from api.deps import AppServices, Conn, Cursor
 from api.errors import status_of
 from api.pages.console import HOME, console_page, property_home, property_in_view
+from api.pages.flag_words import dismissal_notice, flag_rows, open_flags
 from api.pages.formats import local_time
 from api.pages.lang import Lang, lang_of
 from api.pages.render import wants_html
@@ -30,6 +32,7 @@ from core.access import Caller
 from core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from core.places.models import Property
 from inspections import rectification, review
+from inspections.evidence import flags
 from inspections.schemas_work import OrderOut, ReviewItem
 
 PAGE_SIZE = 20
@@ -87,6 +90,7 @@ def _row(item: ReviewItem, around: review.Around, zone: str, lang: Lang) -> dict
         "before": ready(order.before_photo_ids),
         "after": ready(order.after_photo_ids),
         "can_verify": item.can_verify,
+        "flags": open_flags(order.flags),
     }
 
 
@@ -140,8 +144,10 @@ async def show_order(
     refusal: str = "",
     problems: Mapping[str, str] | None = None,
     tried: Mapping[str, str] | None = None,
+    flag_refused: Mapping[str, tuple[str, str]] | None = None,
     status: int = 200,
 ) -> Template:
+    """The order page; `flag_refused`: a refused dismissal of one of its flags (flag id -> message, typed)."""
     now = services.clock.now()
     file = await review.order_file(conn, manager, order_id, now)  # NotFound: not the manager's to see
     prop = await property_in_view(conn, manager, file.order.property_id)  # another property's: a 404 page too
@@ -185,6 +191,16 @@ async def show_order(
         "tried": {"reason": "", "due_at": "", **(tried or {})},
         "done": {} if refusal else await _done(conn, manager, request, now),
         "queue": queue_url(prop.id),
+        "flags": flag_rows(
+            order.flags,
+            {**file.around.names, **await flags.people_named(conn, manager, order.flags)},
+            zone,
+            lang,
+            refused=flag_refused,
+        ),
+        "flag_done": ""
+        if flag_refused
+        else await dismissal_notice(conn, manager, request.query_params.get("flag_done"), zone, lang),
     }
     return console_page(
         request,

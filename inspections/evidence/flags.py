@@ -17,6 +17,7 @@ from core.errors import NotFound
 from core.structs import Page, page_of
 from inspections.evidence.models import KINDS, Dismissal, Finding, Flag
 from inspections.repository import evidence as sql
+from inspections.repository import review as people_sql
 
 
 def flag_of(row: asyncpg.Record) -> Flag:
@@ -73,6 +74,22 @@ async def shown_with(
     if caller.role not in ("admin", "supervisor") or not (round_ids or order_ids):
         return []
     return [flag_of(r) for r in await sql.flags_of(conn, caller.org_id, round_ids=round_ids, order_ids=order_ids)]
+
+
+async def get_flag(conn: asyncpg.Connection, caller: Caller, flag_id: str) -> Flag:
+    """One flag, for a supervisor of its property or an admin (NotFound for anyone else, as for a flag that is
+    not there)."""
+    missing = NotFound(f"flag {flag_id} not found", entity="evidence_flag", id=flag_id)
+    return flag_of(
+        await found_in_scope(conn, caller, await sql.get_flag(conn, caller.org_id, flag_id), missing, "supervise")
+    )
+
+
+async def people_named(conn: asyncpg.Connection, caller: Caller, shown: Sequence[Flag]) -> dict[str, str]:
+    """The names of the people these flags (read through a use case that checked the caller) mention: whose
+    evidence each judges, and who dismissed it."""
+    people = sorted({p for flag in shown for p in (flag.staff_id, flag.dismissed_by) if p})
+    return await people_sql.user_names(conn, caller.org_id, people) if people else {}
 
 
 async def dismiss(conn: asyncpg.Connection, caller: Caller, flag_id: str, data: Dismissal, now: datetime) -> Flag:

@@ -10,6 +10,7 @@ from api.pages.texts import (
     common,
     console,
     console_board,
+    console_evidence,
     console_kpis,
     console_reports,
     console_review,
@@ -42,6 +43,7 @@ TEXTS = _merge(
     console_setup.WORDS,
     console_surveys.WORDS,
     console_board.WORDS,
+    console_evidence.WORDS,
     console_kpis.WORDS,
     console_reports.WORDS,
 )
