@@ -5,6 +5,7 @@ a crash re-checks only what it had not finished, and a flag is never made twice 
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 
 import msgspec
@@ -22,40 +23,52 @@ from inspections.repository import evidence as sql
 log = logging.getLogger("fieldwork.evidence")
 
 BATCH = 200  # photos (and rounds) a run takes; the next run takes the rest
+RUN_SECONDS = 45  # a run stops taking batches after this long (the job runs every minute)
 ROUNDS_SINCE = timedelta(days=7)  # a round completed longer ago than this (before the checks existed) is left
 
 
 async def check_evidence(job: JobContext) -> dict[str, int]:
+    """Batches of photos, then of rounds, until none is left or the run's time is up (the next run goes on)."""
     limits = Thresholds.of(job.settings)
     now = job.clock.now()
     counts = {"photos": 0, "rounds": 0, "flags": 0}
-    async with acquire(job.pool) as conn:
-        photos = await sql.photos_to_check(conn, now - timedelta(days=limits.window_days), BATCH)
-    for row in photos:
-        photo = facts_of(row)
-        async with transaction(job.pool) as conn:
-            findings = await check_photo(conn, photo, limits)
-            counts["flags"] += await flags.keep(conn, photo.org_id, photo.property_id, findings, now)
-            await sql.mark_checked(conn, photo.org_id, "photo", photo.id, now)
-        counts["photos"] += 1
-    async with acquire(job.pool) as conn:
-        rounds = await sql.rounds_to_check(conn, now - ROUNDS_SINCE, BATCH)
-    for row in rounds:
-        async with transaction(job.pool) as conn:
-            facts = RoundFacts(
-                id=row["id"],
-                property_id=row["property_id"],
-                assignee_id=row["assignee_id"],
-                started_at=row["started_at"],
-                completed_at=row["completed_at"],
-                plan=msgspec.convert(row["plan"], Plan | None),
-                visits=[VisitFacts(**dict(v)) for v in await sql.visits_with_places(conn, row["org_id"], row["id"])],
-                fence=Fence.around(row["fence_lat"], row["fence_lon"], row["fence_radius_m"]),
-            )
-            findings = check_round(facts, limits)
-            counts["flags"] += await flags.keep(conn, row["org_id"], row["property_id"], findings, now)
-            await sql.mark_checked(conn, row["org_id"], "round", row["id"], now)
-        counts["rounds"] += 1
+    deadline = time.monotonic() + RUN_SECONDS
+    while time.monotonic() < deadline:
+        async with acquire(job.pool) as conn:
+            photos = await sql.photos_to_check(conn, now - timedelta(days=limits.window_days), BATCH)
+        for row in photos:
+            photo = facts_of(row)
+            async with transaction(job.pool) as conn:
+                findings = await check_photo(conn, photo, limits)
+                counts["flags"] += await flags.keep(conn, photo.org_id, photo.property_id, findings, now)
+                await sql.mark_checked(conn, photo.org_id, "photo", photo.id, now)
+            counts["photos"] += 1
+        if len(photos) < BATCH:
+            break
+        log.info("evidence: %(photos)d photos checked so far, %(flags)d new flags", counts)
+    while time.monotonic() < deadline:
+        async with acquire(job.pool) as conn:
+            rounds = await sql.rounds_to_check(conn, now - ROUNDS_SINCE, BATCH)
+        for row in rounds:
+            async with transaction(job.pool) as conn:
+                facts = RoundFacts(
+                    id=row["id"],
+                    property_id=row["property_id"],
+                    assignee_id=row["assignee_id"],
+                    started_at=row["started_at"],
+                    completed_at=row["completed_at"],
+                    plan=msgspec.convert(row["plan"], Plan | None),
+                    visits=[
+                        VisitFacts(**dict(v)) for v in await sql.visits_with_places(conn, row["org_id"], row["id"])
+                    ],
+                    fence=Fence.around(row["fence_lat"], row["fence_lon"], row["fence_radius_m"]),
+                )
+                findings = check_round(facts, limits)
+                counts["flags"] += await flags.keep(conn, row["org_id"], row["property_id"], findings, now)
+                await sql.mark_checked(conn, row["org_id"], "round", row["id"], now)
+            counts["rounds"] += 1
+        if len(rounds) < BATCH:
+            break
     if counts["photos"] or counts["rounds"]:
         log.info("evidence checked: %(photos)d photos, %(rounds)d rounds, %(flags)d new flags", counts)
     return counts

@@ -3,7 +3,6 @@ flags it leaves. Every statement but the to-do scans (across orgs, for the worke
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -133,7 +132,7 @@ async def insert_flag(
         finding["order_id"],
         finding["staff_id"],
         finding["score"],
-        json.dumps(finding["evidence"]),
+        finding["evidence"],
         now,
     )
 
