@@ -383,9 +383,20 @@ async def test_another_propertys_flag_is_not_found(walk):
     assert answer.status_code == 404 and answer.json()["code"]
     listed = await walk.api.get(f"/properties/{walk.org.property_id}/evidence-flags", headers=headers)
     assert listed.status_code == 404
-    bad = await walk.api.get(
-        f"/properties/{walk.org.property_id}/evidence-flags",
-        headers=walk.site.headers["supervisor"],
-        params={"kind": "x"},
+    supervisor = walk.site.headers["supervisor"]
+    for query in ({"kind": "x"}, {"status": "gone"}, {"since": "yesterday"}, {"cursor": "garbage"}, {"limit": "0"}):
+        bad = await walk.api.get(f"/properties/{walk.org.property_id}/evidence-flags", headers=supervisor, params=query)
+        assert bad.status_code == 400 and bad.json()["code"], (query, bad.text)
+    unknown = await walk.api.post("/evidence-flags/nope/dismiss", headers=supervisor, json={"reason": "x"})
+    assert unknown.status_code == 404
+    too_long = await walk.api.post(
+        f"/evidence-flags/{flag['id']}/dismiss", headers=supervisor, json={"reason": "x" * 2001}
     )
-    assert bad.status_code == 400
+    assert too_long.status_code == 422
+    not_json = await walk.api.post(
+        f"/evidence-flags/{flag['id']}/dismiss",
+        headers={**supervisor, "Content-Type": "application/json"},
+        content=b"{",
+    )
+    assert not_json.status_code == 400
+    assert (await walk.flags())[0]["status"] == "open", "nothing changed"
