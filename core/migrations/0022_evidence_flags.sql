@@ -57,9 +57,12 @@ BEGIN
     INSERT INTO evidence_todo (org_id, subject, id) VALUES (NEW.org_id, TG_ARGV[0], NEW.id) ON CONFLICT DO NOTHING;
     RETURN NULL;
 END $$;
+-- the photos of the inspections' work (a check, a visit, an order, a round) are checked; any photo of the
+-- property may be the earlier photo one of them copies
 CREATE TRIGGER photos_evidence_todo AFTER UPDATE OF status, likeness ON photos FOR EACH ROW
     WHEN (NEW.status = 'ready' AND NEW.likeness IS NOT NULL
-          AND (OLD.status IS DISTINCT FROM 'ready' OR OLD.likeness IS NULL))
+          AND (OLD.status IS DISTINCT FROM 'ready' OR OLD.likeness IS NULL)
+          AND NEW.record_table IN ('check_results', 'checkpoint_visits', 'rectification_orders', 'rounds'))
     EXECUTE FUNCTION evidence_todo_add('photo');
 CREATE TRIGGER rounds_evidence_todo AFTER UPDATE OF status ON rounds FOR EACH ROW
     WHEN (NEW.status = 'completed' AND OLD.status IS DISTINCT FROM 'completed')
@@ -72,7 +75,8 @@ CREATE TRIGGER rounds_evidence_todo_new AFTER INSERT ON rounds FOR EACH ROW
 -- the last week are checked once
 INSERT INTO evidence_todo (org_id, subject, id, since)
 SELECT org_id, 'photo', id, received_at FROM photos
-WHERE status = 'ready' AND likeness IS NOT NULL AND received_at > now() - interval '90 days';
+WHERE status = 'ready' AND likeness IS NOT NULL AND received_at > now() - interval '90 days'
+  AND record_table IN ('check_results', 'checkpoint_visits', 'rectification_orders', 'rounds');
 INSERT INTO evidence_todo (org_id, subject, id, since)
 SELECT org_id, 'round', id, completed_at FROM rounds
 WHERE status = 'completed' AND completed_at > now() - interval '7 days';
