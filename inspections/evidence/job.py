@@ -47,7 +47,7 @@ async def check_evidence(job: JobContext) -> dict[str, int]:
                 if not await sql.take(conn, photo.org_id, "photo", photo.id):
                     continue  # another worker's run checked it
                 checked = await check_photo(conn, photo, limits)
-                if checked.waits and now - photo.received_at < WAIT_FOR_BEFORE:
+                if checked.waits == "signature" or (checked.waits and now - photo.received_at < WAIT_FOR_BEFORE):
                     await sql.defer(conn, photo.org_id, "photo", photo.id, now + RECHECK_AFTER)
                     counts["waiting"] += 1
                     continue

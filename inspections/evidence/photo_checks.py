@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
 
@@ -49,18 +49,19 @@ def facts_of(row: asyncpg.Record) -> PhotoFacts:
 
 class Checked(Frozen, frozen=True):
     findings: list[Finding]
-    # an after-photo whose order has a before-photo not made ready yet (its bytes still on the way): check again
-    # later, when it can be compared
-    waits: bool = False
+    # check again later, when it can be compared: "before", an after-photo whose order has a before-photo not
+    # made ready yet (its bytes still on the way); "signature", a photo hashed before signatures were kept, until
+    # the backfill (hash_photos) has signed it
+    waits: Literal["before", "signature"] | None = None
 
 
 async def check_photo(conn: asyncpg.Connection, photo: PhotoFacts, limits: Thresholds) -> Checked:
     found = [*_time(photo, limits), *_place(photo, limits)]
-    if photo.signature is None:  # hashed before signatures were kept: the backfill signs it, then it comes back
-        return Checked(findings=found)
+    if photo.signature is None:
+        return Checked(findings=found, waits="signature")
     befores = await _befores(conn, photo)
     if any(b["signature"] is None and b["status"] in ("pending", "uploaded") for b in befores):
-        return Checked(findings=found, waits=True)
+        return Checked(findings=found, waits="before")
     same_as_before = await _same_as_before(photo, befores)
     found += same_as_before or await _reused(conn, photo, limits)
     return Checked(findings=found)
