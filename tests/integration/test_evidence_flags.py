@@ -179,8 +179,8 @@ async def test_a_clean_round_flags_nothing(walk):
     assert await walk.flags() == []
     detail = await ok(await walk.api.get(f"/rounds/{round_id}", headers=walk.site.headers["supervisor"]))
     assert detail["flags"] == []
-    checked = await walk.db.fetchval("SELECT count(*) FROM evidence_checked WHERE org_id = $1", walk.org.org_id)
-    assert checked == 3, "the round and both photos were looked at"
+    todo = await walk.db.fetchval("SELECT count(*) FROM evidence_todo WHERE org_id = $1", walk.org.org_id)
+    assert todo == 0, "the round and both photos were looked at"
 
 
 async def test_a_patrol_walked_at_30_kmh_is_flagged_once_and_shown_with_its_round(walk):
@@ -279,6 +279,34 @@ async def test_yesterdays_photo_sent_again_for_todays_check(walk):
     assert flag["round_id"] == round_id and fresh not in {f["subject_id"] for f in flags}
 
 
+async def test_a_copy_whose_bytes_arrive_before_the_originals_is_still_the_one_flagged(walk):
+    start = datetime.now(UTC) - timedelta(minutes=40)
+    _, _, answers = await walk.round(start, [(1, 1), (2, 12)], 15)
+    assert (await walk.staff.sync()).rejected == 0
+    at = start + timedelta(minutes=1)
+    original = with_exif(scene(60), at)
+    first = walk.staff.store.create(
+        "photos",
+        {
+            "property_id": walk.org.property_id,
+            "record_table": "check_results",
+            "record_id": answers[0],
+            "uploaded_by": walk.org.ids["staff"],
+            "purpose": "evidence",
+            "taken_at": ms(at),
+        },
+    )
+    assert (await walk.staff.sync()).rejected == 0  # its row first; its bytes later
+    copy = await walk.photo("check_results", answers[1], screenshot(original), at + timedelta(minutes=11))
+    await walk.check()
+    assert kinds(await walk.flags()) == []
+    assert (await walk.phone.upload(first, original)).status_code == 204
+    await walk.check()
+    flags = await walk.flags()
+    assert kinds(flags) == [("reused_photo", copy)]
+    assert next(f for f in flags if f["level"] == "flag")["evidence"]["photo_id"] == first
+
+
 async def test_an_after_photo_equal_to_the_before_photo_and_its_dismissal(walk):
     api, db, site, org = walk.api, walk.db, walk.site, walk.org
     start = datetime.now(UTC) - timedelta(minutes=40)
@@ -297,8 +325,7 @@ async def test_an_after_photo_equal_to_the_before_photo_and_its_dismissal(walk):
             "taken_at": ms(at),
         },
     )
-    assert (await walk.staff.sync()).rejected == 0
-    assert (await walk.phone.upload(before, with_exif(wet, at))).status_code == 204
+    assert (await walk.staff.sync()).rejected == 0  # the before-photo's bytes stay on the phone for now
     await settle(db)
     await walk.staff.sync()
     order_id = walk.staff.store.records("rectification_orders")[0]["id"]
@@ -324,7 +351,12 @@ async def test_an_after_photo_equal_to_the_before_photo_and_its_dismissal(walk):
     copy = wet.resize((wet.width * 3 // 4, wet.height * 3 // 4)).filter(ImageFilter.SMOOTH)
     assert (await fixer_phone.upload(after, with_exif(copy, now))).status_code == 204
     await walk.check()
-    await walk.check()
+    assert kinds(await walk.flags()) == [], "the after-photo waits for its before-photo's bytes"
+    waiting = await db.fetchval("SELECT not_before FROM evidence_todo WHERE id = $1", after)
+    assert waiting is not None
+    assert (await walk.phone.upload(before, with_exif(wet, at))).status_code == 204
+    await walk.check(now=waiting)  # when the after-photo's turn comes again
+    await walk.check(now=waiting)
     flags = await walk.flags()
     assert kinds(flags) == [("after_same_as_before", after)], "flagged once, not also as a reused photo"
     flag = flags[0]
@@ -355,7 +387,11 @@ async def test_an_after_photo_equal_to_the_before_photo_and_its_dismissal(walk):
         await api.post(f"/evidence-flags/{flag['id']}/dismiss", headers=supervisor, json={"reason": "other"})
     )
     assert again["dismiss_reason"] == reason and again["dismissed_at"] == dismissed["dismissed_at"]
-    await db.execute("DELETE FROM evidence_checked WHERE org_id = $1", org.org_id)  # every check runs again
+    await db.execute(  # every check runs again
+        """INSERT INTO evidence_todo (org_id, subject, id) SELECT org_id, 'photo', id FROM photos WHERE org_id = $1
+           UNION ALL SELECT org_id, 'round', id FROM rounds WHERE org_id = $1""",
+        org.org_id,
+    )
     await walk.check()
     flags = await walk.flags()
     assert [(f["id"], f["status"]) for f in flags if f["level"] == "flag"] == [(flag["id"], "dismissed")]
@@ -383,9 +419,20 @@ async def test_another_propertys_flag_is_not_found(walk):
     assert answer.status_code == 404 and answer.json()["code"]
     listed = await walk.api.get(f"/properties/{walk.org.property_id}/evidence-flags", headers=headers)
     assert listed.status_code == 404
-    bad = await walk.api.get(
-        f"/properties/{walk.org.property_id}/evidence-flags",
-        headers=walk.site.headers["supervisor"],
-        params={"kind": "x"},
+    supervisor = walk.site.headers["supervisor"]
+    for query in ({"kind": "x"}, {"status": "gone"}, {"since": "yesterday"}, {"cursor": "garbage"}, {"limit": "0"}):
+        bad = await walk.api.get(f"/properties/{walk.org.property_id}/evidence-flags", headers=supervisor, params=query)
+        assert bad.status_code == 400 and bad.json()["code"], (query, bad.text)
+    unknown = await walk.api.post("/evidence-flags/nope/dismiss", headers=supervisor, json={"reason": "x"})
+    assert unknown.status_code == 404
+    too_long = await walk.api.post(
+        f"/evidence-flags/{flag['id']}/dismiss", headers=supervisor, json={"reason": "x" * 2001}
     )
-    assert bad.status_code == 400
+    assert too_long.status_code == 422
+    not_json = await walk.api.post(
+        f"/evidence-flags/{flag['id']}/dismiss",
+        headers={**supervisor, "Content-Type": "application/json"},
+        content=b"{",
+    )
+    assert not_json.status_code == 400
+    assert (await walk.flags())[0]["status"] == "open", "nothing changed"
