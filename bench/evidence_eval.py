@@ -18,8 +18,8 @@ band finds: 1,000,000 photos like these cost that share × 1,000,000 index rows,
 `random` column) and how often the original is not among the 8 nearest candidates of its copy (other photos of
 the set, second shots of the same spot among them, nearer).
 Held out: SAME_PHOTO_RESIDUAL is the residual sweep's best of min(precision, recall) on the even-numbered pairs
-(and CANDIDATE_BITS was chosen on them too); the odd-numbered pairs are reported apart. --fit prints the hash's
-per-frequency mean and scale fitted on the images of the even-numbered pairs (likeness._MEAN, _SCALE).
+of each kind (and CANDIDATE_BITS was chosen on them too); the odd-numbered ones are reported apart. --fit prints
+the hash's per-frequency mean and scale fitted on the images of the even-numbered pairs (likeness._MEAN, _SCALE).
 Targets: precision >= 0.95, recall >= 0.95, false positives on distinct photos <= 1 % on the whole set, hashing and
 signing < 10 ms per photo given its decoded display image. The exit status is 1 when one is missed.
 """
@@ -213,15 +213,22 @@ def _cost(directory: Path, names: list[str], rounds: int = 3) -> tuple[float, fl
 
 
 def _fit(features: dict[str, Features], pairs: list[dict[str, object]]) -> None:
-    names = sorted({str(p[side]) for p in pairs if _number(p) % 2 == 0 for side in ("a", "b")})
+    names = sorted({str(p[side]) for p, even in zip(pairs, _even(pairs), strict=True) if even for side in ("a", "b")})
     coefficients = np.array([features[n][4] for n in names])
     for name, values in (("_MEAN", coefficients.mean(axis=0)), ("_SCALE", coefficients.std(axis=0))):
         print(f"{name} = (" + ", ".join(f"{float(f'{v:.4g}')!r}" for v in values) + ")")
     print(f"fitted on the {len(names)} images of the even-numbered pairs")
 
 
-def _number(pair: dict[str, object]) -> int:
-    return int(str(pair["id"])[1:])
+def _even(pairs: list[dict[str, object]]) -> list[bool]:
+    """Whether each pair is even-numbered among the pairs of its kind (the half thresholds are chosen on). Not the
+    pair's own number: the set deals kinds out in turn, so the even ids would hold only some kinds of copy."""
+    seen: dict[str, int] = {}
+    even = []
+    for p in pairs:
+        n = seen[str(p["kind"])] = seen.get(str(p["kind"]), -1) + 1
+        even.append(n % 2 == 0)
+    return even
 
 
 def main() -> int:
@@ -246,7 +253,7 @@ def main() -> int:
     positive = labels == 1
     kinds = [str(p["kind"]) for p in pairs]
     distinct = np.array([k == "distinct" for k in kinds])
-    even = np.array([_number(p) % 2 == 0 for p in pairs])
+    even = np.array(_even(pairs))
     # the scene an image shows (second shots included: the index share counts other scenes only), and the photo
     # it is a copy of (the crowding counts other photos only)
     group = np.zeros(len(names), dtype=int)
