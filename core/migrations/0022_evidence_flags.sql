@@ -1,6 +1,12 @@
 -- Evidence flags (docs/evidence.md): what the checks of inspections/evidence/ found in a photo, a checkpoint
 -- visit or a round. A flag informs a supervisor; it never refused a push nor held up a photo.
 
+-- The likeness hash changed with this release (sync/photos/likeness.py: signs of projections of the 20 lowest
+-- frequencies, not pHash; docs/evidence.md): hashes of the old kind are as far from new ones as unrelated photos,
+-- so they are cleared, and the backfill (hash_photos) hashes those photos again from their display JPEGs.
+DELETE FROM photo_likeness;
+UPDATE photos SET likeness = NULL WHERE likeness IS NOT NULL;
+
 -- The second stage of the duplicate check: the cut photo as a 64×64 grey thumbnail (sync/photos/likeness.py
 -- `signature`, 4,096 bytes), kept with the hash per original; NULL for originals hashed before it was kept.
 ALTER TABLE photo_likeness ADD COLUMN signature bytea;

@@ -46,6 +46,8 @@ async def check_evidence(job: JobContext) -> dict[str, int]:
             async with transaction(job.pool) as conn:
                 if not await sql.take(conn, photo.org_id, "photo", photo.id):
                     continue  # another worker's run checked it
+                if photo.received_at < now - timedelta(days=limits.window_days):
+                    continue  # hashed again long after it came (a new kind of hash): not judged so late
                 checked = await check_photo(conn, photo, limits)
                 if checked.waits == "signature" or (checked.waits and now - photo.received_at < WAIT_FOR_BEFORE):
                     await sql.defer(conn, photo.org_id, "photo", photo.id, now + RECHECK_AFTER)

@@ -135,13 +135,12 @@ async def _reused(conn: asyncpg.Connection, photo: PhotoFacts, limits: Threshold
     is the same photo was checked before this one was ready (bytes arrive in any order): it is flagged now, as
     the copy of this one, unless it is an after-photo of this photo's own order (its own check waited for it)."""
     assert photo.signature is not None
-    near = await similar.near_duplicates(
+    near = await similar.candidates(
         conn,
         photo.org_id,
         photo.property_id,
         photo.likeness,
         since=photo.received_at - timedelta(days=limits.window_days),
-        max_distance=likeness.CANDIDATE_BITS,
         exclude=[photo.id],
     )
     others = [m for m in near if (m.record_table, m.record_id) != (photo.record_table, photo.record_id)]
