@@ -1,6 +1,12 @@
 -- Evidence flags (docs/evidence.md): what the checks of inspections/evidence/ found in a photo, a checkpoint
 -- visit or a round. A flag informs a supervisor; it never refused a push nor held up a photo.
 
+-- The likeness hash changed with this release (sync/photos/likeness.py: signs of projections of the 20 lowest
+-- frequencies, not pHash; docs/evidence.md): hashes of the old kind are as far from new ones as unrelated photos,
+-- so they are cleared, and the backfill (hash_photos) hashes those photos again from their display JPEGs.
+DELETE FROM photo_likeness;
+UPDATE photos SET likeness = NULL WHERE likeness IS NOT NULL;
+
 -- The second stage of the duplicate check: the cut photo as a 64×64 grey thumbnail (sync/photos/likeness.py
 -- `signature`, 4,096 bytes), kept with the hash per original; NULL for originals hashed before it was kept.
 ALTER TABLE photo_likeness ADD COLUMN signature bytea;
@@ -38,17 +44,48 @@ CREATE INDEX evidence_flags_round ON evidence_flags (org_id, round_id) WHERE rou
 CREATE INDEX evidence_flags_order ON evidence_flags (org_id, order_id) WHERE order_id IS NOT NULL;
 SELECT sync_track('evidence_flags', ARRAY['property_id']);
 
--- What the checks have looked at (a photo once its hash is known, a round once completed): the job's to-do is
--- what is not here yet.
-CREATE TABLE evidence_checked (
-    org_id      text NOT NULL,
-    subject     text NOT NULL CHECK (subject IN ('photo', 'round')),
-    id          text NOT NULL,
-    checked_at  timestamptz NOT NULL,
+-- What the checks are still to look at: a photo once it is ready with its hash, a round once completed. Triggers
+-- put them here as that happens (whichever code path makes it so: the derivative job, a row attached to bytes
+-- hashed before, the backfill; a push completing a round); the job takes them in order and deletes each as it
+-- checks it, so its look-up is this small table, never an anti-join over every photo of the window.
+CREATE TABLE evidence_todo (
+    org_id   text NOT NULL,
+    subject  text NOT NULL CHECK (subject IN ('photo', 'round')),
+    id       text NOT NULL,
+    since       timestamptz NOT NULL DEFAULT now(),  -- the order they are taken in
+    not_before  timestamptz,  -- deferred (an after-photo whose before-photo has no signature yet) until then
     PRIMARY KEY (org_id, subject, id)
 );
--- the job's scans: ready hashed photos and completed rounds, newest arrivals first
-CREATE INDEX photos_ready_received ON photos (received_at) WHERE status = 'ready' AND likeness IS NOT NULL;
-CREATE INDEX rounds_completed ON rounds (completed_at) WHERE status = 'completed';
+CREATE INDEX evidence_todo_since ON evidence_todo (since);
+
+CREATE FUNCTION evidence_todo_add() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO evidence_todo (org_id, subject, id) VALUES (NEW.org_id, TG_ARGV[0], NEW.id) ON CONFLICT DO NOTHING;
+    RETURN NULL;
+END $$;
+-- the photos of the inspections' work (a check, a visit, an order, a round) are checked; any photo of the
+-- property may be the earlier photo one of them copies
+CREATE TRIGGER photos_evidence_todo AFTER UPDATE OF status, likeness ON photos FOR EACH ROW
+    WHEN (NEW.status = 'ready' AND NEW.likeness IS NOT NULL
+          AND (OLD.status IS DISTINCT FROM 'ready' OR OLD.likeness IS NULL)
+          AND NEW.record_table IN ('check_results', 'checkpoint_visits', 'rectification_orders', 'rounds'))
+    EXECUTE FUNCTION evidence_todo_add('photo');
+CREATE TRIGGER rounds_evidence_todo AFTER UPDATE OF status ON rounds FOR EACH ROW
+    WHEN (NEW.status = 'completed' AND OLD.status IS DISTINCT FROM 'completed')
+    EXECUTE FUNCTION evidence_todo_add('round');
+CREATE TRIGGER rounds_evidence_todo_new AFTER INSERT ON rounds FOR EACH ROW
+    WHEN (NEW.status = 'completed')
+    EXECUTE FUNCTION evidence_todo_add('round');
+
+-- what was there before the checks: the photos of the duplicate window (90 days by default) and the rounds of
+-- the last week are checked once
+INSERT INTO evidence_todo (org_id, subject, id, since)
+SELECT org_id, 'photo', id, received_at FROM photos
+WHERE status = 'ready' AND likeness IS NOT NULL AND received_at > now() - interval '90 days'
+  AND record_table IN ('check_results', 'checkpoint_visits', 'rectification_orders', 'rounds');
+INSERT INTO evidence_todo (org_id, subject, id, since)
+SELECT org_id, 'round', id, completed_at FROM rounds
+WHERE status = 'completed' AND completed_at > now() - interval '7 days';
+
 -- the backfill's scan of originals hashed before signatures were kept
 CREATE INDEX photo_likeness_unsigned ON photo_likeness (org_id, sha256) WHERE signature IS NULL;

@@ -105,5 +105,11 @@ class Flag(Frozen, frozen=True):
 
 class Dismissal(Frozen, frozen=True):
     reason: Annotated[
-        str, Meta(min_length=1, max_length=2000, description="why the evidence is fine after all (kept in the audit)")
+        str,
+        Meta(
+            min_length=1,
+            max_length=2000,
+            pattern=r"\S",
+            description="why the evidence is fine after all (kept in the audit trail)",
+        ),
     ]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
 
@@ -47,12 +47,24 @@ def facts_of(row: asyncpg.Record) -> PhotoFacts:
     return PhotoFacts(**values, signature=None if signature is None else bytes(signature), fence=fence)
 
 
-async def check_photo(conn: asyncpg.Connection, photo: PhotoFacts, limits: Thresholds) -> list[Finding]:
+class Checked(Frozen, frozen=True):
+    findings: list[Finding]
+    # check again later, when it can be compared: "before", an after-photo whose order has a before-photo not
+    # made ready yet (its bytes still on the way); "signature", a photo hashed before signatures were kept, until
+    # the backfill (hash_photos) has signed it
+    waits: Literal["before", "signature"] | None = None
+
+
+async def check_photo(conn: asyncpg.Connection, photo: PhotoFacts, limits: Thresholds) -> Checked:
     found = [*_time(photo, limits), *_place(photo, limits)]
-    if photo.signature is not None:
-        same_as_before = await _same_as_before(conn, photo)
-        found += same_as_before or await _reused(conn, photo, limits)
-    return found
+    if photo.signature is None:
+        return Checked(findings=found, waits="signature")
+    befores = await _befores(conn, photo)
+    if any(b["signature"] is None and b["status"] in ("pending", "uploaded") for b in befores):
+        return Checked(findings=found, waits="before")
+    same_as_before = await _same_as_before(photo, befores)
+    found += same_as_before or await _reused(conn, photo, limits)
+    return Checked(findings=found)
 
 
 def _finding(photo: PhotoFacts, **kw: Any) -> Finding:
@@ -94,56 +106,89 @@ def _place(photo: PhotoFacts, limits: Thresholds) -> list[Finding]:
     return [_finding(photo, kind="outside_fence", score=round(out), evidence=evidence)]
 
 
-async def _same_as_before(conn: asyncpg.Connection, photo: PhotoFacts) -> list[Finding]:
-    """An after-photo of an order against the order's before-photos."""
-    if photo.purpose != "after" or photo.order_id is None or photo.signature is None:
+async def _befores(conn: asyncpg.Connection, photo: PhotoFacts) -> list[asyncpg.Record]:
+    if photo.purpose != "after" or photo.order_id is None:
         return []
-    for before in await sql.before_photos(conn, photo.org_id, photo.order_id):
-        bits = likeness.distance(photo.likeness, before["likeness"])
-        if bits > likeness.CANDIDATE_BITS:
+    return await sql.before_photos(conn, photo.org_id, photo.order_id)
+
+
+async def _same_as_before(photo: PhotoFacts, befores: list[asyncpg.Record]) -> list[Finding]:
+    """An after-photo of an order against the order's before-photos."""
+    assert photo.signature is not None
+    for before in befores:
+        if (
+            before["signature"] is None
+            or likeness.distance(photo.likeness, before["likeness"]) > likeness.CANDIDATE_BITS
+        ):
             continue
         score = await asyncio.to_thread(likeness.residual, photo.signature, bytes(before["signature"]))
         if score <= likeness.SAME_PHOTO_RESIDUAL:
+            bits = likeness.distance(photo.likeness, before["likeness"])
             evidence = {"photo_id": before["id"], "bits": bits, "residual": round(score, 3)}
             return [_finding(photo, kind="after_same_as_before", score=round(score, 3), evidence=evidence)]
     return []
 
 
 async def _reused(conn: asyncpg.Connection, photo: PhotoFacts, limits: Thresholds) -> list[Finding]:
-    """The nearest earlier photos of other records of the property (in the window), until one is the same photo."""
+    """The property's photos of other records in the window whose hash is near, nearest first (at most
+    `limits.candidates` examined): the first earlier one that is the same photo flags this photo. A later one that
+    is the same photo was checked before this one was ready (bytes arrive in any order): it is flagged now, as
+    the copy of this one, unless it is an after-photo of this photo's own order (its own check waited for it)."""
     assert photo.signature is not None
-    near = await similar.near_duplicates(
+    near = await similar.candidates(
         conn,
         photo.org_id,
         photo.property_id,
         photo.likeness,
         since=photo.received_at - timedelta(days=limits.window_days),
-        max_distance=likeness.CANDIDATE_BITS,
         exclude=[photo.id],
     )
-    earlier = [
-        m
-        for m in near
-        if (m.record_table, m.record_id) != (photo.record_table, photo.record_id)
-        and (m.received_at, m.photo_id) < (photo.received_at, photo.id)
-    ][: limits.candidates]
-    kept = await sql.signatures(conn, photo.org_id, [m.photo_id for m in earlier])
-    for match in earlier:
+    others = [m for m in near if (m.record_table, m.record_id) != (photo.record_table, photo.record_id)]
+    others = others[: limits.candidates]
+    kept = await sql.signatures(conn, photo.org_id, [m.photo_id for m in others])
+    found: list[Finding] = []
+    for match in others:
         signature = kept.get(match.photo_id)
         if signature is None:
             continue
+        earlier = (match.received_at, match.photo_id) < (photo.received_at, photo.id)
+        if earlier and found and found[0].subject_id == photo.id:
+            continue  # this photo is flagged already: its nearest earlier copy is the evidence
         score = await asyncio.to_thread(likeness.residual, photo.signature, signature)
-        if score <= likeness.SAME_PHOTO_RESIDUAL:
-            evidence = {
-                "photo_id": match.photo_id,
-                "record_table": match.record_table,
-                "record_id": match.record_id,
-                "received_at": _iso(match.received_at),
-                "bits": match.distance,
-                "residual": round(score, 3),
-            }
-            return [_finding(photo, kind="reused_photo", score=round(score, 3), evidence=evidence)]
-    return []
+        if score > likeness.SAME_PHOTO_RESIDUAL:
+            continue
+        if earlier:
+            found.insert(
+                0, _finding(photo, kind="reused_photo", score=round(score, 3), evidence=_copy_of(match, score))
+            )
+            continue
+        (later,) = [facts_of(r) for r in await sql.photos_by_ids(conn, photo.org_id, [match.photo_id])]
+        if later.order_id is not None and later.order_id == photo.order_id:
+            continue
+        original = similar.Match(
+            photo_id=photo.id,
+            record_table=photo.record_table,
+            record_id=photo.record_id,
+            purpose=photo.purpose,
+            taken_at=photo.taken_at,
+            captured_at=photo.captured_at,
+            received_at=photo.received_at,
+            distance=match.distance,
+        )
+        found.append(_finding(later, kind="reused_photo", score=round(score, 3), evidence=_copy_of(original, score)))
+    return found
+
+
+def _copy_of(original: similar.Match, score: float) -> dict[str, Any]:
+    """A reused photo's evidence: the earlier photo it is, and how alike."""
+    return {
+        "photo_id": original.photo_id,
+        "record_table": original.record_table,
+        "record_id": original.record_id,
+        "received_at": _iso(original.received_at),
+        "bits": original.distance,
+        "residual": round(score, 3),
+    }
 
 
 def _iso(at: datetime | None) -> str | None:

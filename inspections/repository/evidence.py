@@ -3,7 +3,6 @@ flags it leaves. Every statement but the to-do scans (across orgs, for the worke
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -31,30 +30,33 @@ _PHOTO = """SELECT p.org_id, p.id, p.property_id, p.record_table, p.record_id, p
         ON p.record_table = 'check_results' AND oc.org_id = p.org_id AND oc.check_id = p.record_id"""
 
 
-async def photos_to_check(conn: asyncpg.Connection, since: datetime, limit: int) -> list[asyncpg.Record]:
-    """Ready, hashed photos received since `since` that no check has looked at yet, across orgs, oldest first
-    (an earlier photo is checked before a later one that may copy it)."""
+async def photos_to_check(conn: asyncpg.Connection, now: datetime, limit: int) -> list[asyncpg.Record]:
+    """Photos waiting in evidence_todo (ready and hashed; not deferred past `now`, the job's clock), across orgs,
+    in the order they became ready."""
     return await conn.fetch(
         f"""{_PHOTO}
-            WHERE p.status = 'ready' AND p.likeness IS NOT NULL AND p.received_at >= $1
-              AND NOT EXISTS (SELECT 1 FROM evidence_checked AS c
-                              WHERE c.org_id = p.org_id AND c.subject = 'photo' AND c.id = p.id)
-            ORDER BY p.received_at, p.id LIMIT $2""",
-        since,
+            JOIN evidence_todo AS t ON t.org_id = p.org_id AND t.subject = 'photo' AND t.id = p.id
+            WHERE t.not_before IS NULL OR t.not_before <= $1
+            ORDER BY t.since, p.id LIMIT $2""",
+        now,
         limit,
     )
 
 
+async def photos_by_ids(conn: asyncpg.Connection, org_id: str, photo_ids: Sequence[str]) -> list[asyncpg.Record]:
+    return await conn.fetch(f"{_PHOTO} WHERE p.org_id = $1 AND p.id = ANY($2::text[])", org_id, list(photo_ids))
+
+
 async def before_photos(conn: asyncpg.Connection, org_id: str, order_id: str) -> list[asyncpg.Record]:
     """An order's before-photos (its failed check's photos and its own that are not after-photos), with their
-    signatures and hashes."""
+    status, hash and signature (NULL until the worker has made them)."""
     return await conn.fetch(
-        """SELECT p.id, p.likeness, l.signature FROM rectification_orders AS o
+        """SELECT p.id, p.status, p.likeness, l.signature FROM rectification_orders AS o
            JOIN photos AS p ON p.org_id = o.org_id AND (
                (p.record_table = 'rectification_orders' AND p.record_id = o.id AND p.purpose IS DISTINCT FROM 'after')
                OR (p.record_table = 'check_results' AND p.record_id = o.check_id))
-           JOIN photo_likeness AS l ON l.org_id = p.org_id AND l.sha256 = p.sha256
-           WHERE o.org_id = $1 AND o.id = $2 AND p.status = 'ready' AND l.signature IS NOT NULL
+           LEFT JOIN photo_likeness AS l ON l.org_id = p.org_id AND l.sha256 = p.sha256
+           WHERE o.org_id = $1 AND o.id = $2
            ORDER BY p.received_at, p.id""",
         org_id,
         order_id,
@@ -72,17 +74,17 @@ async def signatures(conn: asyncpg.Connection, org_id: str, photo_ids: Sequence[
     return {row["id"]: bytes(row["signature"]) for row in rows}
 
 
-async def rounds_to_check(conn: asyncpg.Connection, since: datetime, limit: int) -> list[asyncpg.Record]:
-    """Rounds completed since `since` that no check has looked at yet, across orgs, with their property's fence."""
+async def rounds_to_check(conn: asyncpg.Connection, now: datetime, limit: int) -> list[asyncpg.Record]:
+    """Completed rounds waiting in evidence_todo, across orgs, with their property's fence."""
     return await conn.fetch(
         """SELECT r.org_id, r.id, r.property_id, r.assignee_id, r.started_at, r.completed_at, r.plan,
                   pr.geo_lat AS fence_lat, pr.geo_lon AS fence_lon, pr.geo_radius_m AS fence_radius_m
-           FROM rounds AS r JOIN properties AS pr ON pr.org_id = r.org_id AND pr.id = r.property_id
-           WHERE r.status = 'completed' AND r.completed_at >= $1
-             AND NOT EXISTS (SELECT 1 FROM evidence_checked AS c
-                             WHERE c.org_id = r.org_id AND c.subject = 'round' AND c.id = r.id)
-           ORDER BY r.completed_at, r.id LIMIT $2""",
-        since,
+           FROM evidence_todo AS t
+           JOIN rounds AS r ON r.org_id = t.org_id AND r.id = t.id
+           JOIN properties AS pr ON pr.org_id = r.org_id AND pr.id = r.property_id
+           WHERE t.subject = 'round' AND (t.not_before IS NULL OR t.not_before <= $1)
+           ORDER BY t.since, r.id LIMIT $2""",
+        now,
         limit,
     )
 
@@ -101,14 +103,34 @@ async def visits_with_places(conn: asyncpg.Connection, org_id: str, round_id: st
     )
 
 
-async def mark_checked(conn: asyncpg.Connection, org_id: str, subject: str, item_id: str, now: datetime) -> None:
+async def take(conn: asyncpg.Connection, org_id: str, subject: str, item_id: str) -> bool:
+    """Take a photo or round off the to-do list, in the transaction that checks it: False when another run took it
+    first (nothing to do then)."""
+    taken = await conn.execute(
+        "DELETE FROM evidence_todo WHERE org_id = $1 AND subject = $2 AND id = $3", org_id, subject, item_id
+    )
+    return taken != "DELETE 0"
+
+
+async def forget_gone(conn: asyncpg.Connection) -> int:
+    """To-do entries whose photo or round no longer exists (deleted with its record)."""
+    status = await conn.execute(
+        """DELETE FROM evidence_todo AS t WHERE NOT EXISTS (
+               SELECT 1 FROM photos AS p WHERE t.subject = 'photo' AND p.org_id = t.org_id AND p.id = t.id
+               UNION ALL
+               SELECT 1 FROM rounds AS r WHERE t.subject = 'round' AND r.org_id = t.org_id AND r.id = t.id)"""
+    )
+    return int(status.split()[-1])
+
+
+async def defer(conn: asyncpg.Connection, org_id: str, subject: str, item_id: str, until: datetime) -> None:
     await conn.execute(
-        """INSERT INTO evidence_checked (org_id, subject, id, checked_at) VALUES ($1, $2, $3, $4)
-           ON CONFLICT DO NOTHING""",
+        """INSERT INTO evidence_todo (org_id, subject, id, not_before) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (org_id, subject, id) DO UPDATE SET not_before = EXCLUDED.not_before""",
         org_id,
         subject,
         item_id,
-        now,
+        until,
     )
 
 
@@ -133,7 +155,7 @@ async def insert_flag(
         finding["order_id"],
         finding["staff_id"],
         finding["score"],
-        json.dumps(finding["evidence"]),
+        finding["evidence"],
         now,
     )
 

@@ -69,7 +69,7 @@ async def make(pool: asyncpg.Pool, store: BlobStore, org_id: str, sha256: str) -
     return state
 
 
-async def hash_stragglers(pool: asyncpg.Pool, store: BlobStore, limit: int = 50) -> int:
+async def hash_stragglers(pool: asyncpg.Pool, store: BlobStore, limit: int = 500) -> int:
     """The backfill: ready photos without a likeness hash (made ready before hashes were kept) get their
     original's, hashed now from the display derivative already stored when the original has none (or has no
     signature yet). Returns the photos hashed; a later run takes the next batch."""

@@ -1,17 +1,27 @@
 """How alike two photos look, in two stages, measured on the labelled set of bench/evidence_set.py
 (docs/evidence.md has the figures and how to re-run them).
 
-1. `likeness(image)`: a 64-bit DCT perceptual hash (pHash) of the photo once flat borders are cut off (a
-   screenshot's status bar, app bars and letterboxing: rows and columns nearly all of one grey). `distance` counts
-   the bits two hashes differ in; the look-up index finds the earlier photos within `CANDIDATE_BITS` of a new one.
-   The hash alone cannot tell a copy from a second shot of the same spot (a before/after pair differs only where
-   the mess was), so a candidate is only a candidate.
+1. `likeness(image)`: a 64-bit hash of the photo once flat borders are cut off (a screenshot's status bar, app
+   bars and letterboxing: rows and columns nearly all of one grey), made to survive a crop of up to 10 % a side
+   and to spread evenly over the look-up index's four 16-bit bands. It keeps the 20 lowest frequencies of the
+   photo's 2-D DCT (a crop shifts a frequency's phase in proportion to the frequency: the higher ones say little
+   about a cropped copy), evens them out (each coefficient centred and scaled by how it varies across photos, the
+   higher ones weighted less), and each band's 16 bits are the signs of 16 orthonormal projections of those 20
+   numbers: two photos differ in a bit about as often as the angle between their coefficients is large, and the
+   bits of a band are about independent, so a band value is about as likely as any other (the index reads few
+   rows per probe). `distance` counts the bits two hashes differ in; `sync.photos.similar.candidates` finds the
+   earlier photos within `CANDIDATE_BITS` of which some band is within 2 bits. The hash alone cannot tell a copy
+   from a second shot of the same spot (a before/after pair differs only where the mess was), so a candidate is
+   only a candidate.
 2. `signature(image)`: the same cut photo as a 64×64 grey thumbnail (SIGNATURE_BYTES = 4,096 bytes, row by row,
    to store beside the hash; `likeness_and_signature` gives both at the cost of one), and `same_photo(a, b)`:
    whether two signatures are one photo. It lines them up (one may be the other cropped by up to 10 % on any side,
    each side on its own), evens out brightness and contrast, and looks at what is left in each block of the
    picture: a copy differs about as much everywhere (JPEG, resampling), a second shot differs somewhere more (the
    stain gone, an object moved against the wall behind it, the light from elsewhere).
+
+The hash changed in December 2026 (it was the 8×8 lowest DCT frequencies against their median, pHash): hashes
+stored before then are of the old kind and nothing recomputes them (docs/evidence.md).
 """
 
 from __future__ import annotations
@@ -23,15 +33,30 @@ from PIL import Image
 
 BITS = 64
 SIDE = 32  # the grey image the DCT is taken of (the signature's thumbnail, mean-pooled)
-KEPT = 8  # the KEPT×KEPT lowest frequencies make the hash
+BAND_BITS = 16  # the look-up index's bands (sync/photos/similar.py): each is 16 orthonormal projections
+# the DCT frequencies (vertical, horizontal) the hash is made of: the 20 with 1 <= u + v <= 5
+FREQUENCIES = tuple((u, s - u) for s in range(1, 6) for u in range(s + 1))
+# Each frequency's mean and standard deviation across photos, fitted on the images of the labelled set's
+# even-numbered pairs of each kind (`python -m bench.evidence_eval --fit` prints them): centred and scaled, no
+# coefficient dominates the angle between two photos, and a band's bits split photos about evenly
+_MEAN = (
+    244.4, -39.71, -119.3, 9.628, -104.7, 1.688, 27.62, -14.62, -0.9698, -45.14,
+    -5.005, 18.78, -2.581, -32.88, -6.627, 7.282, 1.638, 0.03345, 4.235, -3.446,
+)  # fmt: skip
+_SCALE = (
+    292.7, 368.5, 196.6, 120.2, 184.8, 146.7, 122.8, 94.97, 103.6, 115.7,
+    103.0, 100.9, 80.31, 83.49, 106.7, 100.7, 93.86, 78.14, 56.6, 70.96,
+)  # fmt: skip
+_TILT = 0.5  # a frequency's weight falls as its radius to this power: the lower ones survive crops best
+_SEED = 19  # of the projections: changing it (or anything above) changes every hash
 SIGNATURE_SIDE = 64  # the signature: a SIGNATURE_SIDE×SIGNATURE_SIDE grey thumbnail
 SIGNATURE_BYTES = SIGNATURE_SIDE * SIGNATURE_SIDE
-# Measured on the labelled set (docs/evidence.md): 99.3 % of copies' hashes are within this many bits of their
-# original's (a 10 % crop moves it up to 24 bits), and 3.5 % of distinct photos' (which the second stage rejects)
-CANDIDATE_BITS = 22
+# A candidate is within this many bits (and, found through the index, has a band within 2 bits:
+# similar.CANDIDATE_RADII). Chosen on the labelled set's even-numbered pairs (docs/evidence.md, the sweep)
+CANDIDATE_BITS = 16
 # how much the worst of the 8×8 blocks may differ beyond the typical block (in standard deviations of the
-# picture, after lining up and evening out) for two signatures to be one photo: the sweep's best on the set
-# (with CANDIDATE_BITS: precision 0.960, recall 0.958, no distinct pair flagged)
+# picture, after lining up and evening out) for two signatures to be one photo: chosen on the even-numbered
+# pairs (the sweep's best of min(precision, recall) there; docs/evidence.md has both halves)
 SAME_PHOTO_RESIDUAL = 0.19
 
 _WORK_EDGE = 400  # the photo is cut and thumbnailed at this long edge: enough to find the chrome
@@ -40,7 +65,7 @@ _FLAT_LEVELS = 2
 _CROP = 0.10  # the most a copy is cropped per side
 _STEPS = 5  # window positions tried per side: 0, 2.5, 5, 7.5, 10 %
 _BLOCKS = 8  # the residual is judged in BLOCKS×BLOCKS blocks
-_REFINE = 2  # rounds of refining the crop found at _COARSE
+_REFINE = 3  # rounds of refining the crop found at _COARSE (3, not 2: chosen on the even half, docs/evidence.md)
 _COARSE = 16  # the first search for the crop is made at this side
 
 
@@ -94,14 +119,43 @@ def _thumbnail(image: Image.Image) -> np.ndarray:
     return np.asarray(grey, dtype=np.float64)
 
 
-def _hash(thumbnail: np.ndarray) -> int:
-    """pHash of a thumbnail (SIDE×SIDE, or larger and mean-pooled down to it)."""
+@cache
+def _projections() -> np.ndarray:
+    """BITS×len(FREQUENCIES): for each band, BAND_BITS orthonormal directions (Gram-Schmidt of seeded normal
+    vectors; numpy's legacy RandomState, whose stream is frozen across numpy versions, so hashes stay comparable)."""
+    rng = np.random.RandomState(_SEED)
+    rows = []
+    for _ in range(BITS // BAND_BITS):
+        band: list[np.ndarray] = []
+        for vector in rng.standard_normal((BAND_BITS, len(FREQUENCIES))):
+            for done in band:
+                vector = vector - (vector @ done) * done
+            band.append(vector / np.linalg.norm(vector))
+        rows.extend(band)
+    return np.stack(rows)
+
+
+@cache
+def _weights() -> tuple[np.ndarray, np.ndarray]:
+    radius = np.array([np.hypot(u, v) for u, v in FREQUENCIES])
+    return np.array(_MEAN), radius**-_TILT / np.array(_SCALE)
+
+
+def coefficients(thumbnail: np.ndarray) -> np.ndarray:
+    """The DCT coefficients at FREQUENCIES of a thumbnail (SIDE×SIDE, or larger and mean-pooled down to it), as
+    they come: what the hash evens out and projects (bench/evidence_eval.py fits _MEAN and _SCALE on them)."""
     if thumbnail.shape[0] != SIDE:
         thumbnail = _pool(thumbnail, SIDE)
     dct = _dct_matrix(SIDE)
-    low = (dct @ thumbnail @ dct.T)[:KEPT, :KEPT].flatten()
-    bits = low > np.median(low[1:])  # the DC term (overall brightness) does not vote on the median
-    value = int("".join("1" if b else "0" for b in bits), 2)
+    full = dct @ thumbnail @ dct.T
+    picked: np.ndarray = full[tuple(np.array(FREQUENCIES).T)]
+    return picked
+
+
+def _hash(thumbnail: np.ndarray) -> int:
+    mean, weight = _weights()
+    signs = _projections() @ ((coefficients(thumbnail) - mean) * weight) > 0
+    value = sum(1 << bit for bit in np.flatnonzero(signs).tolist())  # bit 16k + i: band k's i-th direction
     return value - (1 << BITS) if value >= 1 << (BITS - 1) else value
 
 
@@ -221,5 +275,5 @@ def residual(a: bytes, b: bytes) -> float:
 
 def same_photo(a: bytes, b: bytes) -> bool:
     """Whether two signatures are of one photo (a copy, however re-encoded, resized, cropped or brightened). About
-    30 ms (the crop search): call it on the candidates of the hash only, nearest first."""
+    30 ms (the crop search, refined three times): call it on the candidates of the hash only, nearest first."""
     return residual(a, b) <= SAME_PHOTO_RESIDUAL

@@ -9,6 +9,12 @@ and checks the exact distance on the candidates the index returns. The radii sha
 can: d = 12 → (3, 2, 2, 2), 697 + 3 × 137 = 1,108 probes; d = 8 → (2, 1, 1, 1), 188 probes. A band probed at
 radius r costs Σ_{i≤r} C(16, i) index descents, and brings about that many × n / 65,536 candidates for n photos
 in the window (docs/photos.md, "Looking up near duplicates").
+
+`candidates` is the duplicate check's look-up (docs/evidence.md): it probes every band at CANDIDATE_RADII (2 bits
+each, 548 probes: fewer than d = 12's) and keeps what is within likeness.CANDIDATE_BITS (16). That is not exact
+(a hash 16 bits away whose every band differs in 3 or more is not seen), and need not be: the likeness hash's
+bits differ about evenly across the bands, and what counts is how many copies it finds, measured on the labelled
+set (bench/evidence_eval.py). `near_duplicates` stays exact, for any distance.
 """
 
 from __future__ import annotations
@@ -21,11 +27,13 @@ from itertools import combinations
 import asyncpg
 import msgspec
 
+from sync.photos import likeness as lk
 from sync.photos import repository as sql
 
 BANDS = 4
 BAND_BITS = 16
 MAX_DISTANCE = 32  # beyond this, two photos are as unlike as any two (half the bits)
+CANDIDATE_RADII = (2, 2, 2, 2)  # the duplicate check's probe radius per band
 
 
 class Match(msgspec.Struct, frozen=True, kw_only=True):
@@ -56,17 +64,23 @@ def band(likeness: int, k: int) -> int:
     return (likeness >> (BAND_BITS * k)) & 0xFFFF
 
 
-def probes(likeness: int, max_distance: int) -> list[list[int]]:
-    """The values each band's index is looked up for."""
+def probes(likeness: int, max_distance: int, band_radii: Sequence[int] | None = None) -> list[list[int]]:
+    """The values each band's index is looked up for: within radii(max_distance), or within `band_radii`."""
     return [
         [band(likeness, k) ^ mask for mask in _masks(radius)] if radius >= 0 else []
-        for k, radius in enumerate(radii(max_distance))
+        for k, radius in enumerate(radii(max_distance) if band_radii is None else band_radii)
     ]
 
 
-def probe_count(max_distance: int) -> int:
-    """Index descents a look-up makes at this distance (how the cost grows with d)."""
-    return sum(len(_masks(r)) for r in radii(max_distance) if r >= 0)
+def probe_count(max_distance: int, band_radii: Sequence[int] | None = None) -> int:
+    """Index descents a look-up makes at this distance (how the cost grows with d), or with these radii."""
+    return sum(len(_masks(r)) for r in (radii(max_distance) if band_radii is None else band_radii) if r >= 0)
+
+
+def probed(a: int, b: int, band_radii: Sequence[int] = CANDIDATE_RADII) -> bool:
+    """Whether a look-up for `a` with these radii reads `b` from the index (some band within its radius): what
+    bench/evidence_eval.py counts `candidates` on."""
+    return any(r >= 0 and (band(a, k) ^ band(b, k)).bit_count() <= r for k, r in enumerate(band_radii))
 
 
 async def near_duplicates(
@@ -79,10 +93,13 @@ async def near_duplicates(
     max_distance: int,
     exclude: Sequence[str] = (),
     by_scan: bool = False,
+    band_radii: Sequence[int] | None = None,
 ) -> list[Match]:
     """The property's photos received since `since` whose hash is at most `max_distance` bits from `likeness`,
     nearest first (then the newest), but those in `exclude` (the photo looked up for, say). `by_scan` reads
-    every hash of the property in the window instead of the index: the tests' oracle, the benchmark's baseline."""
+    every hash of the property in the window instead of the index: the tests' oracle, the benchmark's baseline.
+    `band_radii` probes the bands within those radii instead of radii(max_distance): then only what some band
+    reaches is found (`candidates`)."""
     if not 0 <= max_distance <= MAX_DISTANCE:
         raise ValueError(f"max_distance must be 0-{MAX_DISTANCE}, not {max_distance}")
     rows = await sql.near_likeness(
@@ -92,10 +109,36 @@ async def near_duplicates(
         likeness,
         since=since,
         max_distance=max_distance,
-        probes=None if by_scan else probes(likeness, max_distance),
+        probes=None if by_scan else probes(likeness, max_distance, band_radii),
         exclude=exclude,
     )
     return [_match(row) for row in rows]
+
+
+async def candidates(
+    conn: asyncpg.Connection,
+    org_id: str,
+    property_id: str,
+    likeness: int,
+    *,
+    since: datetime,
+    exclude: Sequence[str] = (),
+    limit: int | None = None,
+) -> list[Match]:
+    """The duplicate check's candidates: the property's photos received since `since` within
+    likeness.CANDIDATE_BITS of `likeness` that some band within CANDIDATE_RADII finds, nearest first (then the
+    newest), but those in `exclude`; the first `limit` of them (all with None)."""
+    found = await near_duplicates(
+        conn,
+        org_id,
+        property_id,
+        likeness,
+        since=since,
+        max_distance=lk.CANDIDATE_BITS,
+        exclude=exclude,
+        band_radii=CANDIDATE_RADII,
+    )
+    return found[:limit]
 
 
 def _match(row: asyncpg.Record) -> Match:

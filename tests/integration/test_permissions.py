@@ -392,7 +392,18 @@ async def test_a_role_refusal_comes_before_any_lookup_and_another_orgs_ids_answe
     assert hook.status_code == 201, hook.text
     survey = (await api.post("/survey-templates", headers=b_admin, json=TEMPLATE)).json()
     made = await campaign(api, b, b_admin, survey["template_id"])
+    flag_id = (
+        "flag-of-org-b"  # what the worker's evidence checks would have left (tests/integration/test_evidence_flags.py)
+    )
+    await db.execute(
+        """INSERT INTO evidence_flags (org_id, id, property_id, kind, subject, subject_id, score, evidence, created_at)
+           VALUES ($1, $2, $3, 'round_too_short', 'round', 'r1', 0.2, '{}', now())""",
+        b.org_id,
+        flag_id,
+        b.property_id,
+    )
     ids = {
+        "flag_id": flag_id,
         "template_id": site.template_id,
         "version": "1",
         "checkpoint_id": site.checkpoints[0],

@@ -254,6 +254,42 @@ async def test_the_index_finds_exactly_what_a_scan_finds(org, db, settings):
     assert min(planted) > 0, "the planted neighbours are there to be found"
 
 
+async def test_candidates_are_the_hashes_a_probed_band_reaches_within_candidate_bits(org, db, settings):
+    rng = random.Random(23)
+    centres = [signed(rng.getrandbits(64)) for _ in range(8)]
+    rows = [(f"r{n}", signed(rng.getrandbits(64))) for n in range(2000)]
+    for c, centre in enumerate(centres):  # neighbours at every distance 0-22, some with every band 3+ bits off
+        for d in range(23):
+            rows.append((f"c{c}-{d}", flip(centre & ((1 << 64) - 1), rng.sample(range(64), d))))
+        spread = [bit for k in range(similar.BANDS) for bit in rng.sample(range(16 * k, 16 * k + 16), 3)]
+        rows.append((f"s{c}", flip(centre & ((1 << 64) - 1), spread)))  # 12 bits off, no band within 2
+    now = datetime.now(UTC)
+    await db.executemany(
+        """INSERT INTO photos (org_id, id, property_id, record_table, record_id, uploaded_by, status, likeness,
+               received_at)
+           VALUES ($1, $2, $3, 'handover_notes', 'n', $4, 'ready', $5, $6)""",
+        [(org.org_id, photo_id, org.property_id, org.ids["staff"], value, now) for photo_id, value in rows],
+    )
+    since = now - timedelta(days=1)
+    for c, centre in enumerate(centres):
+        found = await similar.candidates(db, org.org_id, org.property_id, centre, since=since, exclude=[f"c{c}-0"])
+        expected = sorted(
+            (likeness.distance(centre, value), photo_id)
+            for photo_id, value in rows
+            if likeness.distance(centre, value) <= likeness.CANDIDATE_BITS
+            and similar.probed(centre, value)
+            and photo_id != f"c{c}-0"
+        )
+        assert sorted((m.distance, m.photo_id) for m in found) == expected
+        assert [m.distance for m in found] == sorted(m.distance for m in found), "nearest first"
+        assert f"s{c}" not in {m.photo_id for m in found}, "no band within 2 bits: not read from the index"
+        assert {f"c{c}-1", f"c{c}-2"} <= {m.photo_id for m in found}
+        limited = await similar.candidates(
+            db, org.org_id, org.property_id, centre, since=since, exclude=[f"c{c}-0"], limit=3
+        )
+        assert limited == found[:3]
+
+
 def test_the_probes_cover_every_hash_within_the_distance():
     rng = random.Random(7)
     for max_distance in range(0, 17):
