@@ -88,12 +88,13 @@ async def test_a_supervisor_reads_the_board_and_the_kpis(api, db, browser, size,
         "rectification.on_time_rate": "%",
         "rectification.reopen_rate": "%",
         "reviews.mean_review_hours": "h",
+        "evidence.flag_rate": "%",
     }
     for where, unit in headlines.items():
         family, name = where.split(".")
         shown = await page.locator(f'.figure [data-kpi="{where}"]').inner_text()
         assert shown == written(told["totals"][family][name], unit, lang), where
-    assert await page.locator("figure.chart svg").count() == 6
+    assert await page.locator("figure.chart svg").count() == 7
     await accessible(page)
     await keep(page, f"console-kpis-period-{size}")
 
