@@ -5,6 +5,7 @@ domains' use cases; the desk and the inspections meet here, never in each other.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any
@@ -16,12 +17,14 @@ from litestar.response import Template
 
 from api.deps import AppServices, Conn
 from api.pages.console import console_page, property_home, property_in_view
+from api.pages.flag_words import asks_for_a_look
 from api.pages.formats import when
 from api.pages.render import page
 from api.pages.session import Manager
 from bootstrap.services import Services
 from core.access import Caller
 from inspections import board
+from inspections.evidence import flags
 from servicedesk import tickets
 
 # how often the board's figures are read again in the browser (seconds); a test may ask for less
@@ -118,8 +121,13 @@ class ConsoleBoardPages(Controller):
         async def find(now: datetime) -> board.RoundList:
             return await board.property_rounds(conn, manager, property_id, from_, to, now, shown=status or "all")
 
+        async def flagged(found: board.RoundList) -> dict[str, Any]:
+            """Each round's open evidence flags (notes not counted), by round id."""
+            shown = await flags.shown_with(conn, manager, round_ids=[r.id for r in found.rounds])
+            return {"flags": Counter(f.round_id for f in shown if asks_for_a_look(f))}
+
         where = ("board", "console/board_rounds.html", "console.board.rounds.title")
-        return await records_page(request, services, manager, conn, property_id, where, find)
+        return await records_page(request, services, manager, conn, property_id, where, find, flagged)
 
 
 async def records_page(
@@ -130,12 +138,14 @@ async def records_page(
     property_id: str,
     where: tuple[str, str, str],
     find: Callable[[datetime], Awaitable[Any]],
+    around: Callable[[Any], Awaitable[dict[str, Any]]] | None = None,
 ) -> Template:
     """A list of the records behind a figure: `where` is (section, template, heading); `find(now)` reads them
-    (the template gets them as `found`)."""
+    (the template gets them as `found`), `around(found)` what else the template shows beside them."""
     prop = await property_in_view(conn, manager, property_id)
     found = await find(services.clock.now())
     context = {
+        **(await around(found) if around else {}),
         "found": found,
         "base": property_home(prop.id),
         "when": lambda m: when(request, m, prop.timezone),

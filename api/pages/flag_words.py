@@ -141,6 +141,10 @@ async def dismissal_notice(
     return f"{t('console.evidence.done', what=what)} · {told}"
 
 
+def asks_for_a_look(flag: Flag) -> bool:
+    """Open, and a flag rather than a note: what a count beside an order or a round shows (and the KPIs count)."""
+    return flag.status == "open" and flag.level == "flag"
+
+
 def open_flags(shown: Sequence[Flag]) -> int:
-    """The flags that ask for a look: open, and flags rather than notes (what the KPIs count)."""
-    return sum(1 for f in shown if f.status == "open" and f.level == "flag")
+    return sum(1 for f in shown if asks_for_a_look(f))

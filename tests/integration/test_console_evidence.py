@@ -16,6 +16,7 @@ from core.clock import FixedClock
 from tests.console_world import signed_in_console
 from tests.integration.test_console_review import NOW, queue_of, submitted_order
 from tests.integration.test_evidence_kpis import insert_flag
+from tests.integration.test_kpis import local
 from tests.pages_world import HTML, csrf_of
 from tests.world import Org, build_org
 
@@ -196,3 +197,39 @@ async def test_an_admin_sees_and_dismisses_too_and_an_unknown_filter_is_ignored(
     assert await status_of(db, "f-1") == ("dismissed", org.ids["admin"], "时钟调整 clock change")
     empty = (await api.get(done.headers["location"], headers=HTML)).text
     assert 'id="empty"' in empty and "已由 Admin" in empty, "open flags: none left; the notice says who"
+
+
+async def test_the_rounds_list_counts_each_rounds_open_flags(api, db):
+    org = await build_org(db, "fe4")
+    await db.executemany(
+        """INSERT INTO rounds (org_id, id, property_id, template_version_id, assignee_id, status, window_start,
+                               window_end)
+           VALUES ($1, $2, $3, 'tv1', $4, 'completed', $5, $6)""",
+        [
+            (
+                org.org_id,
+                r,
+                org.property_id,
+                org.ids["staff"],
+                local(f"2025-06-0{i} 09:00"),
+                local(f"2025-06-0{i} 11:00"),
+            )
+            for i, r in ((2, "r1"), (3, "r2"))
+        ],
+    )
+    staff = org.ids["staff"]
+    short = {"minutes": 9.0, "expected_minutes": 45, "share": 0.2}
+    await insert_flag(db, org, "f-r1", "round_too_short", staff=staff, at=NOW, round_id="r1", subject="round",
+                      evidence=short)  # fmt: skip
+    await insert_flag(db, org, "f-r1-note", "no_capture_time", staff=staff, at=NOW, round_id="r1", level="note")
+    await insert_flag(db, org, "f-r2", "too_fast", staff=staff, at=NOW, round_id="r2", status="dismissed")
+    await signed_in_console(api, org)
+    listed = await api.get(
+        f"/console/properties/{org.property_id}/rounds",
+        params={"status": "all", "from": "2025-06-01", "to": "2025-06-10"},
+        headers=HTML,
+    )
+    assert listed.status_code == 200, listed.text
+    rows = dict(re.findall(r'<tr data-round="(\w+)">(.*?)</tr>', listed.text, re.S))
+    assert 'data-flags="1"' in rows["r1"] and "1 个证据标记" in rows["r1"]
+    assert "data-flags" not in rows["r2"], "a dismissed flag is not counted"
