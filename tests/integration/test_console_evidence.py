@@ -189,6 +189,9 @@ async def test_an_admin_sees_and_dismisses_too_and_an_unknown_filter_is_ignored(
     assert page.status_code == 200
     assert flags_of(page.text) == {"f-1": "open"}
     assert "扫码时间比上一个点早 7 分钟 / scanned 7 min before the previous checkpoint" in page.text
+    english = (await api.get(section, params={"lang": "en"}, headers=HTML)).text  # English from here on
+    assert "Evidence flags" in english and "Dismiss this flag" in english and ">Evidence<" in english
+    assert "扫码时间早于上一个点" in english, "the kind in Chinese first, on an English page too"
     done = await api.post(
         f"{section}/f-1/dismiss", data={"_csrf_token": csrf_of(page.text), "reason": "时钟调整 clock change"},
         headers=HTML,
@@ -196,7 +199,7 @@ async def test_an_admin_sees_and_dismisses_too_and_an_unknown_filter_is_ignored(
     assert done.status_code == 303
     assert await status_of(db, "f-1") == ("dismissed", org.ids["admin"], "时钟调整 clock change")
     empty = (await api.get(done.headers["location"], headers=HTML)).text
-    assert 'id="empty"' in empty and "已由 Admin" in empty, "open flags: none left; the notice says who"
+    assert 'id="empty"' in empty and "Dismissed by Admin" in empty, "open flags: none left; the notice says who"
 
 
 async def test_the_rounds_list_counts_each_rounds_open_flags(api, db):
