@@ -25,6 +25,10 @@ Subject = Literal["photo", "visit", "round"]
 Level = Literal["flag", "note"]  # a note is shown, never counted
 FlagStatus = Literal["open", "dismissed"]
 
+# the records whose photos the checks judge: the inspections' work (migration 0022's trigger names the same);
+# an owner's ticket photo is not judged, and is not evidence in the flag rate
+JUDGED_RECORDS = ("check_results", "checkpoint_visits", "rectification_orders", "rounds")
+
 # what each kind means, for the people who read the flags; `score` is in the unit named
 KINDS: dict[str, tuple[str, str, str]] = {
     "after_same_as_before": ("整改后照片与整改前照片相同", "the after-photo is the before-photo again", "residual"),

@@ -14,7 +14,9 @@ from inspections.repository.kpis import AS_OF, ONE, ORDER_COUNTS, ROUND_COUNTS, 
 
 # Late right now: planned or walking, its window closed. The workers mark a planned round missed soon after its
 # window ends, and a round being walked may still be completed (then its visits say how late it was).
-LATE = "r.status IN ('planned', 'in_progress') AND r.window_end < $5"
+# A round without a window (made by hand with none) is never late: the comparison is false, not NULL, so the
+# standings below still give it one.
+LATE = "r.status IN ('planned', 'in_progress') AND coalesce(r.window_end < $5, false)"
 # What each round is now: one standing each, so the board's figures add up to the day's rounds.
 STANDINGS = {
     "planned": f"r.status = 'planned' AND NOT ({LATE})",

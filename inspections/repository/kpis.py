@@ -16,6 +16,8 @@ from datetime import datetime
 
 import asyncpg
 
+from inspections.evidence.models import JUDGED_RECORDS
+
 
 def _count(condition: str) -> str:
     return f"count(*) FILTER (WHERE {condition})"
@@ -201,10 +203,14 @@ EVIDENCE_COUNTS = {"items": "e.what = 'item'", "flags": "e.what = 'flag'"}
 EVIDENCE_FIGURES = _figures(EVIDENCE_COUNTS, {"flag_rate": ("flags", "items")}, _sum)
 
 
+# the photos the evidence checks judge (the inspections' work; migration 0022's trigger names the same tables)
+JUDGED = ", ".join(f"'{table}'" for table in JUDGED_RECORDS)
+
+
 def _evidence(property_id: str, start: str, end: str) -> str:
     return f"""(SELECT ph.uploaded_by AS user_id, 'item' AS what, count(*) AS n FROM photos ph
           WHERE ph.org_id = $1 AND ph.property_id = {property_id} AND ph.received_at >= {start}
-            AND ph.received_at < {end}
+            AND ph.received_at < {end} AND ph.record_table IN ({JUDGED})
           GROUP BY 1
          UNION ALL
          SELECT v.checked_by, 'item', count(*) FROM checkpoint_visits v

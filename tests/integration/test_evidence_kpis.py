@@ -83,6 +83,14 @@ async def arrange(db, org: Org) -> None:
            VALUES ($1, $2, $3, 'check_results', $2, $4, $5, 'ready')""",
         [(o, *photo[:1], p, *photo[1:]) for photo in photos],
     )
+    await db.execute(  # a photo on a service-desk ticket is not judged, and is not evidence here
+        """INSERT INTO photos (org_id, id, property_id, record_table, record_id, uploaded_by, received_at, status)
+           VALUES ($1, 'ph-ticket', $2, 'tickets', 't1', $3, $4, 'ready')""",
+        o,
+        p,
+        staff,
+        local("2025-06-04 09:00"),
+    )
     scans = [(f"v{i}", staff, local(f"2025-06-0{i + 2} 09:05")) for i in range(5)]
     scans += [("v-before", staff, local("2025-05-31 23:50"))]  # before the period
     await db.executemany(
