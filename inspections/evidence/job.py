@@ -84,7 +84,7 @@ async def check_evidence(job: JobContext) -> dict[str, int]:
             break
     if counts["photos"] or counts["rounds"] or counts["waiting"]:
         log.info(
-            "evidence checked: %(photos)d photos (%(waiting)d waiting for their before-photo), %(rounds)d rounds, "
+            "evidence checked: %(photos)d photos (%(waiting)d waiting: a before-photo or a signature), %(rounds)d rounds, "
             "%(flags)d new flags",
             counts,
         )
