@@ -84,8 +84,8 @@ async def check_evidence(job: JobContext) -> dict[str, int]:
             break
     if counts["photos"] or counts["rounds"] or counts["waiting"]:
         log.info(
-            "evidence checked: %(photos)d photos (%(waiting)d waiting: a before-photo or a signature), %(rounds)d rounds, "
-            "%(flags)d new flags",
+            "evidence checked: %(photos)d photos (%(waiting)d waiting: a before-photo or a signature), "
+            "%(rounds)d rounds, %(flags)d new flags",
             counts,
         )
     return counts
