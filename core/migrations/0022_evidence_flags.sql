@@ -1,5 +1,5 @@
 -- Evidence flags (docs/evidence.md): what the checks of inspections/evidence/ found in a photo, a checkpoint
--- visit or a round. A flag informs a supervisor; it never refused a push nor held up a photo.
+-- visit or a round. A flag informs a supervisor; it never refuses a push nor holds up a photo.
 
 -- The likeness hash changed with this release (sync/photos/likeness.py: signs of projections of the 20 lowest
 -- frequencies, not pHash; docs/evidence.md): hashes of the old kind are as far from new ones as unrelated photos,
