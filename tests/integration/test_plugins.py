@@ -183,18 +183,30 @@ def test_a_deadline_kind_brings_its_four_notification_kinds_and_is_checked():
 def test_every_kind_the_code_notifies_is_declared_by_a_plug_in():
     """A kind sent but not declared could not be subscribed to. The kinds in the code: literals given to notify(),
     the tables of kinds the meetings build theirs from, and the kinds of every deadline kind."""
-    import re
+    import ast
     from pathlib import Path
 
     from meetings.service import NOTICES
+
+    def given_to_notify(path: Path) -> set[str]:
+        """The literal `kind=` of every notify(...) call in a module (a flag's or a table's kind= is not one)."""
+        return {
+            keyword.value.value
+            for node in ast.walk(ast.parse(path.read_text()))
+            if isinstance(node, ast.Call)
+            and (node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")) == "notify"
+            for keyword in node.keywords
+            if keyword.arg == "kind"
+            and isinstance(keyword.value, ast.Constant)
+            and isinstance(keyword.value.value, str)
+        }
 
     root = Path(__file__).resolve().parents[2]
     literals = {
         kind
         for package in ("core", "sync", "inspections", "surveys", "meetings")
         for path in (root / package).rglob("*.py")
-        if "evidence" not in path.parts  # the kinds of evidence flags are kinds of finding, not of notification
-        for kind in re.findall(r'^\s+kind="([a-z0-9_.-]+)",$', path.read_text(), re.MULTILINE)
+        for kind in given_to_notify(path)
     }
     chased = {f"{kind}.{step}" for kind in registry().deadline_kinds for step in STEP_KINDS}
     sent = literals | chased | set(NOTICES)
