@@ -65,6 +65,33 @@ def is_overdue(status: str, due_at: datetime | None, now: datetime) -> bool:
     return status != "verified" and due_at is not None and due_at < now
 
 
+def side_of(photo: asyncpg.Record, order_id: str, check_id: str | None) -> Literal["before", "after"] | None:
+    """Which side of an order a photo shows: its own after-photos show the fix; its other photos and its failed
+    check's photos show what was wrong (None: not the order's)."""
+    mine = photo["record_table"] == "rectification_orders" and photo["record_id"] == order_id
+    of_check = check_id is not None and photo["record_table"] == "check_results" and photo["record_id"] == check_id
+    if mine and photo["purpose"] == "after":
+        return "after"
+    return "before" if mine or of_check else None
+
+
+def _photo_records(orders: list[Order]) -> list[tuple[str, str]]:
+    """The records whose photos are the orders': each order and its failed check."""
+    return [("rectification_orders", o.id) for o in orders] + [
+        ("check_results", o.check_id) for o in orders if o.check_id
+    ]
+
+
+async def before_photos(conn: asyncpg.Connection, org_id: str, order_id: str) -> list[asyncpg.Record]:
+    """An order's before-photos (the caller was found to see it, or is the worker): id, status, record, purpose."""
+    row = (await sql.orders_by_ids(conn, org_id, [order_id])).get(order_id)
+    if row is None:
+        return []
+    order = order_of(row)
+    photos = await sql.photos_of(conn, org_id, _photo_records([order]))
+    return [p for p in photos if side_of(p, order.id, order.check_id) == "before"]
+
+
 def action_between(order_id: str, before: OrderStatus, after: OrderStatus) -> Action:
     """The one step from `before` to `after` (a device pushes the status it ended at)."""
     action = STEPS.get((before, after))
@@ -277,20 +304,13 @@ async def _visible_order(conn: asyncpg.Connection, caller: Caller, order_id: str
 
 async def out(conn: asyncpg.Connection, caller: Caller, orders: list[Order], now: datetime) -> list[OrderOut]:
     """Orders with their before and after photo ids (a failed check's photos count as before-photos)."""
-    records = [("rectification_orders", o.id) for o in orders]
-    records += [("check_results", o.check_id) for o in orders if o.check_id]
-    photos = await sql.photos_of(conn, caller.org_id, records)
+    photos = await sql.photos_of(conn, caller.org_id, _photo_records(orders))
     shown = await flags.shown_with(conn, caller, order_ids=[o.id for o in orders])
     result = []
     for order in orders:
-        before, after = [], []
-        for photo in photos:
-            mine = photo["record_table"] == "rectification_orders" and photo["record_id"] == order.id
-            of_check = photo["record_table"] == "check_results" and photo["record_id"] == order.check_id
-            if mine and photo["purpose"] == "after":
-                after.append(photo["id"])
-            elif mine or of_check:
-                before.append(photo["id"])
+        sides = [(side_of(photo, order.id, order.check_id), photo["id"]) for photo in photos]
+        before = [photo_id for side, photo_id in sides if side == "before"]
+        after = [photo_id for side, photo_id in sides if side == "after"]
         overdue = is_overdue(order.status, order.due_at, now)
         result.append(
             OrderOut(

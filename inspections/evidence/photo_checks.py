@@ -12,6 +12,7 @@ from typing import Any, Literal
 import asyncpg
 
 from core.structs import Frozen
+from inspections import rectification
 from inspections.evidence.geo import Fence, beyond
 from inspections.evidence.models import Finding, Thresholds
 from inspections.repository import evidence as sql
@@ -60,9 +61,9 @@ async def check_photo(conn: asyncpg.Connection, photo: PhotoFacts, limits: Thres
     if photo.signature is None:
         return Checked(findings=found, waits="signature")
     befores = await _befores(conn, photo)
-    if any(b["signature"] is None and b["status"] in ("pending", "uploaded") for b in befores):
+    if any(b["status"] in ("pending", "uploaded") for b in befores):  # no hash and signature before "ready"
         return Checked(findings=found, waits="before")
-    same_as_before = await _same_as_before(photo, befores)
+    same_as_before = await _same_as_before(conn, photo, [b["id"] for b in befores])
     found += same_as_before or await _reused(conn, photo, limits)
     return Checked(findings=found)
 
@@ -109,22 +110,23 @@ def _place(photo: PhotoFacts, limits: Thresholds) -> list[Finding]:
 async def _befores(conn: asyncpg.Connection, photo: PhotoFacts) -> list[asyncpg.Record]:
     if photo.purpose != "after" or photo.order_id is None:
         return []
-    return await sql.before_photos(conn, photo.org_id, photo.order_id)
+    return await rectification.before_photos(conn, photo.org_id, photo.order_id)
 
 
-async def _same_as_before(photo: PhotoFacts, befores: list[asyncpg.Record]) -> list[Finding]:
+async def _same_as_before(conn: asyncpg.Connection, photo: PhotoFacts, before_ids: list[str]) -> list[Finding]:
     """An after-photo of an order against the order's before-photos."""
     assert photo.signature is not None
-    for before in befores:
-        if (
-            before["signature"] is None
-            or likeness.distance(photo.likeness, before["likeness"]) > likeness.CANDIDATE_BITS
-        ):
+    kept = await sql.likenesses(conn, photo.org_id, before_ids) if before_ids else {}
+    for before_id in before_ids:
+        if before_id not in kept:
             continue
-        score = await asyncio.to_thread(likeness.residual, photo.signature, bytes(before["signature"]))
+        hashed, signature = kept[before_id]
+        bits = likeness.distance(photo.likeness, hashed)
+        if bits > likeness.CANDIDATE_BITS:
+            continue
+        score = await asyncio.to_thread(likeness.residual, photo.signature, signature)
         if score <= likeness.SAME_PHOTO_RESIDUAL:
-            bits = likeness.distance(photo.likeness, before["likeness"])
-            evidence = {"photo_id": before["id"], "bits": bits, "residual": round(score, 3)}
+            evidence = {"photo_id": before_id, "bits": bits, "residual": round(score, 3)}
             return [_finding(photo, kind="after_same_as_before", score=round(score, 3), evidence=evidence)]
     return []
 
@@ -145,12 +147,12 @@ async def _reused(conn: asyncpg.Connection, photo: PhotoFacts, limits: Threshold
     )
     others = [m for m in near if (m.record_table, m.record_id) != (photo.record_table, photo.record_id)]
     others = others[: limits.candidates]
-    kept = await sql.signatures(conn, photo.org_id, [m.photo_id for m in others])
+    kept = await sql.likenesses(conn, photo.org_id, [m.photo_id for m in others])
     found: list[Finding] = []
     for match in others:
-        signature = kept.get(match.photo_id)
-        if signature is None:
+        if match.photo_id not in kept:
             continue
+        signature = kept[match.photo_id][1]
         earlier = (match.received_at, match.photo_id) < (photo.received_at, photo.id)
         if earlier and found and found[0].subject_id == photo.id:
             continue  # this photo is flagged already: its nearest earlier copy is the evidence
@@ -158,35 +160,29 @@ async def _reused(conn: asyncpg.Connection, photo: PhotoFacts, limits: Threshold
         if score > likeness.SAME_PHOTO_RESIDUAL:
             continue
         if earlier:
-            found.insert(
-                0, _finding(photo, kind="reused_photo", score=round(score, 3), evidence=_copy_of(match, score))
+            evidence = _copy_of(
+                match.photo_id, match.record_table, match.record_id, match.received_at, match.distance, score
             )
+            found.insert(0, _finding(photo, kind="reused_photo", score=round(score, 3), evidence=evidence))
             continue
         (later,) = [facts_of(r) for r in await sql.photos_by_ids(conn, photo.org_id, [match.photo_id])]
         if later.order_id is not None and later.order_id == photo.order_id:
             continue
-        original = similar.Match(
-            photo_id=photo.id,
-            record_table=photo.record_table,
-            record_id=photo.record_id,
-            purpose=photo.purpose,
-            taken_at=photo.taken_at,
-            captured_at=photo.captured_at,
-            received_at=photo.received_at,
-            distance=match.distance,
-        )
-        found.append(_finding(later, kind="reused_photo", score=round(score, 3), evidence=_copy_of(original, score)))
+        evidence = _copy_of(photo.id, photo.record_table, photo.record_id, photo.received_at, match.distance, score)
+        found.append(_finding(later, kind="reused_photo", score=round(score, 3), evidence=evidence))
     return found
 
 
-def _copy_of(original: similar.Match, score: float) -> dict[str, Any]:
-    """A reused photo's evidence: the earlier photo it is, and how alike."""
+def _copy_of(
+    photo_id: str, record_table: str, record_id: str, received_at: datetime, bits: int, score: float
+) -> dict[str, Any]:
+    """A reused photo's evidence: the earlier photo it is (its record, its arrival), and how alike."""
     return {
-        "photo_id": original.photo_id,
-        "record_table": original.record_table,
-        "record_id": original.record_id,
-        "received_at": _iso(original.received_at),
-        "bits": original.distance,
+        "photo_id": photo_id,
+        "record_table": record_table,
+        "record_id": record_id,
+        "received_at": _iso(received_at),
+        "bits": bits,
         "residual": round(score, 3),
     }
 

@@ -47,31 +47,16 @@ async def photos_by_ids(conn: asyncpg.Connection, org_id: str, photo_ids: Sequen
     return await conn.fetch(f"{_PHOTO} WHERE p.org_id = $1 AND p.id = ANY($2::text[])", org_id, list(photo_ids))
 
 
-async def before_photos(conn: asyncpg.Connection, org_id: str, order_id: str) -> list[asyncpg.Record]:
-    """An order's before-photos (its failed check's photos and its own that are not after-photos), with their
-    status, hash and signature (NULL until the worker has made them)."""
-    return await conn.fetch(
-        """SELECT p.id, p.status, p.likeness, l.signature FROM rectification_orders AS o
-           JOIN photos AS p ON p.org_id = o.org_id AND (
-               (p.record_table = 'rectification_orders' AND p.record_id = o.id AND p.purpose IS DISTINCT FROM 'after')
-               OR (p.record_table = 'check_results' AND p.record_id = o.check_id))
-           LEFT JOIN photo_likeness AS l ON l.org_id = p.org_id AND l.sha256 = p.sha256
-           WHERE o.org_id = $1 AND o.id = $2
-           ORDER BY p.received_at, p.id""",
-        org_id,
-        order_id,
-    )
-
-
-async def signatures(conn: asyncpg.Connection, org_id: str, photo_ids: Sequence[str]) -> dict[str, bytes]:
+async def likenesses(conn: asyncpg.Connection, org_id: str, photo_ids: Sequence[str]) -> dict[str, tuple[int, bytes]]:
+    """The hash and signature of each of these photos that has both."""
     rows = await conn.fetch(
-        """SELECT p.id, l.signature FROM photos AS p
+        """SELECT p.id, l.likeness, l.signature FROM photos AS p
            JOIN photo_likeness AS l ON l.org_id = p.org_id AND l.sha256 = p.sha256
            WHERE p.org_id = $1 AND p.id = ANY($2::text[]) AND l.signature IS NOT NULL""",
         org_id,
         list(photo_ids),
     )
-    return {row["id"]: bytes(row["signature"]) for row in rows}
+    return {row["id"]: (row["likeness"], bytes(row["signature"])) for row in rows}
 
 
 async def rounds_to_check(conn: asyncpg.Connection, now: datetime, limit: int) -> list[asyncpg.Record]:
